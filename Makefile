@@ -1,0 +1,34 @@
+# uioemu: the two set-up commands are `make run` and `make test` (README.md).
+SWIFT       ?= swift
+DEPS        := libevent-dev pkg-config
+BENCH_DEPS  := strace valgrind
+RELEASE_BIN := .build/release
+
+.PHONY: deps build release run test bench clean
+
+deps:
+	@scripts/apt-ensure $(DEPS)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The default job: until the board layers land, a reactor self-check that prints what it did.
+run: release
+	$(RELEASE_BIN)/uioemu self-check
+
+# The allocation-counting suite reads process-wide malloc counters, so it runs alone, after the rest.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip AllocationTests
+	$(SWIFT) test --skip-build --filter AllocationTests
+
+bench: release
+	@scripts/apt-ensure $(BENCH_DEPS)
+	@mkdir -p bench
+	$(RELEASE_BIN)/uioemu-bench --json bench/results.json --strace
+
+clean:
+	rm -rf .build

@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+// uioemu: a userspace DMA driver on an emulated PowerPC board with an FPGA AXI DMA block and Linux UIO.
+// Layers follow ../shared/DESIGN.md: one target (and one folder) per layer.
+import PackageDescription
+
+let package = Package(
+    name: "uioemu",
+    products: [
+        .executable(name: "uioemu", targets: ["uioemu"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Test and benchmark only: never linked into `uioemu`.
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent_core",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(name: "CReactorSignals"),
+        .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
+        .target(name: "Board", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "uioemu",
+            dependencies: [
+                "Reactor", "Board",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Raw libevent and memcpy floors in C, measured in the same process as the Swift figures.
+        .target(name: "CBenchFloors", dependencies: ["CLibevent"]),
+        .executableTarget(
+            name: "uioemu-bench",
+            dependencies: ["Reactor", "CBenchFloors"],
+            path: "Sources/uioemu-bench"
+        ),
+        .testTarget(
+            name: "ReactorTests",
+            dependencies: [
+                "Reactor",
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ]
+        ),
+        .testTarget(name: "BoardTests", dependencies: ["Board"]),
+    ]
+)

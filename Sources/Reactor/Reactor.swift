@@ -1,0 +1,381 @@
+import Glibc
+import CLibevent
+import CReactorSignals
+
+/// The single-threaded loop that drives everything in uioemu: timers, fd watches, posted work,
+/// doorbells and stop signals, over one libevent `event_base`.
+///
+/// Two clocks, one API:
+/// - **virtual**: timers live in the reactor's own heap keyed by (deadline, sequence); each turn runs
+///   the posted work and rung doorbells queued before it, then the timers due at `now` that were armed
+///   before it; when nothing is left at this instant the clock jumps to the next deadline. libevent is
+///   polled (non-blocking) only when real fds are watched, just before a jump, so the event order is
+///   a function of the program alone and the hot path makes no system call.
+/// - **real time**: the same heap, with one libevent timer armed for its earliest deadline; `now`
+///   follows CLOCK_MONOTONIC; posted work is delivered through `event_active`.
+///
+/// Everything here must be called on the thread that created the reactor.
+public final class Reactor {
+    public enum Clock: Sendable, Equatable {
+        case virtual
+        case realTime
+    }
+
+    public let clock: Clock
+    let base: OpaquePointer
+    /// All mutable state, on manually managed memory: accesses through an unsafe pointer carry no
+    /// dynamic exclusivity checks, which the per-event path cannot afford (DESIGN.md).
+    let core: UnsafeMutablePointer<Core>
+    /// Strong references to the targets of timers, watches and work items (indexed by owner slot).
+    /// The queues hold `Unmanaged` copies, so dispatch never touches reference counts.
+    var owners: [ReactorTarget?] = []
+    var freeOwnerSlots: [Int] = []
+    private let ownerThread = pthread_self()
+
+    // libevent events owned by the reactor itself, each with a fixed context.
+    var postEvent: OpaquePointer? = nil
+    var wakeEvent: OpaquePointer? = nil
+    var signalWakeEvent: OpaquePointer? = nil
+    var signalWakeFD: Int32 = -1
+    let postContext: UnsafeMutablePointer<EventContext>
+    let wakeContext: UnsafeMutablePointer<EventContext>
+    let signalContext: UnsafeMutablePointer<EventContext>
+
+    /// Creates a reactor on a fresh `event_base` with precise timers (without
+    /// `EVENT_BASE_FLAG_PRECISE_TIMER` libevent rounds timeouts to the kernel tick).
+    public init(clock: Clock) {
+        self.clock = clock
+        let config = event_config_new()!
+        event_config_set_flag(config, Int32(EVENT_BASE_FLAG_PRECISE_TIMER.rawValue))
+        guard let base = event_base_new_with_config(config) else {
+            fatalError("uioemu: libevent could not create an event base")
+        }
+        event_config_free(config)
+        self.base = base
+        core = .allocate(capacity: 1)
+        core.initialize(to: Core(epochMonotonic: monotonicNanoseconds()))
+        postContext = .allocate(capacity: 1)
+        wakeContext = .allocate(capacity: 1)
+        signalContext = .allocate(capacity: 1)
+        let me = Unmanaged.passUnretained(self)
+        postContext.initialize(to: EventContext(reactor: me, role: .post, slot: 0))
+        wakeContext.initialize(to: EventContext(reactor: me, role: .wake, slot: 0))
+        signalContext.initialize(to: EventContext(reactor: me, role: .signalWake, slot: 0))
+        if clock == .realTime {
+            postEvent = event_new(base, -1, 0, reactorTrampoline, postContext)
+            wakeEvent = event_new(base, -1, 0, reactorTrampoline, wakeContext)
+        }
+    }
+
+    deinit {
+        handleStopSignals(false)
+        core.pointee.releaseLibeventResources()
+        if let postEvent { event_free(postEvent) }
+        if let wakeEvent { event_free(wakeEvent) }
+        core.pointee.deallocateStorage()
+        core.deinitialize(count: 1)
+        core.deallocate()
+        postContext.deallocate()
+        wakeContext.deallocate()
+        signalContext.deallocate()
+        event_base_free(base)
+    }
+
+    // MARK: clock
+
+    /// The current time; never goes backwards. Virtual time: set before any callback runs and moved
+    /// only by the loop. Real time: CLOCK_MONOTONIC since the reactor was created.
+    public var now: Instant {
+        refreshRealTimeClock()
+        return Instant(nanosecondsSinceStart: core.pointee.nowNanoseconds)
+    }
+
+    @inline(__always)
+    func refreshRealTimeClock() {
+        if clock == .realTime {
+            let t = monotonicNanoseconds() - core.pointee.epochMonotonic
+            if t > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = t }
+        }
+    }
+
+    @inline(__always)
+    func assertOwnerThread() {
+        assert(pthread_equal(ownerThread, pthread_self()) != 0, "Reactor used from a thread other than its own")
+    }
+
+    // MARK: running
+
+    /// Runs until `stop()`, a stop signal, or until nothing is pending (no timer armed, no work queued,
+    /// no fd watched).
+    public func run() { runLoop(limit: nil) }
+
+    /// Runs until the clock reaches `limit` (virtual time: everything due at or before it runs, then the
+    /// clock is set to `limit`), or until `stop()`.
+    public func run(until limit: Instant) { runLoop(limit: limit.nanosecondsSinceStart) }
+
+    /// Makes `run()` return after the current callback. Work still queued stays queued.
+    public func stop() {
+        core.pointee.stopRequested = true
+        if clock == .realTime { event_base_loopbreak(base) }
+    }
+
+    /// The signal (SIGINT or SIGTERM) that stopped the last `run()`, if any.
+    public private(set) var stoppedBySignal: Int32? = nil
+
+    /// Number of callbacks dispatched since creation (timers, work, doorbells, watches).
+    public var dispatchCount: UInt64 { core.pointee.dispatchCount }
+
+    /// Whether anything would keep `run()` going: armed timers, queued work, fd watches.
+    public var hasPendingWork: Bool {
+        !core.pointee.timers.isEmpty || !core.pointee.ready.isEmpty || core.pointee.keepAliveWatches > 0
+    }
+
+    /// What is still registered, for a shutdown report.
+    public var pendingSummary: String {
+        let c = core.pointee
+        return "\(c.timers.count) timer(s) armed, \(c.ready.count) item(s) queued, \(c.keepAliveWatches) fd watch(es)"
+    }
+
+    private func runLoop(limit: Int64?) {
+        assertOwnerThread()
+        core.pointee.stopRequested = false
+        stoppedBySignal = nil
+        switch clock {
+        case .virtual: runVirtual(limit: limit)
+        case .realTime: runRealTime(limit: limit)
+        }
+    }
+
+    private func noticeStopSignal() -> Bool {
+        let s = uioemu_take_stop_signal()
+        guard s != 0 else { return false }
+        stoppedBySignal = s
+        core.pointee.stopRequested = true
+        return true
+    }
+
+    private func runVirtual(limit: Int64?) {
+        while !core.pointee.stopRequested {
+            if core.pointee.watchingSignals && noticeStopSignal() { break }
+            if runTurn() { continue }
+            // Nothing left at this instant. Real fds get one non-blocking look before time moves on.
+            if core.pointee.libeventWatches > 0 {
+                let before = core.pointee.dispatchCount
+                event_base_loop(base, Int32(EVLOOP_NONBLOCK))
+                if core.pointee.dispatchCount != before || !core.pointee.ready.isEmpty { continue }
+            }
+            if !core.pointee.timers.isEmpty {
+                let next = core.pointee.timers.first.deadline
+                if let limit, next > limit { break }
+                if next > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = next }
+                continue
+            }
+            if core.pointee.keepAliveWatches > 0 {
+                // Only fds can make progress: wait for them (virtual time stands still meanwhile).
+                event_base_loop(base, Int32(EVLOOP_ONCE))
+                continue
+            }
+            break
+        }
+        if let limit, !core.pointee.stopRequested, limit > core.pointee.nowNanoseconds {
+            core.pointee.nowNanoseconds = limit
+        }
+    }
+
+    /// One turn: the work queued before it, then the timers due now that were armed before it.
+    /// Returns whether anything ran.
+    @inline(__always)
+    func runTurn() -> Bool {
+        let watermark = core.pointee.timers.sequenceWatermark
+        var ran = false
+        core.pointee.dispatchDepth += 1
+        defer {
+            core.pointee.dispatchDepth -= 1
+            flushFreedEvents()
+        }
+        if !core.pointee.ready.isEmpty {
+            runReadyBatch()
+            ran = true
+        }
+        while !core.pointee.stopRequested && !core.pointee.timers.isEmpty {
+            let first = core.pointee.timers.first
+            guard first.deadline <= core.pointee.nowNanoseconds && first.sequence < watermark else { break }
+            fireFirstTimer()
+            ran = true
+        }
+        return ran
+    }
+
+    private func runRealTime(limit: Int64?) {
+        var stopTimer: TimerID? = nil
+        if let limit {
+            stopTimer = schedule(at: Instant(nanosecondsSinceStart: limit)) { [unowned self] in stop() }
+        }
+        while !core.pointee.stopRequested && hasPendingWork {
+            if core.pointee.watchingSignals && noticeStopSignal() { break }
+            event_base_loop(base, Int32(EVLOOP_ONCE))
+        }
+        _ = noticeStopSignal()
+        if let stopTimer { cancel(stopTimer) }
+        refreshRealTimeClock()
+    }
+
+    // MARK: owners
+
+    func retainOwner(_ target: ReactorTarget) -> Int {
+        if let slot = freeOwnerSlots.popLast() {
+            owners[slot] = target
+            return slot
+        }
+        owners.append(target)
+        return owners.count - 1
+    }
+
+    func releaseOwner(_ slot: Int) {
+        owners[slot] = nil
+        freeOwnerSlots.append(slot)
+    }
+}
+
+/// The state behind `Reactor.core`.
+struct Core {
+    var nowNanoseconds: Int64 = 0
+    let epochMonotonic: Int64
+    var timers = TimerQueue()
+    var ready = ReadyQueue()
+    var stopRequested = false
+    var dispatchCount: UInt64 = 0
+    /// Owner slot per timer slot (-1 for none); kept beside the queue so the heap stays plain values.
+    var timerOwner = RawBuffer<Int32>(capacity: 64)
+    /// Real time: set while the wake-up callback fires due timers, so re-arming waits until the end.
+    var dispatchingTimers = false
+    var watches = WatchTable()
+    var doorbells = DoorbellTable()
+    /// fd watches (user fds) keep `run()` alive; libevent watches also count eventfd-backed doorbells.
+    var keepAliveWatches = 0
+    var libeventWatches = 0
+    var postEventActive = false
+    /// Deadline the real-time wake-up event is armed for (Int64.max: not armed).
+    var wakeArmedFor: Int64 = .max
+    var watchingSignals = false
+    /// libevent events to free at the end of the current dispatch (freeing an event inside its own
+    /// callback is not safe in libevent 2.1).
+    var eventsToFree: [OpaquePointer] = []
+    var contextsToFree: [UnsafeMutablePointer<EventContext>] = []
+    /// Owner slots of cancelled watches, released once no callback is running.
+    var ownersToRelease: [Int] = []
+    /// How many libevent callbacks are running (0 outside `event_base_loop`).
+    var dispatchDepth = 0
+
+    init(epochMonotonic: Int64) { self.epochMonotonic = epochMonotonic }
+
+    mutating func releaseLibeventResources() {
+        watches.freeAllEvents()
+        for ev in eventsToFree { event_free(ev) }
+        for c in contextsToFree { c.deallocate() }
+        eventsToFree.removeAll()
+        contextsToFree.removeAll()
+        doorbells.closeAll()
+    }
+
+    func deallocateStorage() {
+        timers.deallocate()
+        ready.deallocate()
+        timerOwner.deallocate()
+        watches.deallocate()
+        doorbells.deallocate()
+    }
+}
+
+/// The context passed to libevent for each event the reactor owns.
+struct EventContext {
+    enum Role: UInt8 { case post, wake, watch, signalWake }
+    let reactor: Unmanaged<Reactor>
+    let role: Role
+    let slot: UInt32
+}
+
+/// The one C callback for every libevent event of every reactor. The context names the reactor (not
+/// retained: the reactor frees its events before it goes away) and what the event is for.
+let reactorTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -> Void = { _, _, raw in
+    let context = raw!.assumingMemoryBound(to: EventContext.self).pointee
+    context.reactor._withUnsafeGuaranteedRef { reactor in
+        reactor.libeventFired(context.role, slot: context.slot)
+    }
+}
+
+extension Reactor {
+    func libeventFired(_ role: EventContext.Role, slot: UInt32) {
+        refreshRealTimeClock()
+        core.pointee.dispatchDepth += 1
+        defer {
+            core.pointee.dispatchDepth -= 1
+            flushFreedEvents()
+        }
+        switch role {
+        case .post:
+            core.pointee.postEventActive = false
+            runReadyBatch()
+            if !core.pointee.ready.isEmpty { activatePostEvent() }
+        case .wake:
+            core.pointee.wakeArmedFor = .max
+            core.pointee.dispatchingTimers = true
+            let watermark = core.pointee.timers.sequenceWatermark
+            while !core.pointee.stopRequested && !core.pointee.timers.isEmpty {
+                let first = core.pointee.timers.first
+                guard first.deadline <= core.pointee.nowNanoseconds && first.sequence < watermark else { break }
+                fireFirstTimer()
+            }
+            core.pointee.dispatchingTimers = false
+            rearmWakeEvent()
+        case .watch:
+            fireWatch(slot: Int(slot))
+        case .signalWake:
+            var count: UInt64 = 0
+            _ = read(signalWakeFD, &count, 8)
+            if noticeStopSignal() { stop() }
+        }
+    }
+
+    /// Frees the libevent events and releases the targets of watches cancelled during a dispatch.
+    func flushFreedEvents() {
+        guard core.pointee.dispatchDepth == 0 else { return }
+        if !core.pointee.eventsToFree.isEmpty {
+            for ev in core.pointee.eventsToFree { event_free(ev) }
+            for c in core.pointee.contextsToFree { c.deallocate() }
+            core.pointee.eventsToFree.removeAll(keepingCapacity: true)
+            core.pointee.contextsToFree.removeAll(keepingCapacity: true)
+        }
+        if !core.pointee.ownersToRelease.isEmpty {
+            for o in core.pointee.ownersToRelease { releaseOwner(o) }
+            core.pointee.ownersToRelease.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Real time: make sure posted work gets a libevent turn.
+    @inline(__always)
+    func activatePostEvent() {
+        if !core.pointee.postEventActive, let postEvent {
+            core.pointee.postEventActive = true
+            event_active(postEvent, 0, 0)
+        }
+    }
+
+    /// Runs the items queued before this call, in FIFO order. Items queued meanwhile wait for the
+    /// next turn, so work posted from a callback never runs recursively.
+    func runReadyBatch() {
+        var n = core.pointee.ready.count
+        while n > 0 && !core.pointee.stopRequested {
+            n -= 1
+            let item = core.pointee.ready.pop()
+            core.pointee.dispatchCount &+= 1
+            switch item {
+            case let .work(callback, retained):
+                callback.invoke()
+                if retained { callback.target.release() }
+            case let .doorbell(slot):
+                runDoorbell(slot: Int(slot))
+            }
+        }
+    }
+}
