@@ -32,5 +32,8 @@ struct UIOEmu: ParsableCommand {
 
 /// `print(..., to: &stderr)`.
 struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) { fputs(string, Glibc.stderr) }
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)
+        _ = Glibc.write(2, &bytes, bytes.count)
+    }
 }
