@@ -1,0 +1,77 @@
+/// The byte-order model for register windows.
+///
+/// A register window holds 32-bit values in its bus byte order. A CPU access that assumes the same
+/// order sees the value unchanged (`in_le32` on a little-endian AXI register). One that assumes the
+/// other order sees it byte-swapped, as a native big-endian `lwz`/`stw` on PowerPC does against a
+/// little-endian register; the bus logs an `EndiannessViolation` with both values and carries on.
+extension Bus {
+    /// Attaches a device model to the window named `name`. Returns false if there is no such window.
+    @discardableResult
+    public func attach(_ model: any RegisterWindow, toWindow name: String) -> Bool {
+        for region in regions {
+            if case .device(let window) = region.target, window.name == name {
+                window.model = model
+                return true
+            }
+        }
+        return false
+    }
+
+    /// The register window named `name`, if the map has one.
+    public func window(named name: String) -> DeviceWindow? {
+        for region in regions {
+            if case .device(let window) = region.target, window.name == name { return window }
+        }
+        return nil
+    }
+
+    func readRegister(_ window: DeviceWindow, at address: PhysicalAddress, assuming order: Endianness)
+        -> Result<UInt32, BusFault>
+    {
+        guard let offset = registerOffset(window, address) else {
+            return .failure(BusFault(address: address, count: 4, reason: .misaligned))
+        }
+        guard let model = window.model else {
+            return .failure(BusFault(address: address, count: 4, reason: .unmodelled))
+        }
+        let deviceValue = model.read32(offset: offset)
+        if order == window.endianness { return .success(deviceValue) }
+        let cpuValue = deviceValue.byteSwapped
+        record(EndiannessViolation(
+            address: address, direction: .read, assumed: order, window: window.endianness,
+            deviceValue: deviceValue, cpuValue: cpuValue))
+        return .success(cpuValue)
+    }
+
+    func writeRegister(_ window: DeviceWindow, _ value: UInt32, at address: PhysicalAddress, assuming order: Endianness)
+        -> BusFault?
+    {
+        guard let offset = registerOffset(window, address) else {
+            return BusFault(address: address, count: 4, reason: .misaligned)
+        }
+        guard let model = window.model else {
+            return BusFault(address: address, count: 4, reason: .unmodelled)
+        }
+        if order == window.endianness {
+            model.write32(offset: offset, value: value)
+            return nil
+        }
+        let deviceValue = value.byteSwapped
+        record(EndiannessViolation(
+            address: address, direction: .write, assumed: order, window: window.endianness,
+            deviceValue: deviceValue, cpuValue: value))
+        model.write32(offset: offset, value: deviceValue)
+        return nil
+    }
+
+    private func registerOffset(_ window: DeviceWindow, _ address: PhysicalAddress) -> UInt32? {
+        let offset = address - window.range.base
+        guard offset & 3 == 0, window.range.contains(address, count: 4) else { return nil }
+        return UInt32(truncatingIfNeeded: offset)
+    }
+
+    private func record(_ violation: EndiannessViolation) {
+        endiannessViolationCount += 1
+        if endiannessViolations.count < violationLogLimit { endiannessViolations.append(violation) }
+    }
+}

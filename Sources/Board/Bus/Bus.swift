@@ -1,0 +1,174 @@
+/// The physical address space as the CPU and bus masters see it: RAM regions, device register
+/// windows and reserved (unmodelled) windows, none overlapping.
+///
+/// Every access returns its outcome: a value, or a `BusFault` naming the address. Nothing traps.
+/// Scalar accesses name the byte order the caller assumes; RAM simply stores bytes in that order,
+/// register windows apply the PowerPC byte-swap model and log an `EndiannessViolation` on a
+/// mismatch (`Bus+Registers.swift`). Block accesses (`read(into:from:)`, `write(_:to:)`) are RAM
+/// only and copy with one `memcpy` per 64 KiB page run.
+public final class Bus {
+    /// An entry of the map.
+    public enum Target {
+        case ram(RAM)
+        case device(DeviceWindow)
+        /// A window that exists on the real board but has no model (CCSR, flash, ...).
+        case reserved(name: String)
+    }
+
+    public struct Region {
+        public let range: AddressRange
+        public let target: Target
+    }
+
+    /// Addresses at or above 2^physicalAddressBits are never mapped.
+    public let physicalAddressBits: Int
+    /// Sorted by base address, pairwise disjoint.
+    public private(set) var regions: [Region] = []
+
+    /// Register accesses whose assumed byte order was wrong, oldest first, at most
+    /// `violationLogLimit` of them; `endiannessViolationCount` counts them all.
+    public internal(set) var endiannessViolations: [EndiannessViolation] = []
+    public internal(set) var endiannessViolationCount = 0
+    public let violationLogLimit = 1024
+
+    public init(physicalAddressBits: Int) {
+        precondition((1...64).contains(physicalAddressBits))
+        self.physicalAddressBits = physicalAddressBits
+    }
+
+    /// Adds a region. The profile loader has already rejected overlaps; a programming error here
+    /// is a precondition failure.
+    public func map(_ range: AddressRange, to target: Target) {
+        let index = regions.firstIndex { $0.range.base > range.base } ?? regions.endIndex
+        precondition(index == regions.endIndex || !regions[index].range.overlaps(range), "overlapping map")
+        precondition(index == 0 || !regions[index - 1].range.overlaps(range), "overlapping map")
+        regions.insert(Region(range: range, target: target), at: index)
+    }
+
+    /// The region holding `address`, by binary search.
+    public func region(at address: PhysicalAddress) -> Region? {
+        var low = 0
+        var high = regions.count
+        while low < high {
+            let mid = (low + high) / 2
+            let range = regions[mid].range
+            if address < range.base {
+                high = mid
+            } else if range.contains(address) {
+                return regions[mid]
+            } else {
+                low = mid + 1
+            }
+        }
+        return nil
+    }
+
+    /// The RAM region (and offset into it) holding all `count` bytes from `address`, or the fault.
+    @inlinable func ram(at address: PhysicalAddress, count: UInt64) -> Result<(RAM, UInt64), BusFault> {
+        guard let region = region(at: address) else {
+            return .failure(BusFault(address: address, count: count, reason: .unmapped))
+        }
+        switch region.target {
+        case .ram(let ram):
+            guard region.range.contains(address, count: count) else {
+                return .failure(BusFault(address: address, count: count, reason: .straddlesRegions))
+            }
+            return .success((ram, address - region.range.base))
+        case .device:
+            return .failure(BusFault(address: address, count: count, reason: .notMemory))
+        case .reserved:
+            return .failure(BusFault(address: address, count: count, reason: .unmodelled))
+        }
+    }
+
+    // MARK: Block access (DMA engines, buffer heaps)
+
+    /// Copies `buffer.count` bytes of RAM starting at `address` into `buffer`.
+    @inlinable public func read(into buffer: UnsafeMutableRawBufferPointer, from address: PhysicalAddress) -> BusFault? {
+        if buffer.isEmpty { return nil }
+        switch ram(at: address, count: UInt64(buffer.count)) {
+        case .success(let (ram, offset)):
+            ram.copyOut(offset: offset, into: buffer)
+            return nil
+        case .failure(let fault):
+            return fault
+        }
+    }
+
+    /// Copies `bytes` into RAM starting at `address`.
+    @inlinable public func write(_ bytes: UnsafeRawBufferPointer, to address: PhysicalAddress) -> BusFault? {
+        if bytes.isEmpty { return nil }
+        switch ram(at: address, count: UInt64(bytes.count)) {
+        case .success(let (ram, offset)):
+            ram.copyIn(offset: offset, from: bytes)
+            return nil
+        case .failure(let fault):
+            return fault
+        }
+    }
+
+    // MARK: Scalar access
+
+    public func read8(at address: PhysicalAddress) -> Result<UInt8, BusFault> {
+        readScalar(at: address, assuming: .big)
+    }
+    public func read16(at address: PhysicalAddress, assuming order: Endianness = .big) -> Result<UInt16, BusFault> {
+        readScalar(at: address, assuming: order)
+    }
+    /// RAM or a register window; see `Bus+Registers.swift` for the byte-order model on windows.
+    public func read32(at address: PhysicalAddress, assuming order: Endianness = .big) -> Result<UInt32, BusFault> {
+        if case .device(let window)? = region(at: address)?.target {
+            return readRegister(window, at: address, assuming: order)
+        }
+        return readScalar(at: address, assuming: order)
+    }
+    public func read64(at address: PhysicalAddress, assuming order: Endianness = .big) -> Result<UInt64, BusFault> {
+        readScalar(at: address, assuming: order)
+    }
+
+    public func write8(_ value: UInt8, at address: PhysicalAddress) -> BusFault? {
+        writeScalar(value, at: address, assuming: .big)
+    }
+    public func write16(_ value: UInt16, at address: PhysicalAddress, assuming order: Endianness = .big) -> BusFault? {
+        writeScalar(value, at: address, assuming: order)
+    }
+    public func write32(_ value: UInt32, at address: PhysicalAddress, assuming order: Endianness = .big) -> BusFault? {
+        if case .device(let window)? = region(at: address)?.target {
+            return writeRegister(window, value, at: address, assuming: order)
+        }
+        return writeScalar(value, at: address, assuming: order)
+    }
+    public func write64(_ value: UInt64, at address: PhysicalAddress, assuming order: Endianness = .big) -> BusFault? {
+        writeScalar(value, at: address, assuming: order)
+    }
+
+    func readScalar<T: FixedWidthInteger>(at address: PhysicalAddress, assuming order: Endianness) -> Result<T, BusFault> {
+        let size = UInt64(MemoryLayout<T>.size)
+        if case .device? = region(at: address)?.target {
+            return .failure(BusFault(address: address, count: size, reason: .unsupportedWidth))
+        }
+        switch ram(at: address, count: size) {
+        case .success(let (ram, offset)):
+            var raw = T.zero
+            withUnsafeMutableBytes(of: &raw) { ram.copyOut(offset: offset, into: $0) }
+            return .success(order == .big ? T(bigEndian: raw) : T(littleEndian: raw))
+        case .failure(let fault):
+            return .failure(fault)
+        }
+    }
+
+    func writeScalar<T: FixedWidthInteger>(_ value: T, at address: PhysicalAddress, assuming order: Endianness) -> BusFault? {
+        let size = UInt64(MemoryLayout<T>.size)
+        if case .device? = region(at: address)?.target {
+            return BusFault(address: address, count: size, reason: .unsupportedWidth)
+        }
+        switch ram(at: address, count: size) {
+        case .success(let (ram, offset)):
+            var raw = order == .big ? value.bigEndian : value.littleEndian
+            withUnsafeBytes(of: &raw) { ram.copyIn(offset: offset, from: $0) }
+            return nil
+        case .failure(let fault):
+            return fault
+        }
+    }
+}

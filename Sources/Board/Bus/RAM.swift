@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A RAM region backed lazily in 64 KiB pages: a 2 GiB board costs one pointer per page until the
+/// pages are touched. Untouched pages read as zero without being allocated; the first write
+/// allocates (zero-filled). `back(_:)` allocates a span up front (the DMA pool does this at start),
+/// after which reads and writes there never allocate.
+///
+/// Mechanics: the page table is a raw pointer table owned by this object (no Array, so no
+/// copy-on-write or exclusivity checks on the copy path); each page is one `calloc` block.
+public final class RAM {
+    public static let pageShift: UInt64 = 16
+    public static let pageSize: UInt64 = 1 << pageShift
+
+    public let name: String
+    public let range: AddressRange
+    /// Pages allocated so far.
+    public private(set) var residentPages: Int = 0
+
+    @usableFromInline let pageCount: Int
+    @usableFromInline let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+
+    public init(name: String, range: AddressRange) {
+        self.name = name
+        self.range = range
+        pageCount = Int((range.size + RAM.pageSize - 1) >> RAM.pageShift)
+        pages = .allocate(capacity: pageCount)
+        pages.initialize(repeating: nil, count: pageCount)
+    }
+
+    deinit {
+        for index in 0..<pageCount { free(pages[index]) }
+        pages.deallocate()
+    }
+
+    /// Allocates every page that `span` (which must lie inside the region) touches.
+    public func back(_ span: AddressRange) {
+        precondition(range.contains(span), "\(span) is not inside RAM \(name) \(range)")
+        let first = Int((span.base - range.base) >> RAM.pageShift)
+        let last = Int((span.last - range.base) >> RAM.pageShift)
+        for index in first...last { _ = page(index) }
+    }
+
+    /// True when the page holding `offset` has been allocated.
+    public func isResident(offset: UInt64) -> Bool { pages[Int(offset >> RAM.pageShift)] != nil }
+
+    @usableFromInline func page(_ index: Int) -> UnsafeMutableRawPointer {
+        if let page = pages[index] { return page }
+        guard let page = calloc(1, Int(RAM.pageSize)) else { fatalError("out of memory backing RAM \(name)") }
+        pages[index] = page
+        residentPages += 1
+        return page
+    }
+
+    /// Copies `bytes` into the region at `offset`; the caller has checked the bounds.
+    @inlinable func copyIn(offset: UInt64, from bytes: UnsafeRawBufferPointer) {
+        guard var source = bytes.baseAddress else { return }
+        var offset = offset
+        var remaining = bytes.count
+        while remaining > 0 {
+            let within = Int(offset & (RAM.pageSize - 1))
+            let run = min(remaining, Int(RAM.pageSize) - within)
+            memcpy(page(Int(offset >> RAM.pageShift)) + within, source, run)
+            source += run
+            offset += UInt64(run)
+            remaining -= run
+        }
+    }
+
+    /// Copies from the region at `offset` into `buffer`; untouched pages read as zero and stay
+    /// unallocated. The caller has checked the bounds.
+    @inlinable func copyOut(offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) {
+        guard var target = buffer.baseAddress else { return }
+        var offset = offset
+        var remaining = buffer.count
+        while remaining > 0 {
+            let within = Int(offset & (RAM.pageSize - 1))
+            let run = min(remaining, Int(RAM.pageSize) - within)
+            if let page = pages[Int(offset >> RAM.pageShift)] {
+                memcpy(target, page + within, run)
+            } else {
+                memset(target, 0, run)
+            }
+            target += run
+            offset += UInt64(run)
+            remaining -= run
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// Parameters of a Xilinx AXI DMA core (PG021, "AXI DMA LogiCORE IP Product Guide") as a profile
+/// configures it. The register model itself lives in the Devices layer; this is what it reads.
+public struct AXIDMAParameters: DeviceParameters, Hashable {
+    /// One direction of the core: MM2S (memory to stream) or S2MM (stream to memory).
+    public struct Channel: Hashable, Sendable, Codable {
+        /// The controller input its `mm2s_introut` / `s2mm_introut` drives.
+        public var interruptLine: Int
+        public var sense: InterruptSense
+        /// The stream endpoint attached to the channel's AXI4-Stream port, by name (scenarios
+        /// define the endpoints); nil when none is attached yet.
+        public var stream: String?
+    }
+
+    /// `m_axi_*_aclk`, the memory-mapped side's clock.
+    public var clockHz: UInt64
+    /// Memory-map data width in bytes (C_M_AXI_MM2S_DATA_WIDTH / 8): 4 to 128.
+    public var dataWidthBytes: Int
+    /// Bytes the device FIFO holds for data arriving with no transfer armed.
+    public var fifoDepthBytes: UInt64
+    /// Width of the LENGTH registers (C_SG_LENGTH_WIDTH): 8 to 26 bits.
+    public var lengthWidthBits: Int
+    /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0).
+    public var mm2s: Channel?
+    public var s2mm: Channel?
+
+    /// The largest transfer one LENGTH write can ask for.
+    public var maximumTransferBytes: UInt64 { (1 << UInt64(lengthWidthBits)) - 1 }
+
+    public var summary: String {
+        "\(Units.frequency(clockHz)), \(dataWidthBytes)-byte data, \(lengthWidthBits)-bit length, FIFO \(Units.size(fifoDepthBytes))"
+    }
+
+    public static let dataWidths: [UInt64] = [4, 8, 16, 32, 64, 128]
+    public static let lengthWidthBits: ClosedRange<UInt64> = 8...26
+}
+
+/// `kind: axi-dma`.
+public struct AXIDMAKind: DeviceKind {
+    public init() {}
+
+    public var name: String { "axi-dma" }
+    public var keys: [String] { ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "mm2s", "s2mm"] }
+
+    public func parse(_ mapping: YAMLMapping, context: DeviceParseContext, _ diagnostics: inout Diagnostics) -> ParsedDevice? {
+        let clock = mapping.required("clock", expecting: YAMLValue.frequencyExpectation, &diagnostics)?.frequency(&diagnostics)
+        let width = mapping.required("data-width-bytes", expecting: "4, 8, 16, 32, 64 or 128", &diagnostics).flatMap { value in
+            value.integer("a data width in bytes", in: 4...128, &diagnostics).flatMap { bytes in
+                AXIDMAParameters.dataWidths.contains(bytes) ? Int(bytes)
+                    : value.mismatch("a data width of 4, 8, 16, 32, 64 or 128 bytes", &diagnostics)
+            }
+        }
+        let fifo = mapping.required("fifo-depth", expecting: YAMLValue.sizeExpectation, &diagnostics)?.size(&diagnostics)
+        let lengthBits = mapping.required("length-width-bits", expecting: "a width from 8 to 26 bits", &diagnostics)?
+            .integer("a LENGTH register width in bits", in: AXIDMAParameters.lengthWidthBits, &diagnostics)
+
+        var routes: [(route: InterruptRoute, location: SourceLocation)] = []
+        func channel(_ key: String) -> AXIDMAParameters.Channel? {
+            guard let value = mapping[key] else { return nil }
+            guard let fields = value.mapping("channel '\(key)' of device '\(context.deviceName)'", keys: ["interrupt", "sense", "stream"], &diagnostics) else {
+                return nil
+            }
+            let lineValue = fields.required("interrupt", expecting: "the controller input number", &diagnostics)
+            let line = lineValue?.integer("an interrupt line number", in: 0...UInt64(Int32.max), &diagnostics)
+            let sense = fields.required("sense", expecting: "an interrupt sense", &diagnostics).flatMap { context.sense($0, &diagnostics) }
+            let stream = fields["stream"].flatMap { $0.name(&diagnostics) }
+            guard let line, let sense, let lineValue else { return nil }
+            routes.append((InterruptRoute(output: key, line: Int(line), sense: sense), lineValue.location))
+            return AXIDMAParameters.Channel(interruptLine: Int(line), sense: sense, stream: stream)
+        }
+        let mm2s = channel("mm2s")
+        let s2mm = channel("s2mm")
+        if mapping["mm2s"] == nil && mapping["s2mm"] == nil {
+            diagnostics.error("device '\(context.deviceName)' has no channel: expected 'mm2s', 's2mm' or both", at: mapping.location)
+        }
+        guard let clock, let width, let fifo, let lengthBits, mm2s != nil || s2mm != nil else { return nil }
+        let parameters = AXIDMAParameters(
+            clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits), mm2s: mm2s, s2mm: s2mm)
+        return ParsedDevice(parameters: parameters, interrupts: routes)
+    }
+}

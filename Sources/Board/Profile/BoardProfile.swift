@@ -1,0 +1,114 @@
+/// A board as described by a profile (`boards/NAME.yaml`), checked and resolved: every address is
+/// absolute, every interrupt sense is in Linux numbering, every reference points at something.
+/// `BoardProfile.load(path:)` produces it; `Board(profile:)` builds the running model from it.
+/// The format is documented in boards/README.md.
+public struct BoardProfile: Sendable {
+    public var name: String
+    public var description: String
+    /// The file it was read from, as given.
+    public var file: String
+    public var cpu: CPU
+    public var memory: [MemoryRegion]
+    public var dmaPool: DMAPool
+    public var reserved: [ReservedRegion]
+    public var interruptController: InterruptControllerSpec
+    public var devices: [DeviceSpec]
+    public var uioNodes: [UIONodeSpec]
+
+    public struct CPU: Sendable, Codable {
+        /// `e500v2`, `ppc440`, ...
+        public var core: String
+        public var cores: Int
+        public var clockHz: UInt64
+        public var endianness: Endianness
+        public var physicalAddressBits: Int
+    }
+
+    public struct MemoryRegion: Sendable {
+        public var name: String
+        public var range: AddressRange
+    }
+
+    /// The reserved DMA pool, carved from one RAM region and backed eagerly at start; the UIO
+    /// layer's buffer heap allocates from it.
+    public struct DMAPool: Sendable {
+        public var name: String
+        public var range: AddressRange
+        /// Whether device DMA snoops the CPU caches (e500 on the P2020: yes; PPC440: no).
+        public var coherent: Bool
+        /// The memory region holding it.
+        public var memoryRegion: String
+    }
+
+    /// A window of the real board that is not modelled (CCSR, flash, other IP): it appears in the
+    /// map and takes part in the overlap check, and accesses to it fault as `unmodelled`.
+    public struct ReservedRegion: Sendable {
+        public var name: String
+        public var range: AddressRange
+        public var note: String?
+    }
+
+    public struct InterruptControllerSpec: Sendable {
+        public var kind: InterruptControllerKind
+        public var lineCount: Int
+    }
+
+    /// Every interrupt route of every device, in device order.
+    public var interruptRoutes: [(device: DeviceSpec, route: InterruptRoute)] {
+        devices.flatMap { device in device.interrupts.map { (device, $0) } }
+    }
+
+    public func device(named name: String) -> DeviceSpec? { devices.first { $0.name == name } }
+}
+
+/// A device in the profile: the common part every kind has, plus its kind's parsed parameters.
+public struct DeviceSpec: Sendable {
+    public var name: String
+    /// The registry name of its kind, such as `axi-dma`.
+    public var kind: String
+    /// Its register window.
+    public var range: AddressRange
+    public var busEndianness: Endianness
+    /// One per interrupt output the device drives.
+    public var interrupts: [InterruptRoute]
+    /// Kind-specific parameters; read them with `parameters(as:)`.
+    public var parameters: any DeviceParameters
+
+    public func parameters<P: DeviceParameters>(as type: P.Type) -> P? { parameters as? P }
+
+    public func interrupt(named output: String) -> InterruptRoute? { interrupts.first { $0.output == output } }
+}
+
+/// A device output wired to a controller input.
+public struct InterruptRoute: Hashable, Sendable, Codable {
+    /// The device's name for the output (`mm2s`, `s2mm`).
+    public var output: String
+    public var line: Int
+    public var sense: InterruptSense
+
+    public init(output: String, line: Int, sense: InterruptSense) {
+        self.output = output
+        self.line = line
+        self.sense = sense
+    }
+}
+
+/// A UIO device (`/dev/uioN` via uio_pdrv_genirq) exposing a device to userspace.
+public struct UIONodeSpec: Sendable {
+    /// Linux allows at most this many maps per UIO device (MAX_UIO_MAPS in include/linux/uio_driver.h).
+    public static let maximumMaps = 5
+
+    public var name: String
+    public var device: String
+    /// The device output whose line this node reports; nil for a UIO device without an interrupt
+    /// (its read, write and poll fail with EIO).
+    public var interrupt: InterruptRoute?
+    public var maps: [Map]
+
+    public struct Map: Sendable {
+        public var name: String
+        /// The region, device window or pool it maps from.
+        public var region: String
+        public var range: AddressRange
+    }
+}

@@ -1,0 +1,90 @@
+/// A place in a source file; line and column count from 1 (columns in Unicode scalars, as libyaml).
+public struct SourceLocation: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.file, a.line, a.column) < (b.file, b.line, b.column)
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// One problem in an input file: where, what was wrong and what was expected, and possibly a
+/// "did you mean" suggestion. Printed like a compiler: `file:line:column: error: message`.
+public struct Diagnostic: Error, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let location: SourceLocation
+    public let message: String
+    public let suggestion: String?
+
+    public init(_ message: String, at location: SourceLocation, suggestion: String? = nil) {
+        self.location = location
+        self.message = message
+        self.suggestion = suggestion
+    }
+
+    public var description: String {
+        let hint = suggestion.map { " (did you mean '\($0)'?)" } ?? ""
+        return "\(location): error: \(message)\(hint)"
+    }
+}
+
+/// All the problems found in one or more files, in the order they were found. Readers keep going
+/// after an error so one run reports everything.
+public struct Diagnostics: Error, Sendable, CustomStringConvertible {
+    public private(set) var all: [Diagnostic] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { all.isEmpty }
+
+    public mutating func error(_ message: String, at location: SourceLocation, suggestion: String? = nil) {
+        all.append(Diagnostic(message, at: location, suggestion: suggestion))
+    }
+
+    public mutating func append(contentsOf other: Diagnostics) { all.append(contentsOf: other.all) }
+
+    /// Sorted by location, one per line.
+    public var description: String { all.sorted { $0.location < $1.location }.map(\.description).joined(separator: "\n") }
+}
+
+/// "Did you mean" suggestions by edit distance.
+public enum Suggestion {
+    /// The candidate closest to `word`, if it is close enough to be a plausible typo: at most a third
+    /// of the word's length in edits (at least one, at most three).
+    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+        let limit = min(3, max(1, word.count / 3))
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates {
+            let distance = editDistance(word.lowercased(), candidate.lowercased())
+            if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
+        }
+        return best?.candidate
+    }
+
+    /// Levenshtein distance (insert, delete, substitute) over Unicode scalars, two rows of memory.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = Array(repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
