@@ -39,6 +39,7 @@ extension ProfileReader {
         guard let mapping = item.mapping("a device", keys: Self.commonDeviceKeys + kindKeys, &diagnostics) else { return nil }
         if kindNode == nil { _ = mapping.required("kind", expecting: "one of \(registry.names.joined(separator: ", "))", &diagnostics) }
         let endianness = mapping.required("bus-endianness", expecting: "big or little (AXI IP is little)", &diagnostics).flatMap(readEndianness)
+        if let name = mapping["name"]?.scalarText { declaredDeviceNames.append(name) }
         let region = readRegion(mapping, what: "device")
         guard let kind else { return nil }
         let context = DeviceParseContext(deviceName: region?.name ?? "?", controller: controller)
@@ -69,8 +70,8 @@ extension ProfileReader {
             var device: DeviceSpec?
             if let deviceValue, let deviceName = deviceValue.name(&diagnostics) {
                 device = devices.first { $0.name == deviceName }
-                if device == nil {
-                    let known = devices.map(\.name)
+                if device == nil, !declaredNames.contains(deviceName) {
+                    let known = declaredDeviceNames
                     diagnostics.error(
                         "UIO node '\(name ?? "?")' points at missing device '\(deviceName)': expected one of \(known.isEmpty ? "(no devices declared)" : known.joined(separator: ", "))",
                         at: deviceValue.location, suggestion: Suggestion.closest(to: deviceName, among: known))
@@ -113,6 +114,7 @@ extension ProfileReader {
                 return nil
             }
             guard let region = regions.first(where: { $0.0 == regionName })?.1 else {
+                if declaredNames.contains(regionName) { return nil }  // broken, and reported already
                 let known = regions.map(\.0)
                 diagnostics.error(
                     "map '\(name)' of UIO node '\(node)' points at missing region '\(regionName)': expected a device, memory region, reserved region or the DMA pool",
@@ -128,7 +130,8 @@ extension ProfileReader {
                     at: offsetValue?.location ?? regionValue.location)
                 return nil
             }
-            checkAlignment(range, of: "map '\(name)' of UIO node '\(node)'", at: offsetValue?.location ?? regionValue.location)
+            // The region's own alignment is checked where it is declared.
+            checkAlignment(start: offset, size: length, of: "map '\(name)' of UIO node '\(node)' (offset into '\(regionName)')", at: offsetValue?.location ?? regionValue.location)
             return UIONodeSpec.Map(name: name, region: regionName, range: range)
         }
         return maps.count == items.count ? maps : nil

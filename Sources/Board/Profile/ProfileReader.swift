@@ -21,6 +21,11 @@ final class ProfileReader {
         let location: SourceLocation
     }
     var placed: [Placed] = []
+    /// Every region and device name seen, valid or not, so a reference to a broken one is not
+    /// reported again as a reference to a missing one.
+    var declaredNames: Set<String> = []
+    /// Device names seen, valid or not, for "did you mean" on references.
+    var declaredDeviceNames: [String] = []
     var physicalAddressBits: Int?
 
     init(file: String, registry: DeviceKindRegistry) {
@@ -43,7 +48,7 @@ final class ProfileReader {
         physicalAddressBits = cpu?.physicalAddressBits
         let memory = top.required("memory", expecting: "a list of RAM regions", &diagnostics).flatMap(readMemory)
         let reserved = top["reserved"].flatMap(readReserved) ?? []
-        let pool = top.required("dma-pool", expecting: "the reserved DMA pool", &diagnostics).flatMap { readPool($0, memory: memory ?? []) }
+        let pool = top.required("dma-pool", expecting: "the reserved DMA pool", &diagnostics).flatMap { readPool($0, memory: memory) }
         let controller = top.required("interrupt-controller", expecting: "the interrupt controller section", &diagnostics).flatMap(readController)
         let devices = top["devices"].flatMap { readDevices($0, controller: controller) } ?? []
         let uio = top["uio"].flatMap { readUIONodes($0, devices: devices, memory: memory ?? [], pool: pool, reserved: reserved) } ?? []
@@ -78,6 +83,7 @@ final class ProfileReader {
     /// The `name`, `base` and `size` every region has; places the range for the layout checks.
     func readRegion(_ mapping: YAMLMapping, what: String) -> (name: String, range: AddressRange)? {
         let name = mapping.required("name", expecting: "a name", &diagnostics)?.name(&diagnostics)
+        if let name { declaredNames.insert(name) }
         let baseValue = mapping.required("base", expecting: "an address", &diagnostics)
         let base = baseValue?.address(&diagnostics)
         let size = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)?.size(&diagnostics)
@@ -94,23 +100,29 @@ final class ProfileReader {
         return (name, range)
     }
 
-    func checkAlignment(_ range: AddressRange, of what: String, at location: SourceLocation) {
+    /// Reports a `start` or `size` that is not a multiple of `windowAlignment`.
+    func checkAlignment(start: UInt64, size: UInt64, of what: String, at location: SourceLocation) {
         let alignment = Self.windowAlignment
-        guard range.base.rawValue % alignment != 0 || range.size % alignment != 0 else { return }
+        guard start % alignment != 0 || size % alignment != 0 else { return }
         diagnostics.error(
-            "misaligned window: \(what) at \(range.base), \(Units.size(range.size)); expected base and size to be multiples of \(Units.size(alignment))",
+            "misaligned window: \(what) at \(PhysicalAddress.hex(start, digits: 1)), \(Units.size(size)); expected start and size to be multiples of \(Units.size(alignment))",
             at: location)
+    }
+
+    func checkAlignment(_ range: AddressRange, of what: String, at location: SourceLocation) {
+        checkAlignment(start: range.base.rawValue, size: range.size, of: what, at: location)
     }
 
     func readMemory(_ value: YAMLValue) -> [BoardProfile.MemoryRegion]? {
         guard let items = value.list("a list of RAM regions", &diagnostics) else { return nil }
         if items.isEmpty { diagnostics.error("no RAM: expected at least one memory region", at: value.location) }
-        return items.compactMap { item -> BoardProfile.MemoryRegion? in
+        let regions = items.compactMap { item -> BoardProfile.MemoryRegion? in
             guard let mapping = item.mapping("a memory region", keys: ["name", "base", "size"], &diagnostics),
                 let (name, range) = readRegion(mapping, what: "memory region")
             else { return nil }
             return BoardProfile.MemoryRegion(name: name, range: range)
         }
+        return regions.count == items.count ? regions : nil
     }
 
     func readReserved(_ value: YAMLValue) -> [BoardProfile.ReservedRegion]? {
@@ -123,7 +135,8 @@ final class ProfileReader {
         }
     }
 
-    func readPool(_ value: YAMLValue, memory: [BoardProfile.MemoryRegion]) -> BoardProfile.DMAPool? {
+    /// `memory` is nil when the memory section was broken; the pool's placement is then not checked.
+    func readPool(_ value: YAMLValue, memory: [BoardProfile.MemoryRegion]?) -> BoardProfile.DMAPool? {
         guard let mapping = value.mapping("the dma-pool section", keys: ["name", "base", "size", "coherent"], &diagnostics) else {
             return nil
         }
@@ -138,6 +151,7 @@ final class ProfileReader {
             return nil
         }
         checkAlignment(range, of: "dma-pool '\(name)'", at: baseValue.location)
+        guard let memory else { return nil }
         guard let region = memory.first(where: { $0.range.contains(range) }) else {
             let regions = memory.map { "'\($0.name)' \($0.range)" }.joined(separator: ", ")
             diagnostics.error(
