@@ -109,3 +109,16 @@ import Testing
         expectOne(profile(replacing: [13: "  size: 16 MB"]), at: 13, 9, "expected a size", suggestion: "MiB")
     }
 }
+
+@Suite struct DiagnosticTests {
+    @Test func aSwapOfNeighboursIsOneEdit() {
+        #expect(Suggestion.editDistance("coers", "cores") == 1)
+        #expect(Suggestion.closest(to: "coers", among: ["core", "cores", "clock"]) == "cores")
+        #expect(Suggestion.closest(to: "zzzz", among: ["core", "cores"]) == nil)
+    }
+
+    @Test func aNullValueIsReportedAsNothing() {
+        let found = diagnostics(of: profile(replacing: [22: "    size: ~"]))
+        #expect(found.map(\.description) == ["test.yaml:22:11: error: expected a size (bytes, or a number with B, KiB, MiB or GiB, such as 64 KiB), found nothing"])
+    }
+}

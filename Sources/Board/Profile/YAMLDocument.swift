@@ -27,8 +27,8 @@ public struct YAMLDocument {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let while_ = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
-            return ("YAML syntax: \(problem)\(while_)", (mark.line, mark.column))
+            let during = context.map { " (\($0.text) at \($0.mark.line):\($0.mark.column))" } ?? ""
+            return ("YAML syntax: \(problem)\(during)", (mark.line, mark.column))
         case .reader(let problem, let offset, _, _):
             return ("YAML syntax: \(problem)", position(ofUTF8Offset: offset ?? 0, in: text))
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -67,7 +67,7 @@ public struct YAMLValue {
 
     /// A scalar's text, nil for a null scalar (`~`, `null` or nothing) or a collection.
     public var scalarText: String? {
-        guard let scalar = node.scalar, scalar.tag.description != Tag.Name.null.rawValue else { return nil }
+        guard let scalar = node.scalar else { return nil }
         if scalar.style == .plain, ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return nil }
         return scalar.string
     }
