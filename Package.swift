@@ -44,6 +44,6 @@ let package = Package(
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]
         ),
-        .testTarget(name: "BoardTests", dependencies: ["Board"]),
+        .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
     ]
 )

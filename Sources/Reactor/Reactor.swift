@@ -211,9 +211,18 @@ public final class Reactor {
         if let limit {
             stopTimer = schedule(at: Instant(nanosecondsSinceStart: limit)) { [unowned self] in stop() }
         }
-        while !core.pointee.stopRequested && hasPendingWork {
+        while !core.pointee.stopRequested {
             if core.pointee.watchingSignals && noticeStopSignal() { break }
-            event_base_loop(base, Int32(EVLOOP_ONCE))
+            if hasPendingWork {
+                event_base_loop(base, Int32(EVLOOP_ONCE))
+                continue
+            }
+            // Only watches that do not keep the loop alive (eventfd-backed doorbells) are left: give
+            // them one non-blocking look, so a ring from the last callback is still delivered.
+            guard core.pointee.libeventWatches > 0 else { break }
+            let before = core.pointee.dispatchCount
+            event_base_loop(base, Int32(EVLOOP_NONBLOCK))
+            if core.pointee.dispatchCount == before && !hasPendingWork { break }
         }
         _ = noticeStopSignal()
         if let stopTimer { cancel(stopTimer) }

@@ -1,1 +1,1 @@
-print("bench")
+print("uioemu-bench: see the benchmark floors")
