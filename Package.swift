@@ -23,10 +23,11 @@ let package = Package(
         .target(name: "CReactorSignals"),
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
         .target(name: "Board", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Devices", dependencies: ["Board", "Reactor"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board",
+                "Reactor", "Board", "Devices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,5 +46,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
     ]
 )
