@@ -32,10 +32,13 @@ let package = Package(
             ]
         ),
         // Raw libevent and memcpy floors in C, measured in the same process as the Swift figures.
-        .target(name: "CBenchFloors", dependencies: ["CLibevent"]),
+        .target(name: "CBenchFloors", dependencies: ["CLibevent"], linkerSettings: [.linkedLibrary("event_core")]),
         .executableTarget(
             name: "uioemu-bench",
-            dependencies: ["Reactor", "CBenchFloors"],
+            dependencies: [
+                "Reactor", "CBenchFloors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/uioemu-bench"
         ),
         .testTarget(

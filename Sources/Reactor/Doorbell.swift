@@ -39,8 +39,7 @@ public final class Doorbell {
     @inline(__always)
     public func ring(_ count: UInt64 = 1) {
         if fileDescriptor >= 0 {
-            var n = count
-            _ = write(fileDescriptor, &n, 8)
+            ringEventFD(count)
         } else {
             reactor.ringInProcess(slot: Int(slot), count: count)
         }
@@ -49,11 +48,21 @@ public final class Doorbell {
     /// Returns the rings since the last drain (0 if none) and makes the doorbell not readable.
     @inline(__always)
     public func drain() -> UInt64 {
-        if fileDescriptor >= 0 {
-            var n: UInt64 = 0
-            return read(fileDescriptor, &n, 8) == 8 ? n : 0
-        }
+        if fileDescriptor >= 0 { return drainEventFD() }
         return reactor.drainInProcess(slot: Int(slot))
+    }
+
+    // The system-call paths stay out of line so the in-process path has no stack frame to speak of.
+    @inline(never)
+    private func ringEventFD(_ count: UInt64) {
+        var n = count
+        _ = write(fileDescriptor, &n, 8)
+    }
+
+    @inline(never)
+    private func drainEventFD() -> UInt64 {
+        var n: UInt64 = 0
+        return read(fileDescriptor, &n, 8) == 8 ? n : 0
     }
 
     /// Whether a drain would return non-zero, without draining.

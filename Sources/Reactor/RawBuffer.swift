@@ -20,9 +20,14 @@ struct RawBuffer<Element> {
         nonmutating set { assert(i >= 0 && i < capacity, "RawBuffer index out of range"); base[i] = newValue }
     }
 
-    /// Doubles the capacity until it holds `needed` elements, keeping the first `count` ones.
+    /// Makes room for `needed` elements, keeping the first `count` ones; grows by doubling.
+    @inline(__always)
     mutating func reserve(_ needed: Int, keeping count: Int) {
-        guard needed > capacity else { return }
+        if needed > capacity { grow(to: needed, keeping: count) }
+    }
+
+    @inline(never)
+    private mutating func grow(to needed: Int, keeping count: Int) {
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)

@@ -64,6 +64,7 @@ extension Reactor {
         core.pointee.timerOwner[slot] = -1
         // The target may be the one running; keep it until the dispatch ends.
         if core.pointee.dispatchDepth > 0 {
+            core.pointee.hasDeferredReleases = true
             core.pointee.ownersToRelease.append(owner)
         } else {
             releaseOwner(owner)
@@ -159,10 +160,10 @@ extension Reactor {
         guard deadline < core.pointee.wakeArmedFor else { return }
         if core.pointee.wakeArmedFor != .max { event_del(wakeEvent) }
         core.pointee.wakeArmedFor = deadline
-        // libevent adds the timeout to its cached time; refresh it so the two clocks agree.
-        event_base_update_cache_time(base)
-        refreshRealTimeClock()
-        var tv = TimeSpan(nanoseconds: deadline - core.pointee.nowNanoseconds).timeval
+        // Relative to `now`, which inside a callback is the dispatch's start, as libevent's cached
+        // time is. If libevent's clock was read a little earlier the wake-up comes a little early,
+        // finds nothing due and re-arms: a timer never fires before its deadline.
+        var tv = TimeSpan(nanoseconds: deadline - currentNanoseconds()).timeval
         event_add(wakeEvent, &tv)
     }
 }

@@ -158,6 +158,7 @@ extension Reactor {
         }
         core.pointee.watches.release(slot)
         // The target may be the one running; keep it until the dispatch ends.
+        core.pointee.hasDeferredReleases = true
         core.pointee.ownersToRelease.append(Int(entry.owner))
         if core.pointee.dispatchDepth == 0 { flushFreedEvents() }
     }

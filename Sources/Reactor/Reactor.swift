@@ -85,9 +85,20 @@ public final class Reactor {
 
     /// The current time; never goes backwards. Virtual time: set before any callback runs and moved
     /// only by the loop. Real time: CLOCK_MONOTONIC since the reactor was created.
-    public var now: Instant {
-        refreshRealTimeClock()
-        return Instant(nanosecondsSinceStart: core.pointee.nowNanoseconds)
+    ///
+    /// In real time, inside a callback `now` is the time the current dispatch started (libevent
+    /// caches its clock the same way), so one callback sees one instant; outside callbacks it is read
+    /// afresh.
+    public var now: Instant { Instant(nanosecondsSinceStart: currentNanoseconds()) }
+
+    /// Real time: the clock is read at most once per dispatch, and only if someone asks.
+    @inline(__always)
+    func currentNanoseconds() -> Int64 {
+        if clock == .realTime && (core.pointee.dispatchDepth == 0 || core.pointee.clockStale) {
+            core.pointee.clockStale = false
+            refreshRealTimeClock()
+        }
+        return core.pointee.nowNanoseconds
     }
 
     @inline(__always)
@@ -258,6 +269,8 @@ struct Core {
     var timerOwner = RawBuffer<Int32>(capacity: 64)
     /// Real time: set while the wake-up callback fires due timers, so re-arming waits until the end.
     var dispatchingTimers = false
+    /// Real time: set when a dispatch starts; the clock is read on first use.
+    var clockStale = false
     var watches = WatchTable()
     var doorbells = DoorbellTable()
     /// fd watches (user fds) keep `run()` alive; libevent watches also count eventfd-backed doorbells.
@@ -273,7 +286,9 @@ struct Core {
     var contextsToFree: [UnsafeMutablePointer<EventContext>] = []
     /// Owner slots of cancelled watches, released once no callback is running.
     var ownersToRelease: [Int] = []
-    /// How many libevent callbacks are running (0 outside `event_base_loop`).
+    /// Whether the three lists above hold anything (checked once per turn).
+    var hasDeferredReleases = false
+    /// How many dispatches are running: a turn of the virtual loop or a libevent callback.
     var dispatchDepth = 0
 
     init(epochMonotonic: Int64) { self.epochMonotonic = epochMonotonic }
@@ -315,7 +330,7 @@ let reactorTrampoline: @convention(c) (Int32, Int16, UnsafeMutableRawPointer?) -
 
 extension Reactor {
     func libeventFired(_ role: EventContext.Role, slot: UInt32) {
-        refreshRealTimeClock()
+        core.pointee.clockStale = true
         core.pointee.dispatchDepth += 1
         defer {
             core.pointee.dispatchDepth -= 1
@@ -330,9 +345,10 @@ extension Reactor {
             core.pointee.wakeArmedFor = .max
             core.pointee.dispatchingTimers = true
             let watermark = core.pointee.timers.sequenceWatermark
+            let now = currentNanoseconds()
             while !core.pointee.stopRequested && !core.pointee.timers.isEmpty {
                 let first = core.pointee.timers.first
-                guard first.deadline <= core.pointee.nowNanoseconds && first.sequence < watermark else { break }
+                guard first.deadline <= now && first.sequence < watermark else { break }
                 fireFirstTimer()
             }
             core.pointee.dispatchingTimers = false
@@ -347,8 +363,14 @@ extension Reactor {
     }
 
     /// Frees the libevent events and releases the targets of watches cancelled during a dispatch.
+    @inline(__always)
     func flushFreedEvents() {
-        guard core.pointee.dispatchDepth == 0 else { return }
+        if core.pointee.hasDeferredReleases && core.pointee.dispatchDepth == 0 { flushDeferredReleases() }
+    }
+
+    @inline(never)
+    func flushDeferredReleases() {
+        core.pointee.hasDeferredReleases = false
         if !core.pointee.eventsToFree.isEmpty {
             for ev in core.pointee.eventsToFree { event_free(ev) }
             for c in core.pointee.contextsToFree { c.deallocate() }
@@ -372,6 +394,7 @@ extension Reactor {
 
     /// Runs the items queued before this call, in FIFO order. Items queued meanwhile wait for the
     /// next turn, so work posted from a callback never runs recursively.
+    @inline(__always)
     func runReadyBatch() {
         var n = core.pointee.ready.count
         while n > 0 && !core.pointee.stopRequested {

@@ -137,14 +137,16 @@ struct TimerQueue {
         a.deadline < b.deadline || (a.deadline == b.deadline && a.sequence < b.sequence)
     }
 
+    // The heap helpers are `mutating` so the queue is passed by address; as non-mutating methods
+    // the whole struct was copied onto the stack for every sift (seen in callgrind).
     @inline(__always)
-    private func place(_ e: Entry, at i: Int) {
+    private mutating func place(_ e: Entry, at i: Int) {
         heap[i] = e
         records.base[Int(e.slot)].heapIndex = Int32(i)
     }
 
     @discardableResult
-    private func siftUp(_ start: Int) -> Bool {
+    private mutating func siftUp(_ start: Int) -> Bool {
         var i = start
         let e = heap[i]
         while i > 0 {
@@ -158,7 +160,7 @@ struct TimerQueue {
         return i != start
     }
 
-    private func siftDown(_ start: Int) {
+    private mutating func siftDown(_ start: Int) {
         var i = start
         let e = heap[i]
         while true {

@@ -1,1 +1,22 @@
+// Raw C floors for the reactor benchmarks, measured in the same process as the Swift figures.
+// Each returns nanoseconds per operation over `iterations` operations (after a short warm-up),
+// or a negative value if the setup failed.
+#ifndef UIOEMU_BENCH_FLOORS_H
+#define UIOEMU_BENCH_FLOORS_H
 
+#include <stddef.h>
+
+/// Two eventfds, two persistent read events on one precise-timer base: each callback reads its fd and
+/// writes the other. One operation = one round trip (two wake-ups).
+double floor_eventfd_pingpong_ns(long iterations);
+
+/// An event that calls event_active on itself from its own callback. One operation = one dispatch.
+double floor_event_active_ns(long iterations);
+
+/// A timer event that re-adds itself with a zero timeout. One operation = one dispatch.
+double floor_zero_timer_ns(long iterations);
+
+/// memcpy of `bytes` between two page-aligned buffers. One operation = one copy.
+double floor_memcpy_ns(size_t bytes, long iterations);
+
+#endif

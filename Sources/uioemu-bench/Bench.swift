@@ -1,0 +1,94 @@
+import ArgumentParser
+import CBenchFloors
+import Foundation
+import Reactor
+
+/// `make bench`: the reactor's figures next to raw C floors measured in the same process run.
+/// Every target is a ratio against a floor from this run, or a rate; PASS/FAIL rows say where we
+/// stand, and the exit status is 0 either way.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uioemu-bench",
+        abstract: "Reactor benchmark floors: Swift against C libevent, measured in one run.",
+        subcommands: [Floors.self, VirtualTimers.self],
+        defaultSubcommand: Floors.self
+    )
+}
+
+struct Floors: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "floors", abstract: "Measure and print the table.")
+
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Flag(help: "Count system calls of virtual-time runs with strace -c -f (needs strace).") var strace = false
+    @Option(help: "Repetitions per figure; the best is kept.") var repeats = 5
+    @Option(help: "Scale all iteration counts (e.g. 0.1 for a quick look).") var scale = 1.0
+
+    func run() throws {
+        var rows: [Row] = []
+        func n(_ base: Int) -> Int { max(Int(Double(base) * scale), 100) }
+        func best(_ body: () -> Double) -> Double { (0..<repeats).map { _ in body() }.min()! }
+
+        let pingC = best { floor_eventfd_pingpong_ns(n(200_000)) }
+        let pingS = best { ReactorCases.eventfdPingPong(iterations: n(200_000)) }
+        rows.append(Row(id: "a", name: "eventfd ping-pong round trip (real time)", c: pingC, swift: pingS, target: .ratioAtMost(1.2)))
+
+        let activeC = best { floor_event_active_ns(n(5_000_000)) }
+        let postRT = best { ReactorCases.post(iterations: n(5_000_000), clock: .realTime) }
+        rows.append(Row(id: "b", name: "event_active re-post vs post (real time)", c: activeC, swift: postRT, target: .ratioAtMost(3)))
+        let postV = best { ReactorCases.post(iterations: n(10_000_000), clock: .virtual) }
+        rows.append(Row(id: "b2", name: "post (virtual time) vs C event_active", c: activeC, swift: postV, target: nil))
+
+        let timerC = best { floor_zero_timer_ns(n(2_000_000)) }
+        let timerRT = best { ReactorCases.timer(iterations: n(2_000_000), clock: .realTime, delay: .zero) }
+        rows.append(Row(id: "c", name: "zero-delay timer (real time)", c: timerC, swift: timerRT, target: .ratioAtMost(1.2)))
+
+        let vt = best { ReactorCases.timer(iterations: n(20_000_000), clock: .virtual, delay: .nanoseconds(1)) }
+        rows.append(Row(id: "d", name: "virtual timer dispatch, closure-free", c: nil, swift: vt, target: .rateAtLeast(30e6)))
+        let vt64 = best { ReactorCases.timer(iterations: n(20_000_000), clock: .virtual, delay: .nanoseconds(64), concurrent: 64) }
+        rows.append(Row(id: "d2", name: "virtual timer dispatch, 64 armed at once", c: nil, swift: vt64, target: nil))
+        let vtc = best { ReactorCases.closureTimer(iterations: n(20_000_000)) }
+        rows.append(Row(id: "d3", name: "virtual timer dispatch, closure path", c: nil, swift: vtc, target: nil))
+
+        let bellIn = best { ReactorCases.doorbell(iterations: n(10_000_000), backing: .inProcess, clock: .virtual) }
+        rows.append(Row(id: "e", name: "doorbell ring->watch, in-process vs C event_active", c: activeC, swift: bellIn, target: .ratioAtMost(1)))
+        let bellFD = best { ReactorCases.doorbell(iterations: n(500_000), backing: .eventfd, clock: .realTime) }
+        rows.append(Row(id: "e2", name: "doorbell ring->watch, eventfd-backed (real time)", c: nil, swift: bellFD, target: nil))
+
+        for bytes in [4096, 65536] {
+            let iters = n(bytes == 4096 ? 5_000_000 : 500_000)
+            let cC = best { floor_memcpy_ns(bytes, iters) }
+            let cS = best { ReactorCases.copy(bytes: bytes, iterations: iters) }
+            rows.append(Row(id: "f-\(bytes / 1024)k", name: "memcpy \(bytes / 1024) KiB (\(String(format: "%.1f", Double(bytes) / cC)) GB/s in C)",
+                            c: cC, swift: cS, target: nil))
+        }
+
+        var syscalls: SyscallCheck? = nil
+        if strace { syscalls = try SyscallCheck.measure() }
+
+        print(Row.table(rows))
+        if let syscalls { print(syscalls.summary) }
+        if let json {
+            let report = Report(rows: rows, syscalls: syscalls, scale: scale, repeats: repeats)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            print("wrote \(json)")
+        }
+    }
+}
+
+/// `uioemu-bench virtual-timers N [--case …]`: one hot loop and nothing else, for strace and callgrind.
+struct VirtualTimers: ParsableCommand {
+    enum Case: String, ExpressibleByArgument { case timer, doorbell, post }
+    static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
+    @Argument var count: Int
+    @Option(name: .customLong("case")) var which: Case = .timer
+    func run() {
+        switch which {
+        case .timer: _ = ReactorCases.timer(iterations: count, clock: .virtual, delay: .nanoseconds(1))
+        case .doorbell: _ = ReactorCases.doorbell(iterations: count, backing: .inProcess, clock: .virtual)
+        case .post: _ = ReactorCases.post(iterations: count, clock: .virtual)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-print("uioemu-bench: see the benchmark floors")
