@@ -28,7 +28,7 @@ test: deps
 bench: release
 	@scripts/apt-ensure $(BENCH_DEPS)
 	@mkdir -p bench
-	$(RELEASE_BIN)/uioemu-bench --json bench/results.json --strace
+	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
 
 clean:
 	rm -rf .build

@@ -21,6 +21,7 @@ struct Floors: ParsableCommand {
 
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Flag(help: "Count system calls of virtual-time runs with strace -c -f (needs strace).") var strace = false
+    @Flag(help: "Check the hot-path gate with valgrind --tool=callgrind (needs valgrind).") var callgrind = false
     @Option(help: "Repetitions per figure; the best is kept.") var repeats = 5
     @Option(help: "Scale all iteration counts (e.g. 0.1 for a quick look).") var scale = 1.0
 
@@ -65,11 +66,14 @@ struct Floors: ParsableCommand {
 
         var syscalls: SyscallCheck? = nil
         if strace { syscalls = try SyscallCheck.measure() }
+        var gate: CallgrindGate? = nil
+        if callgrind { gate = try CallgrindGate.measure() }
 
         print(Row.table(rows))
         if let syscalls { print(syscalls.summary) }
+        if let gate { print(gate.summary) }
         if let json {
-            let report = Report(rows: rows, syscalls: syscalls, scale: scale, repeats: repeats)
+            let report = Report(rows: rows, syscalls: syscalls, callgrind: gate, scale: scale, repeats: repeats)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))

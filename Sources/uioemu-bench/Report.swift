@@ -42,6 +42,7 @@ struct Row: Codable {
 struct Report: Codable {
     let rows: [Row]
     let syscalls: SyscallCheck?
+    let callgrind: CallgrindGate?
     let scale: Double
     let repeats: Int
 }
