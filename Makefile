@@ -15,9 +15,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The default job: until the board layers land, a reactor self-check that prints what it did.
+# The default job: until the driver and scenario layers land, a reactor self-check that prints what it
+# did, then the default board's memory map and interrupt routing.
 run: release
 	$(RELEASE_BIN)/uioemu self-check
+	$(RELEASE_BIN)/uioemu board show p2020-fpga
 
 # The allocation-counting suite reads process-wide malloc counters, so it runs alone, after the rest.
 test: deps

@@ -4,11 +4,18 @@ import Reactor
 struct SelfCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "self-check",
-        abstract: "Exercise the reactor in both clocks and print what happened."
+        abstract: "Exercise the reactor in virtual and real time and print what happened."
     )
+
     func run() throws {
-        let r = Reactor(clock: .virtual)
-        r.schedule(after: .seconds(3600)) { print("fired at \(r.now)") }
-        r.run()
+        let steps = ReactorSelfCheck.run()
+        let width = steps.map(\.name.count).max() ?? 0
+        for step in steps {
+            let name = step.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            print("\(step.ok ? "ok  " : "FAIL") \(name)  \(step.detail)")
+        }
+        let failed = steps.filter { !$0.ok }.count
+        print(failed == 0 ? "reactor self-check: all \(steps.count) steps ok" : "reactor self-check: \(failed) of \(steps.count) steps FAILED")
+        if failed > 0 { throw ExitCode.failure }
     }
 }
