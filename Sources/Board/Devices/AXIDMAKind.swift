@@ -19,6 +19,10 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     public var fifoDepthBytes: UInt64
     /// Width of the LENGTH registers (C_SG_LENGTH_WIDTH): 8 to 26 bits.
     public var lengthWidthBits: Int
+    /// Clock cycles from the start of a transfer (the LENGTH write, or data arriving for an armed
+    /// S2MM transfer) until data moves: command queueing and the first AXI read/write burst. PG021's
+    /// "Latency and Throughput" section gives figures of this order; profiles without the key get 0.
+    public var setupCycles: UInt64 = 0
     /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0).
     public var mm2s: Channel?
     public var s2mm: Channel?
@@ -32,6 +36,7 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
 
     public static let dataWidths: [UInt64] = [4, 8, 16, 32, 64, 128]
     public static let lengthWidthBits: ClosedRange<UInt64> = 8...26
+    public static let setupCycles: ClosedRange<UInt64> = 0...1_000_000
 }
 
 /// `kind: axi-dma`.
@@ -39,7 +44,7 @@ public struct AXIDMAKind: DeviceKind {
     public init() {}
 
     public var name: String { "axi-dma" }
-    public var keys: [String] { ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "mm2s", "s2mm"] }
+    public var keys: [String] { ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "mm2s", "s2mm"] }
 
     public func parse(_ mapping: YAMLMapping, context: DeviceParseContext, _ diagnostics: inout Diagnostics) -> ParsedDevice? {
         let clock = mapping.required("clock", expecting: YAMLValue.frequencyExpectation, &diagnostics)?.frequency(&diagnostics)
@@ -52,6 +57,8 @@ public struct AXIDMAKind: DeviceKind {
         let fifo = mapping.required("fifo-depth", expecting: YAMLValue.sizeExpectation, &diagnostics)?.size(&diagnostics)
         let lengthBits = mapping.required("length-width-bits", expecting: "a width from 8 to 26 bits", &diagnostics)?
             .integer("a LENGTH register width in bits", in: AXIDMAParameters.lengthWidthBits, &diagnostics)
+        let setupValue = mapping["setup-cycles"]
+        let setup = setupValue.map { $0.integer("a number of clock cycles", in: AXIDMAParameters.setupCycles, &diagnostics) } ?? 0
 
         var routes: [(route: InterruptRoute, location: SourceLocation)] = []
         func channel(_ key: String) -> AXIDMAParameters.Channel? {
@@ -72,9 +79,10 @@ public struct AXIDMAKind: DeviceKind {
         if mapping["mm2s"] == nil && mapping["s2mm"] == nil {
             diagnostics.error("device '\(context.deviceName)' has no channel: expected 'mm2s', 's2mm' or both", at: mapping.location)
         }
-        guard let clock, let width, let fifo, let lengthBits, mm2s != nil || s2mm != nil else { return nil }
+        guard let clock, let width, let fifo, let lengthBits, let setup, mm2s != nil || s2mm != nil else { return nil }
         let parameters = AXIDMAParameters(
-            clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits), mm2s: mm2s, s2mm: s2mm)
+            clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits),
+            setupCycles: setup, mm2s: mm2s, s2mm: s2mm)
         return ParsedDevice(parameters: parameters, interrupts: routes)
     }
 }

@@ -1,0 +1,96 @@
+import Board
+import Reactor
+
+/// A Xilinx AXI DMA core in direct register mode (PG021, "AXI DMA LogiCORE IP Product Guide" v7.1),
+/// as it appears on the bus: one 64 KiB register window holding both channels.
+///
+/// The register map and each bit's access semantics come from `AXIDMARegisterMap`; each channel
+/// (`DMAChannel`) owns its registers, transfer and interrupt output. The core itself only routes
+/// offsets to channels and performs the soft reset, which PG021 defines for the whole core:
+/// setting DMACR.Reset in either channel resets both.
+public final class AXIDMA: RegisterWindow {
+    public let name: String
+    public let parameters: AXIDMAParameters
+    public let registerMap: AXIDMARegisterMap
+    /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0): its
+    /// registers then read 0 and ignore writes.
+    public let mm2s: DMAChannel?
+    public let s2mm: DMAChannel?
+
+    /// Reads and writes of offsets with no register (reserved in direct register mode): they read
+    /// 0 and are ignored, never a trap.
+    public private(set) var reservedAccesses = 0
+    public private(set) var softResets = 0
+
+    /// Builds the core for `spec` (an `axi-dma` device of `board`'s profile). The caller attaches it
+    /// to the bus window (`DeviceSet` does). `board` and `reactor` must outlive it.
+    public init(
+        spec: DeviceSpec, index: Int, board: Board, reactor: Reactor, random: inout SplitMix64,
+        accessPolicy: DMAAccessPolicy
+    ) {
+        guard let parameters = spec.parameters(as: AXIDMAParameters.self) else {
+            preconditionFailure("device '\(spec.name)' is a \(spec.kind), not an axi-dma")
+        }
+        name = spec.name
+        self.parameters = parameters
+        let map = AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits)
+        registerMap = map
+        func makeChannel(_ direction: DMADirection, _ configured: AXIDMAParameters.Channel?, _ random: SplitMix64) -> DMAChannel? {
+            guard let configured else { return nil }
+            let route = InterruptRoute(output: direction.rawValue, line: configured.interruptLine, sense: configured.sense)
+            return DMAChannel(
+                direction: direction, route: route, deviceIndex: index, parameters: parameters, registerMap: map,
+                board: board, reactor: reactor, random: random, policy: accessPolicy)
+        }
+        let mm2sRandom = random.split()
+        let s2mmRandom = random.split()
+        mm2s = makeChannel(.mm2s, parameters.mm2s, mm2sRandom)
+        s2mm = makeChannel(.s2mm, parameters.s2mm, s2mmRandom)
+    }
+
+    public func channel(_ direction: DMADirection) -> DMAChannel? { direction == .mm2s ? mm2s : s2mm }
+
+    // MARK: register access
+
+    public func read32(offset: UInt32) -> UInt32 {
+        guard let (channel, register) = decode(offset) else {
+            reservedAccesses += 1
+            return 0
+        }
+        return channel.read(register)
+    }
+
+    public func write32(offset: UInt32, value: UInt32) {
+        guard let (channel, register) = decode(offset) else {
+            reservedAccesses += 1
+            return
+        }
+        if register == .DMACR && value & DMACR.Reset != 0 {
+            // PG021 DMACR.Reset: resets the entire core; the bit reads 0 again once it is done, which
+            // the model makes immediate.
+            reset()
+            return
+        }
+        channel.write(register, value)
+    }
+
+    @inline(__always)
+    private func decode(_ offset: UInt32) -> (DMAChannel, ChannelRegister)? {
+        let direction: DMADirection = offset < DMADirection.s2mm.baseOffset ? .mm2s : .s2mm
+        guard let channel = direction == .mm2s ? mm2s : s2mm,
+            offset - direction.baseOffset < DMADirection.s2mm.baseOffset,
+            let register = ChannelRegister(rawValue: offset - direction.baseOffset)
+        else { return nil }
+        return (channel, register)
+    }
+
+    // MARK: reset
+
+    /// Soft reset of the whole core (DMACR.Reset): transfers in flight are aborted, the FIFO is
+    /// flushed, every register returns to its reset value and both lines drop.
+    public func reset() {
+        softResets += 1
+        mm2s?.reset()
+        s2mm?.reset()
+    }
+}

@@ -1,0 +1,117 @@
+import Reactor
+
+/// The stream endpoint of a channel: the source feeding S2MM through the device FIFO, the sink
+/// taking MM2S packets.
+///
+/// S2MM flow: a rate-limited source produces one packet per tick, each arriving once it is complete
+/// (n bytes take n / rate). An armed transfer with nothing waiting takes it at once; otherwise it
+/// waits in the FIFO if it fits, else it is dropped (`fifoOverflow`), or, with back-pressure, held
+/// at the source, which stops producing until there is room. An unlimited source has its next
+/// packet ready whenever an armed transfer finds the FIFO empty.
+extension DMAChannel {
+    /// Attaches `source` to this S2MM channel and starts it (its first packet arrives after one
+    /// packet time). Configuration time: sizes the FIFO's rings (the only allocation) and drops
+    /// whatever the previous source left in the device.
+    public func attach(_ source: StreamSource) {
+        precondition(direction == .s2mm, "a stream source feeds an S2MM channel")
+        precondition(!isBusy, "attach a source while the channel is idle")
+        detachSource()
+        accounting.dropped[.reset] += UInt64(fifo.heldBytes)
+        accounting.heldBytes = 0
+        fifo.configure(maximumPacketBytes: source.packetSize.largest, carriesData: source.pattern.carriesData)
+        self.source = source
+        generator = PatternGenerator(source.pattern)
+        sourceAttached = true
+        sourceUnlimited = source.rateBytesPerSecond == nil
+        sourceRateBytesPerSecond = source.rateBytesPerSecond ?? 1
+        sourceRateCarry = 0
+        sourcePacketSize = source.packetSize
+        sourceBackPressure = source.backPressure
+        sourceRemainingPackets = source.packetLimit ?? .max
+        stalledPacketBytes = 0
+        scheduleNextPacket()
+    }
+
+    /// Stops the source; what it already produced stays in the device.
+    public func detachSource() {
+        reactor._withUnsafeGuaranteedRef { $0.disarm(sourceTimer) }
+        sourceAttached = false
+        stalledPacketBytes = 0
+    }
+
+    /// Attaches `sink` to this MM2S channel: from the next transfer on, packets are checked
+    /// against its pattern and a slow sink stretches transfers.
+    public func attach(_ sink: StreamSink) {
+        precondition(direction == .mm2s, "a stream sink takes MM2S packets")
+        self.sink = sink
+        generator = PatternGenerator(sink.pattern)
+        sinkChecksData = sink.pattern.carriesData
+        sinkRateBytesPerSecond = sink.rateBytesPerSecond ?? 0
+    }
+
+    /// Arms the source timer for the next packet of a rate-limited source. The interval carries
+    /// its remainder forward, so n packets take exactly n × bytes / rate however it divides.
+    func scheduleNextPacket() {
+        guard sourceAttached, !sourceUnlimited, sourceRemainingPackets > 0, stalledPacketBytes == 0 else { return }
+        nextPacketBytes = sourcePacketSize.draw(&random)
+        let scaled = UInt64(nextPacketBytes) * 1_000_000_000 + sourceRateCarry
+        sourceRateCarry = scaled % sourceRateBytesPerSecond
+        let delay = TimeSpan(nanoseconds: Int64(scaled / sourceRateBytesPerSecond))
+        let timer = sourceTimer!
+        reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: delay) }
+    }
+
+    /// A packet of a rate-limited source is complete.
+    func sourceTick() {
+        guard sourceAttached else { return }
+        offer(faults.packetBytes(drawn: nextPacketBytes))
+        if stalledPacketBytes == 0 { scheduleNextPacket() }
+        feedFromFIFO()
+    }
+
+    /// A packet arrives at the device: taken, queued, dropped or (back-pressure) held at the source.
+    private func offer(_ bytes: Int) {
+        let streamsThrough = state == .awaitingData && fifo.waitingPackets == 0
+        if streamsThrough || fifo.hasRoom(for: bytes) {
+            admit(bytes)
+        } else if sourceBackPressure {
+            stalledPacketBytes = bytes
+            accounting.stalls += 1
+        } else {
+            sourceRemainingPackets -= 1
+            generator.skip(bytes)
+            accounting.producedBytes += UInt64(bytes)
+            accounting.producedPackets += 1
+            accounting.drop(bytes, .fifoOverflow)
+        }
+    }
+
+    private func admit(_ bytes: Int) {
+        sourceRemainingPackets -= 1
+        fifo.push(bytes, generator: &generator)
+        accounting.producedBytes += UInt64(bytes)
+        accounting.producedPackets += 1
+        accounting.heldBytes += UInt64(bytes)
+    }
+
+    /// An armed S2MM transfer takes the oldest waiting packet (an unlimited source makes one).
+    func feedFromFIFO() {
+        guard state == .awaitingData else { return }
+        if fifo.waitingPackets == 0 {
+            guard sourceAttached && sourceUnlimited && sourceRemainingPackets > 0 else { return }
+            admit(faults.packetBytes(drawn: sourcePacketSize.draw(&random)))
+        }
+        beginMoving(fifo.take())
+        resumeStalledSource()
+    }
+
+    /// Lets a back-pressured source deliver its held packet once the FIFO has room, and go on.
+    func resumeStalledSource() {
+        guard stalledPacketBytes > 0, fifo.hasRoom(for: stalledPacketBytes) else { return }
+        let bytes = stalledPacketBytes
+        stalledPacketBytes = 0
+        admit(bytes)
+        scheduleNextPacket()
+        feedFromFIFO()
+    }
+}

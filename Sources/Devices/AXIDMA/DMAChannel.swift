@@ -1,0 +1,400 @@
+import Board
+import Reactor
+
+/// One channel of the AXI DMA in direct register mode (PG021): MM2S (memory to stream) or S2MM
+/// (stream to memory), its five registers, its transfer, its interrupt output and its stream endpoint.
+///
+/// Order as in Renode/QEMU models: state, register access, `updateInterrupt()`, `reset()`, timing
+/// and data movement. Stream endpoints are in `DMAChannel+Stream.swift`, faults in `AXIDMAFault.swift`.
+///
+/// Hot path (DESIGN.md, "The per-completion hot path"): completions are a reusable reactor timer
+/// dispatched by tag; links are strong `let`s, except the bus and the reactor, which own this
+/// object (the bus through its register window, the reactor through its timers) and are reached
+/// through `Unmanaged` to avoid a cycle; data moves with one bus block copy per ring segment or
+/// 64 KiB chunk; nothing is allocated per transfer.
+public final class DMAChannel: ReactorTarget {
+    /// What a transfer is doing.
+    enum TransferState: Equatable {
+        /// Nothing programmed, or the last transfer is over.
+        case idle
+        /// S2MM: LENGTH written while running, no packet yet.
+        case awaitingData
+        /// Bytes on the move; the completion timer is armed. MM2S: LENGTH bytes; S2MM: a packet.
+        case moving(bytes: Int)
+        /// A stall fault: it never completes; only a reset ends it.
+        case stalled(bytes: Int)
+    }
+
+    static let completionTag: UInt64 = 0
+    static let sourceTag: UInt64 = 1
+    /// MM2S reads memory (and a sink checks it) in chunks of this size.
+    static let chunkBytes = 64 * 1024
+
+    // MARK: configuration
+
+    public let direction: DMADirection
+    /// Where the channel's interrupt output goes.
+    public let route: InterruptRoute
+    /// The device's index in its `DeviceSet`, for `DMAAccess`.
+    let deviceIndex: Int
+    let controlSemantics: RegisterSemantics
+    let statusSemantics: RegisterSemantics
+    let lengthMask: UInt32
+    public let setupNanoseconds: Int64
+    /// Data width × clock: the memory-map side's throughput.
+    public let busBytesPerSecond: UInt64
+    /// The FPGA drives the line in the polarity the profile declares for it.
+    let activeLow: Bool
+
+    // MARK: links
+
+    let bus: Unmanaged<Bus>
+    let reactor: Unmanaged<Reactor>
+    let interrupts: InterruptController
+    let policy: DMAAccessPolicy
+    let fifo: StreamFIFO
+    /// MM2S: data read from memory, and what the sink expects; empty for S2MM.
+    let scratch: UnsafeMutableRawBufferPointer
+    let expected: UnsafeMutableRawBufferPointer
+    var completionTimer: TimerID!
+    var sourceTimer: TimerID!
+
+    // MARK: registers (PG021 names)
+
+    public internal(set) var dmacr: UInt32
+    public internal(set) var dmasr: UInt32
+    /// SA or DA, and SA_MSB or DA_MSB.
+    var addressLow: UInt32 = 0
+    var addressHigh: UInt32 = 0
+    public internal(set) var length: UInt32 = 0
+
+    // MARK: state
+
+    var state = TransferState.idle
+    var faults = PendingFaults()
+    /// The derived output before fault handling, and whether a lost edge is being held down.
+    var outputDerived = false
+    var holdingLostEdge = false
+    public internal(set) var counters = ChannelCounters()
+
+    // Stream endpoint state (see DMAChannel+Stream.swift).
+    public internal(set) var source: StreamSource? = nil
+    public internal(set) var sink: StreamSink? = nil
+    public internal(set) var accounting = StreamAccounting()
+    public internal(set) var sinkStatistics = SinkStatistics()
+    var generator = PatternGenerator(.none)
+    var random: SplitMix64
+    var sourceAttached = false
+    var sourceUnlimited = true
+    var sourceRateBytesPerSecond: UInt64 = 1
+    var sourceRateCarry: UInt64 = 0
+    var sourcePacketSize = PacketSize.fixed(1)
+    var sourceBackPressure = false
+    var sourceRemainingPackets: UInt64 = 0
+    /// The length of the packet due at the next source tick, drawn when it was scheduled.
+    var nextPacketBytes = 0
+    /// A back-pressured packet waiting at the source for room in the FIFO (0: none).
+    var stalledPacketBytes = 0
+    var sinkRateBytesPerSecond: UInt64 = 0
+    var sinkChecksData = false
+
+    init(
+        direction: DMADirection, route: InterruptRoute, deviceIndex: Int, parameters: AXIDMAParameters,
+        registerMap: AXIDMARegisterMap, board: Board, reactor: Reactor, random: SplitMix64, policy: DMAAccessPolicy
+    ) {
+        self.direction = direction
+        self.route = route
+        self.deviceIndex = deviceIndex
+        controlSemantics = registerMap.register(.DMACR, of: direction).semantics
+        statusSemantics = registerMap.register(.DMASR, of: direction).semantics
+        lengthMask = registerMap.register(.LENGTH, of: direction).semantics.writable
+        busBytesPerSecond = UInt64(parameters.dataWidthBytes) * parameters.clockHz
+        setupNanoseconds = Int64((parameters.setupCycles * 1_000_000_000 + parameters.clockHz - 1) / parameters.clockHz)
+        activeLow = route.sense == .levelLow || route.sense == .fallingEdge
+        bus = .passUnretained(board.bus)
+        self.reactor = .passUnretained(reactor)
+        interrupts = board.interrupts
+        self.policy = policy
+        fifo = StreamFIFO(depthBytes: Int(parameters.fifoDepthBytes))
+        let chunk = direction == .mm2s ? Self.chunkBytes : 0
+        scratch = .allocate(byteCount: chunk, alignment: 16)
+        expected = .allocate(byteCount: chunk, alignment: 16)
+        dmacr = controlSemantics.resetValue
+        dmasr = statusSemantics.resetValue
+        self.random = random
+        super.init()
+        completionTimer = reactor.makeTimer(target: self, tag: Self.completionTag)
+        sourceTimer = reactor.makeTimer(target: self, tag: Self.sourceTag)
+        updateInterrupt()
+    }
+
+    deinit {
+        scratch.deallocate()
+        expected.deallocate()
+    }
+
+    /// The 64-bit address from SA/DA and their MSB registers.
+    public var address: PhysicalAddress { PhysicalAddress(UInt64(addressHigh) << 32 | UInt64(addressLow)) }
+    /// RS=1 and not halted: a LENGTH write starts a transfer.
+    public var isRunning: Bool { dmacr & DMACR.RS != 0 && dmasr & DMASR.Halted == 0 }
+    /// A transfer is armed, moving or stalled.
+    public var isBusy: Bool { state != .idle }
+    /// The channel's interrupt output as the device derives it: `(DMASR & DMACR & 0x7000) != 0`.
+    public var interruptAsserted: Bool { dmasr & dmacr & DMACR.allIrqEn != 0 }
+
+    // MARK: register access
+
+    func read(_ register: ChannelRegister) -> UInt32 {
+        switch register {
+        case .DMACR: dmacr
+        case .DMASR: dmasr
+        case .address: addressLow
+        case .addressMSB: addressHigh
+        case .LENGTH: length
+        }
+    }
+
+    /// A register write; DMACR.Reset has already been handled by the core (it resets both channels).
+    func write(_ register: ChannelRegister, _ value: UInt32) {
+        switch register {
+        case .DMACR: writeControl(value)
+        case .DMASR: dmasr = statusSemantics.applyWrite(value, to: dmasr)
+        case .address: addressLow = value
+        case .addressMSB: addressHigh = value
+        case .LENGTH: writeLength(value)
+        }
+        updateInterrupt()
+    }
+
+    private func writeControl(_ value: UInt32) {
+        let wasRunning = dmacr & DMACR.RS != 0
+        var control = controlSemantics.applyWrite(value & ~DMACR.Reset, to: dmacr)
+        // PG021: an error clears RS and halts the channel; only a reset lets it run again.
+        if dmasr & DMASR.errors != 0 { control &= ~DMACR.RS }
+        dmacr = control
+        if control & DMACR.RS != 0 {
+            dmasr &= ~DMASR.Halted
+        } else if wasRunning {
+            // PG021: "DMA stops when current (if any) DMA operations are complete"; an armed S2MM
+            // transfer with no data yet is flushed.
+            switch state {
+            case .idle: dmasr |= DMASR.Halted
+            case .awaitingData:
+                state = .idle
+                dmasr |= DMASR.Halted
+            case .moving, .stalled: break  // Halted follows at completion (never, for a stall)
+            }
+        }
+    }
+
+    private func writeLength(_ value: UInt32) {
+        // PG021: LENGTH must not be written while a transfer is in progress; the model ignores it.
+        guard !isBusy else {
+            counters.ignoredLengthWrites += 1
+            return
+        }
+        // Bits above the configured width are not implemented (PG021: "always read as zeros").
+        length = value & lengthMask
+        // PG021: a non-zero LENGTH starts the transfer; "when halted … writing to the LENGTH
+        // register has no effect on DMA operations".
+        guard length != 0, isRunning else { return }
+        dmasr &= ~DMASR.Idle
+        switch direction {
+        case .mm2s: beginMoving(Int(length))
+        case .s2mm:
+            state = .awaitingData
+            feedFromFIFO()
+        }
+    }
+
+    // MARK: interrupt
+
+    /// Derives the output and drives it into the controller: asserted while
+    /// `(DMASR & DMACR & 0x7000) != 0`. Idempotent; called after every register write and DMA step.
+    /// A pending lost-interrupt fault (edge lines only) holds the next assertion down until the
+    /// cause goes away, so the controller never sees that edge.
+    func updateInterrupt() {
+        let derived = interruptAsserted
+        var level = derived
+        if holdingLostEdge {
+            if derived { level = false } else { holdingLostEdge = false }
+        } else if derived && !outputDerived && faults.loseNextInterrupt {
+            faults.loseNextInterrupt = false
+            holdingLostEdge = true
+            level = false
+            counters.lostInterrupts += 1
+        }
+        outputDerived = derived
+        interrupts.drive(line: route.line, high: level != activeLow)
+    }
+
+    // MARK: reset
+
+    /// This channel's part of a soft reset (PG021 DMACR.Reset: "all pending transfers are flushed",
+    /// registers return to their reset values). Whatever the device held of the stream is dropped.
+    func reset() {
+        reactor._withUnsafeGuaranteedRef { $0.disarm(completionTimer) }
+        if direction == .s2mm && fifo.heldBytes > 0 {
+            let inFlight: UInt64
+            switch state {
+            case .moving, .stalled: inFlight = 1
+            default: inFlight = 0
+            }
+            accounting.dropped[.reset] += UInt64(fifo.heldBytes)
+            accounting.droppedPackets += UInt64(fifo.waitingPackets) + inFlight
+            accounting.heldBytes = 0
+            fifo.flush()
+        }
+        state = .idle
+        dmacr = controlSemantics.resetValue
+        dmasr = statusSemantics.resetValue
+        addressLow = 0
+        addressHigh = 0
+        length = 0
+        faults.stall = false
+        holdingLostEdge = false
+        updateInterrupt()
+        if direction == .s2mm { resumeStalledSource() }
+    }
+
+    // MARK: timing and data movement
+
+    /// Schedules the completion of a transfer of `bytes`: setup + bytes / (data width × clock), or
+    /// slower if the MM2S sink consumes more slowly.
+    func beginMoving(_ bytes: Int) {
+        if faults.stall {
+            faults.stall = false
+            state = .stalled(bytes: bytes)
+            return
+        }
+        state = .moving(bytes: bytes)
+        let moved = direction == .s2mm ? min(bytes, Int(length)) : bytes
+        var nanoseconds = setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: busBytesPerSecond)
+        if sinkRateBytesPerSecond != 0 {
+            nanoseconds = max(nanoseconds, setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: sinkRateBytesPerSecond))
+        }
+        nanoseconds += faults.completionDelayNanoseconds
+        faults.completionDelayNanoseconds = 0
+        let timer = completionTimer!
+        reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
+    }
+
+    public override func reactorEvent(_ tag: UInt64) {
+        switch tag {
+        case Self.completionTag: complete()
+        case Self.sourceTag: sourceTick()
+        default: break
+        }
+    }
+
+    private func complete() {
+        guard case .moving(let bytes) = state else { return }
+        state = .idle
+        let error = direction == .mm2s ? finishMM2S(bytes) : finishS2MM(bytes)
+        if error != 0 {
+            dmasr |= error | DMASR.Err_Irq | DMASR.Halted
+            dmacr &= ~DMACR.RS
+            counters.errors += 1
+        } else {
+            dmasr |= DMASR.IOC_Irq | DMASR.Idle
+            counters.completions += 1
+        }
+        if dmacr & DMACR.RS == 0 { dmasr |= DMASR.Halted }
+        updateInterrupt()
+        if direction == .s2mm { resumeStalledSource() }
+    }
+
+    /// Reads LENGTH bytes from memory and hands them to the sink. Returns the DMASR error bit, or 0.
+    private func finishMM2S(_ bytes: Int) -> UInt32 {
+        let start = address
+        if let error = movementError(start, bytes) { return error }
+        var corruptAt = faults.takeCorruption()
+        if sinkChecksData {
+            var done = 0
+            while done < bytes {  // bounded: LENGTH < 2^26
+                let count = min(Self.chunkBytes, bytes - done)
+                let data = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
+                _ = bus._withUnsafeGuaranteedRef { $0.read(into: data, from: start + UInt64(done)) }
+                if let corruption = corruptAt, corruption.offset >= done && corruption.offset < done + count {
+                    data[corruption.offset - done] ^= corruption.mask
+                    counters.corruptedBytes += 1
+                    corruptAt = nil
+                }
+                let reference = UnsafeMutableRawBufferPointer(rebasing: expected[0..<count])
+                generator.fill(reference)
+                sinkStatistics.mismatchedBytes += UInt64(countMismatchedBytes(UnsafeRawBufferPointer(data), UnsafeRawBufferPointer(reference)))
+                done += count
+            }
+            sinkStatistics.verifiedBytes += UInt64(bytes)
+        }
+        sinkStatistics.packets += 1
+        sinkStatistics.bytes += UInt64(bytes)
+        return 0
+    }
+
+    /// Writes the packet (at most LENGTH bytes of it) to memory and LENGTH back. Returns the DMASR
+    /// error bit, or 0.
+    private func finishS2MM(_ packetBytes: Int) -> UInt32 {
+        let programmed = Int(length)
+        let received = min(packetBytes, programmed)
+        let start = address
+        defer {
+            fifo.release(packetBytes)
+            accounting.heldBytes -= UInt64(packetBytes)
+        }
+        if let error = movementError(start, received) {
+            accounting.drop(packetBytes, .transferError)
+            return error
+        }
+        bus._withUnsafeGuaranteedRef { bus in _ = fifo.copyOut(received, to: start, bus: bus) }
+        if let corruption = faults.takeCorruption(), corruption.offset < received, fifo.carriesData {
+            let target = start + UInt64(corruption.offset)
+            bus._withUnsafeGuaranteedRef { bus in
+                if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
+            }
+            counters.corruptedBytes += 1
+        }
+        accounting.deliveredBytes += UInt64(received)
+        accounting.deliveredPackets += 1
+        // PG021: at completion S2MM_LENGTH holds the number of bytes received.
+        length = UInt32(received)
+        guard packetBytes <= programmed else {
+            // PG021 calls a packet longer than the buffer undefined behaviour. Real cores fill the
+            // buffer, report DMAIntErr and halt; that is what we model. The rest of the packet is lost.
+            accounting.drop(packetBytes - programmed, .packetTooLong)
+            return DMASR.DMAIntErr
+        }
+        return 0
+    }
+
+    /// The error that stops `count` bytes at `start` from moving: an injected fault, a refusal by
+    /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
+    /// a burst, such as a register window or an unmodelled window: DMASlvErr).
+    private func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
+        if faults.transferError != 0 {
+            defer { faults.transferError = 0 }
+            return faults.transferError
+        }
+        let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
+        guard policy.admit(access) else { return DMASR.DMADecErr }
+        guard count > 0 else { return nil }
+        let region = bus._withUnsafeGuaranteedRef { $0.region(at: start) }
+        guard let region else { return DMASR.DMADecErr }
+        switch region.target {
+        case .ram: return region.range.contains(start, count: UInt64(count)) ? nil : DMASR.DMADecErr
+        case .device, .reserved: return DMASR.DMASlvErr
+        }
+    }
+}
+
+/// What a channel counts besides its stream: plain counters for summaries and invariants.
+public struct ChannelCounters: Hashable, Sendable {
+    public internal(set) var completions: UInt64 = 0
+    public internal(set) var errors: UInt64 = 0
+    /// LENGTH writes while a transfer was in progress (PG021 forbids them; the model ignores them).
+    public internal(set) var ignoredLengthWrites: UInt64 = 0
+    public internal(set) var spuriousPulses: UInt64 = 0
+    public internal(set) var lostInterrupts: UInt64 = 0
+    public internal(set) var corruptedBytes: UInt64 = 0
+    public init() {}
+}

@@ -1,0 +1,195 @@
+/// The content of an AXI4-Stream: a checkable byte sequence, continuous across packets, so every
+/// byte that reaches memory or a sink can be verified against the same generator.
+public enum StreamPattern: Sendable, Hashable, CustomStringConvertible {
+    /// 32-bit little-endian words 0, 1, 2, …: stream byte n is byte n % 4 of word n / 4.
+    case counter
+    /// PRBS-31 (ITU-T O.150: x^31 + x^28 + 1), generated 32 bits at a time; bit k of the sequence is
+    /// bit k % 32 of little-endian word k / 32. `seed` is the initial 31-bit register (0 is not
+    /// allowed: the all-zero state never leaves itself; it is replaced by all ones).
+    case prbs31(seed: UInt32 = 0x7FFF_FFFF)
+    /// The given bytes (a file's, handed in by whoever loaded it), repeated.
+    case bytes([UInt8])
+    /// Packets with lengths but no bytes: every register, interrupt and driver step happens, no
+    /// byte is generated, copied or checked. For fast control-only runs.
+    case none
+
+    public var description: String {
+        switch self {
+        case .counter: "counter"
+        case .prbs31(let seed): seed == 0x7FFF_FFFF ? "prbs31" : "prbs31(seed: \(seed))"
+        case .bytes(let bytes): "bytes(\(bytes.count))"
+        case .none: "none"
+        }
+    }
+
+    /// Whether the pattern has bytes at all.
+    public var carriesData: Bool { self != .none }
+}
+
+/// Produces a `StreamPattern` byte by byte in stream order, a word at a time. Two generators made
+/// from the same pattern produce the same bytes however the stream is cut into calls.
+public struct PatternGenerator: Sendable {
+    enum Kind: UInt8 { case counter, prbs31, bytes, none }
+
+    let kind: Kind
+    private var counterWord: UInt32 = 0
+    private var prbsState: UInt32 = 0
+    private let bytes: [UInt8]
+    private var byteOffset = 0
+    /// Bytes of the current word not handed out yet (low byte first) and how many.
+    private var pending: UInt32 = 0
+    private var pendingCount = 0
+
+    public init(_ pattern: StreamPattern) {
+        switch pattern {
+        case .counter:
+            kind = .counter
+            bytes = []
+        case .prbs31(let seed):
+            kind = .prbs31
+            let state = seed & 0x7FFF_FFFF
+            prbsState = state == 0 ? 0x7FFF_FFFF : state
+            bytes = []
+        case .bytes(let content):
+            kind = content.isEmpty ? .none : .bytes
+            bytes = content
+        case .none:
+            kind = .none
+            bytes = []
+        }
+    }
+
+    /// Fills `buffer` with the next `buffer.count` bytes of the stream (nothing for `none`).
+    public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard var p = buffer.baseAddress, kind != .none else { return }
+        var n = buffer.count
+        if kind == .bytes {
+            fillFromBytes(p, n)
+            return
+        }
+        while n > 0 && pendingCount > 0 {
+            p.storeBytes(of: takePendingByte(), as: UInt8.self)
+            p += 1
+            n -= 1
+        }
+        let words = n >> 2
+        switch kind {
+        case .counter:
+            // A straight-line loop the compiler vectorises.
+            let start = counterWord
+            for i in 0..<words {
+                p.storeBytes(of: (start &+ UInt32(truncatingIfNeeded: i)).littleEndian, toByteOffset: i << 2, as: UInt32.self)
+            }
+            counterWord = start &+ UInt32(truncatingIfNeeded: words)
+        default:
+            for i in 0..<words {
+                p.storeBytes(of: nextPRBSWord().littleEndian, toByteOffset: i << 2, as: UInt32.self)
+            }
+        }
+        p += words << 2
+        n &= 3
+        if n > 0 {
+            pending = nextWord()
+            pendingCount = 4
+            while n > 0 {
+                p.storeBytes(of: takePendingByte(), as: UInt8.self)
+                p += 1
+                n -= 1
+            }
+        }
+    }
+
+    /// Advances the stream by `count` bytes without producing them (a dropped packet still used
+    /// its place in the pattern, so a checker sees the gap).
+    public mutating func skip(_ count: Int) {
+        guard kind != .none, count > 0 else { return }
+        if kind == .bytes {
+            byteOffset = (byteOffset + count) % bytes.count
+            return
+        }
+        var n = count
+        while n > 0 && pendingCount > 0 {
+            _ = takePendingByte()
+            n -= 1
+        }
+        let words = n >> 2
+        if kind == .counter {
+            counterWord &+= UInt32(truncatingIfNeeded: words)
+        } else {
+            for _ in 0..<words { _ = nextPRBSWord() }
+        }
+        n &= 3
+        if n > 0 {
+            pending = nextWord()
+            pendingCount = 4
+            for _ in 0..<n { _ = takePendingByte() }
+        }
+    }
+
+    @inline(__always)
+    private mutating func takePendingByte() -> UInt8 {
+        let byte = UInt8(truncatingIfNeeded: pending)
+        pending >>= 8
+        pendingCount -= 1
+        return byte
+    }
+
+    @inline(__always)
+    private mutating func nextWord() -> UInt32 {
+        if kind == .counter {
+            defer { counterWord &+= 1 }
+            return counterWord
+        }
+        return nextPRBSWord()
+    }
+
+    /// 32 sequence bits as two 16-bit steps. With the register holding x[n-31] … x[n-1] in bits
+    /// 0 … 30, the recurrence x[n] = x[n-31] ^ x[n-28] yields up to 28 new bits at once:
+    /// bit k of (S ^ S >> 3).
+    @inline(__always)
+    private mutating func nextPRBSWord() -> UInt32 {
+        var s = prbsState
+        let low = (s ^ (s >> 3)) & 0xFFFF
+        s = (s >> 16) | (low << 15)
+        let high = (s ^ (s >> 3)) & 0xFFFF
+        s = (s >> 16) | (high << 15)
+        prbsState = s
+        return low | (high << 16)
+    }
+
+    private mutating func fillFromBytes(_ start: UnsafeMutableRawPointer, _ count: Int) {
+        var p = start
+        var n = count
+        bytes.withUnsafeBytes { source in
+            while n > 0 {
+                let run = min(n, source.count - byteOffset)
+                p.copyMemory(from: source.baseAddress! + byteOffset, byteCount: run)
+                p += run
+                n -= run
+                byteOffset += run
+                if byteOffset == source.count { byteOffset = 0 }
+            }
+        }
+    }
+}
+
+/// The number of byte positions where `a` and `b` differ, compared eight bytes at a time without
+/// branches (the loop the DESIGN's hot-path measurements assume). Both must have the same count.
+public func countMismatchedBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    precondition(a.count == b.count)
+    guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
+    let words = a.count >> 3
+    var mismatches = 0
+    for i in 0..<words {
+        let d = pa.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self)
+        // Fold each byte onto its low bit, then count the bytes that had any bit set.
+        var t = d | (d >> 4)
+        t |= t >> 2
+        t |= t >> 1
+        mismatches &+= (t & 0x0101_0101_0101_0101).nonzeroBitCount
+    }
+    for i in (words << 3)..<a.count where pa.load(fromByteOffset: i, as: UInt8.self) != pb.load(fromByteOffset: i, as: UInt8.self) {
+        mismatches += 1
+    }
+    return mismatches
+}
