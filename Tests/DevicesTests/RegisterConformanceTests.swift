@@ -1,0 +1,162 @@
+import Board
+import Devices
+import Reactor
+import Testing
+
+/// Every register bit DESIGN.md ("AXI DMA") names, as the datasheet (PG021) states it, checked
+/// against the declared register map and through the bus on both channels.
+@Suite struct RegisterConformanceTests {
+    enum Behaviour: CustomStringConvertible {
+        case readWrite, readOnly, writeOneToClear, selfClearing, readsOne
+        var description: String { "\(self)" }
+    }
+
+    struct Bit: CustomStringConvertible {
+        let register: ChannelRegister
+        let bit: Int
+        let name: String
+        let behaviour: Behaviour
+        let resetValue: UInt32
+        var description: String { "\(register).\(name)" }
+    }
+
+    /// DESIGN.md, "AXI DMA": DMACR bits 0, 1, 2, 12, 13, 14; DMASR bits 0, 1, 4, 5, 6, 12, 13, 14.
+    static let designBits: [Bit] = [
+        Bit(register: .DMACR, bit: 0, name: "RS", behaviour: .readWrite, resetValue: 0),
+        Bit(register: .DMACR, bit: 1, name: "Reserved", behaviour: .readsOne, resetValue: 1),
+        Bit(register: .DMACR, bit: 2, name: "Reset", behaviour: .selfClearing, resetValue: 0),
+        Bit(register: .DMACR, bit: 12, name: "IOC_IrqEn", behaviour: .readWrite, resetValue: 0),
+        Bit(register: .DMACR, bit: 13, name: "Dly_IrqEn", behaviour: .readWrite, resetValue: 0),
+        Bit(register: .DMACR, bit: 14, name: "Err_IrqEn", behaviour: .readWrite, resetValue: 0),
+        Bit(register: .DMASR, bit: 0, name: "Halted", behaviour: .readOnly, resetValue: 1),
+        Bit(register: .DMASR, bit: 1, name: "Idle", behaviour: .readOnly, resetValue: 0),
+        Bit(register: .DMASR, bit: 4, name: "DMAIntErr", behaviour: .readOnly, resetValue: 0),
+        Bit(register: .DMASR, bit: 5, name: "DMASlvErr", behaviour: .readOnly, resetValue: 0),
+        Bit(register: .DMASR, bit: 6, name: "DMADecErr", behaviour: .readOnly, resetValue: 0),
+        Bit(register: .DMASR, bit: 12, name: "IOC_Irq", behaviour: .writeOneToClear, resetValue: 0),
+        Bit(register: .DMASR, bit: 13, name: "Dly_Irq", behaviour: .writeOneToClear, resetValue: 0),
+        Bit(register: .DMASR, bit: 14, name: "Err_Irq", behaviour: .writeOneToClear, resetValue: 0),
+    ]
+
+    static let cases: [(DMADirection, Bit)] = DMADirection.allCases.flatMap { d in designBits.map { (d, $0) } }
+
+    @Test("each DESIGN.md bit is declared in the register map with its name, access and reset value",
+          arguments: cases)
+    func declared(direction: DMADirection, bit: Bit) throws {
+        let map = AXIDMARegisterMap(lengthWidthBits: 23)
+        let field = try #require(map.register(bit.register, of: direction).field(atBit: bit.bit))
+        #expect(field.name == bit.name)
+        #expect(field.width == 1)
+        #expect(field.resetValue == bit.resetValue)
+        let access: FieldAccess = switch bit.behaviour {
+        case .readWrite: .readWrite
+        case .readOnly: .readOnly
+        case .writeOneToClear: .writeOneToClear
+        case .selfClearing: .selfClearing
+        case .readsOne: .reserved
+        }
+        #expect(field.access == access)
+    }
+
+    @Test("each DESIGN.md bit resets, reads and takes writes as the datasheet says", arguments: cases)
+    func behaves(direction: DMADirection, bit: Bit) throws {
+        let bench = try Bench()
+        let mask: UInt32 = 1 << UInt32(bit.bit)
+        func value() -> UInt32 { bench.read(bit.register, direction) & mask }
+        #expect(value() == bit.resetValue << UInt32(bit.bit), "reset value")
+        switch bit.behaviour {
+        case .readWrite:
+            bench.write(bit.register, direction, mask)
+            #expect(value() == mask, "a written 1 reads back")
+            bench.write(bit.register, direction, 0)
+            #expect(value() == 0, "a written 0 reads back")
+        case .readsOne:
+            bench.write(bit.register, direction, 0)
+            #expect(value() == mask, "reads 1 whatever is written")
+        case .selfClearing:
+            bench.write(.DMACR, direction, DMACR.RS)
+            bench.write(bit.register, direction, mask)
+            #expect(value() == 0, "cleared again once the reset is done")
+            #expect(bench.dma.softResets == 1)
+            #expect(bench.read(.DMACR, direction) & DMACR.RS == 0, "the reset took effect")
+        case .readOnly:
+            let before = value()
+            bench.write(bit.register, direction, before ^ mask)
+            #expect(value() == before, "a write does not change it")
+        case .writeOneToClear:
+            try setCause(bit.bit, direction, bench)
+            #expect(value() == mask, "the device set it")
+            bench.write(bit.register, direction, 0)
+            #expect(value() == mask, "writing 0 leaves it")
+            bench.write(bit.register, direction, mask)
+            #expect(value() == 0, "writing 1 clears it")
+        }
+    }
+
+    /// Makes the device set IOC_Irq, Dly_Irq or Err_Irq.
+    func setCause(_ bit: Int, _ direction: DMADirection, _ bench: Bench) throws {
+        let channel = bench.dma.channel(direction)!
+        switch bit {
+        case 12:
+            if direction == .s2mm { channel.attach(StreamSource(packetSize: .fixed(64))) }
+            bench.start(direction, length: 64)
+            bench.advance(by: .microseconds(10))
+        case 13:
+            try channel.inject(.delayInterrupt)
+        default:
+            try channel.inject(.slaveError)
+            if direction == .s2mm { channel.attach(StreamSource(packetSize: .fixed(64))) }
+            bench.start(direction, length: 64)
+            bench.advance(by: .microseconds(10))
+        }
+    }
+
+    @Test("every bit of every register behaves as the register map declares it", arguments: DMADirection.allCases)
+    func everyBitFollowsTheMap(direction: DMADirection) throws {
+        for register in AXIDMARegisterMap(lengthWidthBits: 14).registers where register.direction == direction {
+            let bench = try Bench(lengthWidthBits: 14)
+            let reg = register.register
+            #expect(bench.read(reg, direction) == register.resetValue, "\(register.name) reset value")
+            // All ones, then all zeros: RW bits follow, RO and reserved bits keep their values,
+            // W1C bits (all 0 here) stay 0, the self-clearing Reset is left out (it resets the core).
+            let fixed = register.mask(.readOnly) | register.mask(.reserved) | register.mask(.writeOneToClear)
+            let writable = register.mask(.readWrite)
+            bench.write(reg, direction, ~register.mask(.selfClearing))
+            #expect(bench.read(reg, direction) & writable == writable, "\(register.name): RW bits take 1s")
+            #expect(bench.read(reg, direction) & fixed & ~DMASR.Halted == register.resetValue & fixed & ~DMASR.Halted,
+                    "\(register.name): other bits keep their reset values")
+            bench.write(reg, direction, 0)
+            #expect(bench.read(reg, direction) & writable == 0, "\(register.name): RW bits take 0s")
+            #expect(bench.read(reg, direction) & register.mask(.reserved) == register.resetValue & register.mask(.reserved))
+        }
+    }
+
+    @Test("reserved offsets read 0 and ignore writes")
+    func reservedOffsets() throws {
+        let bench = try Bench()
+        let used = Set(bench.dma.registerMap.registers.map(\.offset))
+        for offset in stride(from: UInt32(0), to: 0x100, by: 4) where !used.contains(offset) {
+            bench.write(offset: offset, 0xFFFF_FFFF)
+            #expect(bench.read(offset: offset) == 0, "offset \(offset)")
+        }
+        #expect(bench.dma.reservedAccesses > 0)
+        #expect(bench.read(.DMASR, .mm2s) == DMASR.Halted, "nothing else changed")
+    }
+
+    @Test("the register map names registers as PG021 does, at its offsets")
+    func names() {
+        let map = AXIDMARegisterMap(lengthWidthBits: 23)
+        let expected: [(String, UInt32)] = [
+            ("MM2S_DMACR", 0x00), ("MM2S_DMASR", 0x04), ("MM2S_SA", 0x18), ("MM2S_SA_MSB", 0x1C), ("MM2S_LENGTH", 0x28),
+            ("S2MM_DMACR", 0x30), ("S2MM_DMASR", 0x34), ("S2MM_DA", 0x48), ("S2MM_DA_MSB", 0x4C), ("S2MM_LENGTH", 0x58),
+        ]
+        #expect(map.registers.map(\.name) == expected.map(\.0))
+        #expect(map.registers.map(\.offset) == expected.map(\.1))
+        for register in map.registers {
+            // Fields tile the register: every bit belongs to exactly one field.
+            #expect(register.fields.reduce(0) { $0 + $1.width } == 32)
+            #expect((0..<32).allSatisfy { register.field(atBit: $0) != nil })
+        }
+        #expect(map.register(.DMACR, of: .s2mm).decode(0x0001_5003).hasPrefix("RS=1 Reset=0"))
+    }
+}
