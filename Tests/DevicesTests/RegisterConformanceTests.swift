@@ -160,3 +160,14 @@ import Testing
         #expect(map.register(.DMACR, of: .s2mm).decode(0x0001_5003).hasPrefix("RS=1 Reset=0"))
     }
 }
+
+extension RegisterConformanceTests {
+    @Test("the register listing names each field with its access kind and reset value")
+    func listing() {
+        let lines = AXIDMARegisterMap(lengthWidthBits: 14).listing
+        #expect(lines.contains("0x30  S2MM_DMACR  RS  RW  reset 0  run/stop; cleared by the core on any error"))
+        #expect(lines.contains { $0.hasPrefix("0x34  S2MM_DMASR  IOC_Irq  W1C  reset 0") })
+        #expect(lines.contains { $0.hasPrefix("0x58  S2MM_LENGTH  Length[13:0]  RW") })
+        #expect(lines.contains { $0.hasPrefix("0x00  MM2S_DMACR  Reserved  reserved  reset 1") })
+    }
+}

@@ -1,3 +1,5 @@
+import Board
+
 /// The register map of the Xilinx AXI DMA in direct register mode (PG021, "AXI DMA LogiCORE IP
 /// Product Guide", v7.1: "Direct Register Mode Register Address Map" and the MM2S_/S2MM_ register
 /// detail tables), declared once: the device model derives its write and read behaviour from it, the
@@ -160,6 +162,18 @@ public struct AXIDMARegisterMap: Hashable, Sendable, Codable {
         }
     }
 
+    /// One line per field, for `board show` and documentation:
+    /// `0x30  S2MM_DMACR     RS[0]  RW  reset 0  run/stop; …`.
+    public var listing: [String] {
+        registers.flatMap { register in
+            register.fields.filter { $0.access != .reserved || $0.resetValue != 0 }.map { field in
+                let offset = PhysicalAddress.hex(UInt64(register.offset), digits: 2)
+                let columns = [offset, register.name, field.label, field.access.rawValue, "reset \(field.resetValue)", field.note]
+                return columns.joined(separator: "  ").trimmingSuffixSpaces
+            }
+        }
+    }
+
     /// The register at `offset`, or nil for a reserved offset.
     public func register(at offset: UInt32) -> RegisterDescription? { registers.first { $0.offset == offset } }
 
@@ -222,6 +236,14 @@ public struct AXIDMARegisterMap: Hashable, Sendable, Codable {
                 RegisterField("Reserved", bit: lengthWidthBits, width: 32 - lengthWidthBits, .reserved),
             ]
         }
+    }
+}
+
+extension String {
+    fileprivate var trimmingSuffixSpaces: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
     }
 }
 

@@ -16,8 +16,7 @@ extension DMAChannel {
         precondition(direction == .s2mm, "a stream source feeds an S2MM channel")
         precondition(!isBusy, "attach a source while the channel is idle")
         detachSource()
-        accounting.dropped[.reset] += UInt64(fifo.heldBytes)
-        accounting.heldBytes = 0
+        dropHeldBytes(.reset)
         fifo.configure(maximumPacketBytes: source.packetSize.largest, carriesData: source.pattern.carriesData)
         self.source = source
         generator = PatternGenerator(source.pattern)

@@ -234,17 +234,7 @@ public final class DMAChannel: ReactorTarget {
     /// registers return to their reset values). Whatever the device held of the stream is dropped.
     func reset() {
         reactor._withUnsafeGuaranteedRef { $0.disarm(completionTimer) }
-        if direction == .s2mm && fifo.heldBytes > 0 {
-            let inFlight: UInt64
-            switch state {
-            case .moving, .stalled: inFlight = 1
-            default: inFlight = 0
-            }
-            accounting.dropped[.reset] += UInt64(fifo.heldBytes)
-            accounting.droppedPackets += UInt64(fifo.waitingPackets) + inFlight
-            accounting.heldBytes = 0
-            fifo.flush()
-        }
+        dropHeldBytes(.reset)
         state = .idle
         dmacr = controlSemantics.resetValue
         dmasr = statusSemantics.resetValue
@@ -255,6 +245,20 @@ public final class DMAChannel: ReactorTarget {
         holdingLostEdge = false
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
+    }
+
+    /// Drops everything the device holds of the stream, waiting in the FIFO or in flight.
+    func dropHeldBytes(_ reason: DropReason) {
+        guard fifo.heldBytes > 0 else { return }
+        let inFlight: UInt64
+        switch state {
+        case .moving, .stalled: inFlight = 1
+        case .idle, .awaitingData: inFlight = 0
+        }
+        accounting.dropped[reason] += UInt64(fifo.heldBytes)
+        accounting.droppedPackets += UInt64(fifo.waitingPackets) + inFlight
+        accounting.heldBytes = 0
+        fifo.flush()
     }
 
     // MARK: timing and data movement
