@@ -250,7 +250,6 @@ extension String {
 /// Bit masks of DMACR and DMASR by their PG021 names, for the device and for drivers.
 public enum DMACR {
     public static let RS: UInt32 = 1 << 0
-    public static let reservedOne: UInt32 = 1 << 1
     public static let Reset: UInt32 = 1 << 2
     public static let IOC_IrqEn: UInt32 = 1 << 12
     public static let Dly_IrqEn: UInt32 = 1 << 13

@@ -4,6 +4,16 @@ import Reactor
 /// One channel of the AXI DMA in direct register mode (PG021): MM2S (memory to stream) or S2MM
 /// (stream to memory), its five registers, its transfer, its interrupt output and its stream endpoint.
 ///
+/// Where PG021 is silent, the model decides (and the tests pin down):
+/// - DMASR.Idle is set at completion and cleared when the next transfer starts or by a reset;
+///   clearing RS leaves it alone.
+/// - LENGTH written while halted, or with 0, is stored (the register is R/W) but starts nothing.
+/// - Clearing RS while a transfer moves lets it finish; Halted follows at its completion. An armed
+///   S2MM transfer still waiting for data is flushed at once.
+/// - Data moves at completion, all at once: the access policy and the bus are consulted then, for
+///   the range actually moved, and a failure moves no byte.
+/// - The soft reset is immediate: DMACR.Reset reads 0 on the next access.
+///
 /// Order as in Renode/QEMU models: state, register access, `updateInterrupt()`, `reset()`, timing
 /// and data movement. Stream endpoints are in `DMAChannel+Stream.swift`, faults in `AXIDMAFault.swift`.
 ///
@@ -231,7 +241,9 @@ public final class DMAChannel: ReactorTarget {
     // MARK: reset
 
     /// This channel's part of a soft reset (PG021 DMACR.Reset: "all pending transfers are flushed",
-    /// registers return to their reset values). Whatever the device held of the stream is dropped.
+    /// registers return to their reset values). Whatever the device held of the stream is dropped
+    /// (reason `reset`); the source is outside the core and keeps producing; pending "next
+    /// transfer" faults other than a stall stay armed.
     func reset() {
         reactor._withUnsafeGuaranteedRef { $0.disarm(completionTimer) }
         dropHeldBytes(.reset)
