@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // Test and benchmark only: never linked into `uioemu`.
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
@@ -24,10 +25,14 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
         .target(name: "Board", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Devices", dependencies: ["Board", "Reactor"]),
+        .target(
+            name: "UIO",
+            dependencies: ["Board", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices",
+                "Reactor", "Board", "Devices", "UIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,5 +55,6 @@ let package = Package(
         ),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
+        .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor"], exclude: ["Golden"]),
     ]
 )

@@ -124,6 +124,37 @@ public final class Reactor {
     /// clock is set to `limit`), or until `stop()`.
     public func run(until limit: Instant) { runLoop(limit: limit.nanosecondsSinceStart) }
 
+    /// Runs until `condition()` holds (checked before the first turn and after each one), `stop()`,
+    /// or nothing is pending. Returns whether the condition holds. This is how a blocking call
+    /// (a blocking UIO `read`) waits in a single-threaded emulation: by letting time pass. It must not
+    /// be called from inside a callback.
+    @discardableResult
+    public func run(until condition: () -> Bool) -> Bool {
+        precondition(!isDispatching, "run(until:) called from inside a reactor callback")
+        assertOwnerThread()
+        core.pointee.stopRequested = false
+        stoppedBySignal = nil
+        while !condition() && !core.pointee.stopRequested {
+            if core.pointee.watchingSignals && noticeStopSignal() { break }
+            if hasPendingWork {
+                switch clock {
+                case .virtual: runVirtual(limit: nil, oneStep: true)
+                case .realTime: event_base_loop(base, Int32(EVLOOP_ONCE))
+                }
+                continue
+            }
+            // Only watches that do not keep the loop alive are left: one look, then give up.
+            guard core.pointee.libeventWatches > 0 else { break }
+            let before = core.pointee.dispatchCount
+            event_base_loop(base, Int32(EVLOOP_NONBLOCK))
+            if before == core.pointee.dispatchCount && !hasPendingWork { break }
+        }
+        return condition()
+    }
+
+    /// Whether a callback is running (timers, work, watches).
+    public var isDispatching: Bool { core.pointee.dispatchDepth > 0 }
+
     /// Makes `run()` return after the current callback. Work still queued stays queued.
     public func stop() {
         core.pointee.stopRequested = true
@@ -165,10 +196,14 @@ public final class Reactor {
         return true
     }
 
-    private func runVirtual(limit: Int64?) {
+    /// `oneStep`: return after one turn that ran something, or one clock jump.
+    private func runVirtual(limit: Int64?, oneStep: Bool = false) {
         while !core.pointee.stopRequested {
             if core.pointee.watchingSignals && noticeStopSignal() { break }
-            if runTurn() { continue }
+            if runTurn() {
+                if oneStep { return }
+                continue
+            }
             // Nothing left at this instant. Real fds get one non-blocking look before time moves on.
             if core.pointee.libeventWatches > 0 {
                 let before = core.pointee.dispatchCount
@@ -179,6 +214,7 @@ public final class Reactor {
                 let next = core.pointee.timers.first.deadline
                 if let limit, next > limit { break }
                 if next > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = next }
+                if oneStep { return }
                 continue
             }
             if core.pointee.keepAliveWatches > 0 {

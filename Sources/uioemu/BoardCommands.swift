@@ -48,14 +48,7 @@ struct BoardCommand: ParsableCommand {
         var json = false
 
         func run() throws {
-            let path = BoardCatalog.looksLikePath(board) ? board : try BoardCatalogOption.catalog(boardsDirectory).path(for: board)
-            let profile: BoardProfile
-            do throws(Diagnostics) {
-                profile = try BoardProfile.load(path: path)
-            } catch {
-                try exitIfFailed(error)
-                return
-            }
+            let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
             let report = BoardReport(profile: profile)
             if json { print(try encodeJSON(report)) } else { print(report.text, terminator: "") }
         }
@@ -88,6 +81,18 @@ struct ValidateCommand: ParsableCommand {
 }
 
 enum BoardCatalogOption {
+    /// A shipped board's name (boards/NAME.yaml) or a profile's path, loaded; profile errors are
+    /// printed as `file:line:column: error: ...` and exit 2.
+    static func loadProfile(_ board: String, boardsDirectory: String?) throws -> BoardProfile {
+        let path = BoardCatalog.looksLikePath(board) ? board : try catalog(boardsDirectory).path(for: board)
+        do throws(Diagnostics) {
+            return try BoardProfile.load(path: path)
+        } catch {
+            try exitIfFailed(error)
+            preconditionFailure("exitIfFailed returns only for no diagnostics")
+        }
+    }
+
     static func catalog(_ directory: String?) throws -> BoardCatalog {
         if let directory { return BoardCatalog(directory: directory) }
         guard let catalog = BoardCatalog.locate() else {
@@ -98,14 +103,14 @@ enum BoardCatalogOption {
 }
 
 /// Prints each diagnostic as `file:line:column: error: ...` on stderr and exits 2 if there was any.
-private func exitIfFailed(_ diagnostics: Diagnostics) throws {
+func exitIfFailed(_ diagnostics: Diagnostics) throws {
     guard !diagnostics.isEmpty else { return }
     var stderr = StandardError()
     print(diagnostics.description, to: &stderr)
     throw ExitCode(2)
 }
 
-private func encodeJSON(_ value: some Encodable) throws -> String {
+func encodeJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -22,6 +22,9 @@ public final class RAM {
 
     @usableFromInline let pageCount: Int
     @usableFromInline let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// Contiguous blocks allocated by `back(_:)`; their pages point into them and are not freed
+    /// one by one.
+    private var blocks: [(first: Int, count: Int, memory: UnsafeMutableRawPointer)] = []
 
     public init(name: String, range: AddressRange) {
         self.name = name
@@ -32,16 +35,40 @@ public final class RAM {
     }
 
     deinit {
+        for block in blocks {
+            for index in block.first..<(block.first + block.count) { pages[index] = nil }
+            free(block.memory)
+        }
         for index in 0..<pageCount { free(pages[index]) }
         pages.deallocate()
     }
 
-    /// Allocates every page that `span` (which must lie inside the region) touches.
+    /// Allocates every page that `span` (which must lie inside the region) touches. When none of
+    /// them exists yet they are allocated as one contiguous block, so `contiguousBytes` can hand out
+    /// a plain pointer into the span (the DMA pool: a buffer's CPU view is the memory DMA writes).
     public func back(_ span: AddressRange) {
         precondition(range.contains(span), "\(span) is not inside RAM \(name) \(range)")
         let first = Int((span.base - range.base) >> RAM.pageShift)
         let last = Int((span.last - range.base) >> RAM.pageShift)
+        let count = last - first + 1
+        if (first...last).allSatisfy({ pages[$0] == nil }), let block = calloc(count, Int(RAM.pageSize)) {
+            for i in 0..<count { pages[first + i] = block + i * Int(RAM.pageSize) }
+            blocks.append((first, count, block))
+            residentPages += count
+            return
+        }
         for index in first...last { _ = page(index) }
+    }
+
+    /// A pointer to `count` bytes at `offset`, if they lie in resident, contiguous memory (a span
+    /// given to `back(_:)`); nil otherwise. Valid as long as this RAM lives.
+    public func contiguousBytes(offset: UInt64, count: UInt64) -> UnsafeMutableRawPointer? {
+        guard count > 0, offset < range.size, count <= range.size - offset else { return nil }
+        let first = Int(offset >> RAM.pageShift)
+        let last = Int((offset + count - 1) >> RAM.pageShift)
+        guard let start = pages[first] else { return nil }
+        for index in first...last where pages[index] != start + (index - first) * Int(RAM.pageSize) { return nil }
+        return start + Int(offset & (RAM.pageSize - 1))
     }
 
     /// True when the page holding `offset` has been allocated.

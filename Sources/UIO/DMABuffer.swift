@@ -1,0 +1,140 @@
+import Board
+import Glibc
+import Reactor
+
+/// A DMA buffer carved from the board's reserved pool, as u-dma-buf gives one to userspace
+/// (`/dev/udmabufN`, `/sys/class/u-dma-buf/udmabufN/{phys_addr,size,...}`).
+///
+/// Ownership follows the Linux DMA API (Documentation/core-api/dma-api-howto.rst, "streaming DMA"):
+/// a new buffer belongs to the CPU; `syncForDevice` hands it to the device, `syncForCPU` hands it
+/// back. On a non-coherent board the CPU sees the buffer through its cache, modelled as a separate
+/// copy: `syncForDevice` writes the CPU's copy back to memory and `syncForCPU` refreshes the copy
+/// from memory, so a CPU read of a device-owned buffer sees stale bytes, as it would on a PPC440.
+/// On a coherent board (e500 snoops DMA) the CPU view is the memory itself.
+public final class DMABuffer {
+    public enum Owner: String, Sendable {
+        case cpu
+        case device
+    }
+
+    /// The N of `udmabufN`, in allocation order.
+    public let index: Int
+    public var name: String { "udmabuf\(index)" }
+    /// The DMA (bus) address: the board has no IOMMU, so it is the physical address.
+    public let physicalAddress: PhysicalAddress
+    public let size: UInt64
+    public let isCoherent: Bool
+    public private(set) var owner: Owner = .cpu
+    public internal(set) var isLive = true
+
+    /// The memory the device reads and writes (inside the pool's contiguous backing).
+    let memory: UnsafeMutableRawPointer
+    /// What the CPU sees: `memory` when coherent, otherwise its own copy (the cache).
+    let cpuView: UnsafeMutableRawPointer
+    let findings: DMAFindings
+    /// For the time stamps of findings.
+    let reactor: Reactor
+
+    init(index: Int, physicalAddress: PhysicalAddress, size: UInt64, coherent: Bool, memory: UnsafeMutableRawPointer,
+         findings: DMAFindings, reactor: Reactor) {
+        self.index = index
+        self.physicalAddress = physicalAddress
+        self.size = size
+        isCoherent = coherent
+        self.memory = memory
+        self.findings = findings
+        self.reactor = reactor
+        if coherent {
+            cpuView = memory
+        } else {
+            cpuView = .allocate(byteCount: Int(size), alignment: 64)
+            cpuView.copyMemory(from: memory, byteCount: Int(size))
+        }
+    }
+
+    deinit {
+        if !isCoherent { cpuView.deallocate() }
+    }
+
+    public var range: AddressRange { AddressRange(base: physicalAddress, size: size)! }
+
+    // MARK: sync (dma_sync_single_for_device / _for_cpu)
+
+    /// Hands `length` bytes from `offset` (default: all) to the device: on a non-coherent board the
+    /// CPU's copy is written back to memory first.
+    @discardableResult
+    public func syncForDevice(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
+        guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
+        if !isCoherent { (memory + span.offset).copyMemory(from: cpuView + span.offset, byteCount: span.count) }
+        owner = .device
+        return nil
+    }
+
+    /// Hands the buffer back to the CPU: on a non-coherent board the CPU's copy is refreshed from
+    /// memory (the cache is invalidated) for the range.
+    @discardableResult
+    public func syncForCPU(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
+        guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
+        if !isCoherent { (cpuView + span.offset).copyMemory(from: memory + span.offset, byteCount: span.count) }
+        owner = .cpu
+        return nil
+    }
+
+    private func span(_ offset: UInt64, _ length: UInt64?) -> (offset: Int, count: Int)? {
+        let length = length ?? (size &- offset)
+        guard isLive, offset <= size, length <= size - offset else { return nil }
+        return (Int(offset), Int(length))
+    }
+
+    // MARK: CPU access
+
+    /// The CPU's view of the first `count` bytes (default: all). Touching a device-owned buffer is
+    /// reported; on a non-coherent board the bytes are whatever the CPU last synced (stale).
+    @inline(__always)
+    public func withCPUBytes<R>(count: Int? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if owner == .device { reportCPUAccess() }
+        return try body(UnsafeRawBufferPointer(start: cpuView, count: min(count ?? Int(size), Int(size))))
+    }
+
+    /// The CPU's view for writing (a transmit buffer being filled). Reported like `withCPUBytes` if
+    /// the device owns the buffer.
+    @inline(__always)
+    public func withMutableCPUBytes<R>(count: Int? = nil, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        if owner == .device { reportCPUAccess() }
+        return try body(UnsafeMutableRawBufferPointer(start: cpuView, count: min(count ?? Int(size), Int(size))))
+    }
+
+    @inline(never)
+    private func reportCPUAccess() {
+        findings.record(DMAFinding(kind: .cpuAccessWhileDeviceOwned, severity: isCoherent ? .warning : .violation,
+                                   time: reactor.now, address: physicalAddress, length: size, buffer: name,
+                                   detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu"))
+    }
+}
+
+/// Misuse of the DMA buffer heap, reported to the caller (never a trap).
+public enum DMABufferError: Error, Equatable, CustomStringConvertible {
+    case zeroSize
+    case badAlignment(UInt64)
+    case exhausted(requested: UInt64, largestFree: UInt64)
+    case doubleFree(buffer: String)
+    case notFromThisHeap(buffer: String)
+    case syncOutOfRange(buffer: String, offset: UInt64, length: UInt64, size: UInt64)
+
+    public var description: String {
+        switch self {
+        case .zeroSize:
+            return "a DMA buffer needs a size greater than 0"
+        case let .badAlignment(a):
+            return "alignment \(a) is not a power of two of at least \(UIOMap.pageSize) (the page size)"
+        case let .exhausted(requested, largestFree):
+            return "the DMA pool cannot hold \(requested) more bytes (largest free block: \(largestFree) bytes)"
+        case let .doubleFree(buffer):
+            return "\(buffer) was already freed"
+        case let .notFromThisHeap(buffer):
+            return "\(buffer) does not belong to this heap"
+        case let .syncOutOfRange(buffer, offset, length, size):
+            return "sync of \(length) bytes at offset \(offset) does not fit \(buffer) (\(size) bytes), or the buffer was freed"
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Board
+import Reactor
+
+/// The board's reserved DMA pool, handed out as u-dma-buf style buffers, plus the IOMMU-like guard
+/// that checks every DMA transfer against the live buffers.
+///
+/// Allocation is first fit by address, in whole pages, aligned to at least a page. The heap counts
+/// allocations made after `driverStarted()`: the driver must allocate its ring once at start, so any
+/// later allocation is a finding.
+///
+/// Guard mode (on by default): a transfer whose range is not fully inside one live buffer is refused
+/// (the DMA engine reports DMADecErr) and recorded with the address and the nearest buffer. This is
+/// the safety net the kernel maintainers asked for: without an IOMMU a DMA address in userspace can
+/// point anywhere. With the guard off the transfer goes through and is still recorded.
+public final class DMABufferHeap {
+    public let pool: AddressRange
+    public let isCoherent: Bool
+    public var guardEnabled: Bool
+    public let findings = DMAFindings()
+    public private(set) var isDriverStarted = false
+    public private(set) var allocationsAfterStart = 0
+
+    let reactor: Reactor
+    let poolMemory: UnsafeMutableRawPointer
+    /// Live buffers sorted by address.
+    public private(set) var liveBuffers: [DMABuffer] = []
+    private var nextIndex = 0
+    /// The buffer that matched the last guard check: a driver cycling through its ring usually hits it
+    /// or its neighbour, so most checks cost a comparison.
+    private var lastHit = 0
+
+    public init(board: Board, reactor: Reactor, guardEnabled: Bool = true) {
+        pool = board.dmaPool
+        isCoherent = board.profile.dmaPool.coherent
+        self.guardEnabled = guardEnabled
+        self.reactor = reactor
+        let ram = board.ram[board.profile.dmaPool.memoryRegion]!
+        // Board backs the pool as one contiguous block at start.
+        guard let memory = ram.contiguousBytes(offset: pool.base - ram.range.base, count: pool.size) else {
+            preconditionFailure("the DMA pool \(pool) is not backed contiguously")
+        }
+        poolMemory = memory
+    }
+
+    /// From now on every allocation is counted as a finding.
+    public func driverStarted() { isDriverStarted = true }
+
+    // MARK: allocation
+
+    /// Carves a buffer of `size` bytes (rounded up to whole pages) aligned to `alignment` (a power of
+    /// two, at least a page).
+    public func allocate(size: UInt64, alignment: UInt64 = UIOMap.pageSize) -> Result<DMABuffer, DMABufferError> {
+        guard size > 0 else { return .failure(.zeroSize) }
+        guard alignment >= UIOMap.pageSize, alignment & (alignment - 1) == 0 else { return .failure(.badAlignment(alignment)) }
+        let rounded = (size + UIOMap.pageSize - 1) / UIOMap.pageSize * UIOMap.pageSize
+        var candidate = align(pool.base.rawValue, alignment)
+        var insertAt = 0
+        for (i, buffer) in liveBuffers.enumerated() {
+            if candidate + rounded <= buffer.physicalAddress.rawValue { break }
+            candidate = max(candidate, align(buffer.range.base.rawValue + buffer.size, alignment))
+            insertAt = i + 1
+        }
+        guard candidate + rounded <= pool.base.rawValue + pool.size else {
+            return .failure(.exhausted(requested: rounded, largestFree: largestFreeBlock()))
+        }
+        let address = PhysicalAddress(candidate)
+        let buffer = DMABuffer(index: nextIndex, physicalAddress: address, size: rounded, coherent: isCoherent,
+                               memory: poolMemory + Int(address - pool.base), findings: findings, reactor: reactor)
+        nextIndex += 1
+        liveBuffers.insert(buffer, at: insertAt)
+        if isDriverStarted {
+            allocationsAfterStart += 1
+            findings.record(DMAFinding(kind: .allocationAfterStart, severity: .violation, time: reactor.now,
+                                       address: address, length: rounded, buffer: buffer.name,
+                                       detail: "allocated after the driver started; allocate the ring once at start"))
+        }
+        return .success(buffer)
+    }
+
+    public func free(_ buffer: DMABuffer) -> DMABufferError? {
+        guard buffer.isLive else { return .doubleFree(buffer: buffer.name) }
+        guard let i = liveBuffers.firstIndex(where: { $0 === buffer }) else { return .notFromThisHeap(buffer: buffer.name) }
+        liveBuffers.remove(at: i)
+        buffer.isLive = false
+        lastHit = 0
+        return nil
+    }
+
+    private func align(_ value: UInt64, _ alignment: UInt64) -> UInt64 { (value + alignment - 1) & ~(alignment - 1) }
+
+    private func largestFreeBlock() -> UInt64 {
+        var largest: UInt64 = 0
+        var cursor = pool.base.rawValue
+        for buffer in liveBuffers {
+            largest = max(largest, buffer.physicalAddress.rawValue - cursor)
+            cursor = buffer.physicalAddress.rawValue + buffer.size
+        }
+        return max(largest, pool.base.rawValue + pool.size - cursor)
+    }
+
+    // MARK: guard
+
+    public enum DMADirection: String, Sendable {
+        /// The device writes memory (S2MM).
+        case toMemory
+        /// The device reads memory (MM2S).
+        case fromMemory
+    }
+
+    /// Called by the DMA engine once per transfer, before it moves data. Returns false when the
+    /// transfer must be refused (guard mode, range not inside one live buffer).
+    public func admitDMA(at address: PhysicalAddress, length: UInt64, direction: DMADirection) -> Bool {
+        if let buffer = buffer(containing: address, length: length) {
+            if buffer.owner == .cpu { reportCPUOwned(buffer, address, length, direction) }
+            return true
+        }
+        let nearest = nearestBuffer(to: address)
+        findings.record(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: address,
+                                   length: length, buffer: nearest?.name,
+                                   detail: (guardEnabled ? "refused (DMADecErr)" : "let through: guard off") +
+                                       (nearest.map { ", nearest buffer \($0.name) at \($0.physicalAddress) (\($0.size) bytes)" } ?? ", no live buffer")))
+        return !guardEnabled
+    }
+
+    /// The live buffer holding all of `[address, address + length)`, if any.
+    @inline(__always)
+    public func buffer(containing address: PhysicalAddress, length: UInt64) -> DMABuffer? {
+        let count = liveBuffers.count
+        guard count > 0 else { return nil }
+        if lastHit < count, liveBuffers[lastHit].range.contains(address, count: length) { return liveBuffers[lastHit] }
+        let next = lastHit + 1 < count ? lastHit + 1 : 0
+        if liveBuffers[next].range.contains(address, count: length) {
+            lastHit = next
+            return liveBuffers[next]
+        }
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            let b = liveBuffers[mid]
+            if address < b.physicalAddress { high = mid } else if address.rawValue >= b.physicalAddress.rawValue + b.size { low = mid + 1 } else {
+                guard b.range.contains(address, count: length) else { return nil }
+                lastHit = mid
+                return b
+            }
+        }
+        return nil
+    }
+
+    private func nearestBuffer(to address: PhysicalAddress) -> DMABuffer? {
+        liveBuffers.min { distance($0, address) < distance($1, address) }
+    }
+
+    private func distance(_ b: DMABuffer, _ a: PhysicalAddress) -> UInt64 {
+        if a < b.physicalAddress { return b.physicalAddress - a }
+        let end = b.physicalAddress.rawValue + b.size
+        return a.rawValue >= end ? a.rawValue - end + 1 : 0
+    }
+
+    @inline(never)
+    private func reportCPUOwned(_ buffer: DMABuffer, _ address: PhysicalAddress, _ length: UInt64, _ direction: DMADirection) {
+        findings.record(DMAFinding(kind: .dmaWhileCPUOwned, severity: isCoherent ? .warning : .violation, time: reactor.now,
+                                   address: address, length: length, buffer: buffer.name,
+                                   detail: direction == .toMemory ? "the device wrote a buffer the CPU owns (no sync-for-device)"
+                                       : "the device read a buffer the CPU owns (no sync-for-device)"))
+    }
+}

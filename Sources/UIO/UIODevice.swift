@@ -1,0 +1,159 @@
+import Board
+import Reactor
+import SystemPackage
+
+/// A UIO device as `uio_pdrv_genirq` presents it to userspace (`/dev/uioN`): up to five memory maps
+/// and, optionally, one interrupt line.
+///
+/// Kernel behaviour modelled (drivers/uio/uio.c, drivers/uio/uio_pdrv_genirq.c):
+/// - The in-kernel handler disables the line on every interrupt (`disable_irq_nosync`) and bumps the
+///   event count (`uio_event_notify`), waking every open file. Userspace re-enables the line by
+///   writing a non-zero s32 (irqcontrol); writing 0 disables it. Both are idempotent (the driver
+///   keeps one "disabled" flag).
+/// - Enabling a line whose level cause is still asserted interrupts again at once.
+/// - Each open file remembers the count it last read; it is readable while the count differs.
+///
+/// A driver that re-enables the line without clearing the device's cause gets an interrupt storm.
+/// On real hardware that livelocks the CPU; here, after `stormThreshold` events with no register
+/// write to the device in between, the line is kept disabled, the storm is counted, and a later
+/// enable is refused until the driver writes a register of the device.
+public final class UIODevice: InterruptSubscriber {
+    /// The N of `/dev/uioN`.
+    public let index: Int
+    public let name: String
+    /// What `uio_pdrv_genirq` reports for devices probed from the device tree.
+    public let version = "devicetree"
+    /// The interrupt line, or nil for a device without one (its read, write and poll fail with EIO).
+    public let interruptLine: Int?
+    public let maps: [UIOMap]
+    /// Byte order of the s32 that `read` returns and `write` takes: the CPU's.
+    public let cpuEndianness: Endianness
+
+    let board: Board
+    let reactor: Reactor
+    /// Register writes to the device window behind this node (shared with other nodes on the same
+    /// device), for storm detection.
+    let activity: RegisterActivity
+
+    /// The kernel's `atomic_t event`: every interrupt handled. Read by userspace as an s32.
+    public private(set) var eventCount: UInt32 = 0
+    /// `UIO_IRQ_DISABLED` in the driver's flags: the line is disabled until userspace enables it.
+    /// uio_pdrv_genirq probes with the flag clear ("interrupt is enabled to begin with") and
+    /// `request_irq` enables the line, so a node's line starts enabled.
+    public private(set) var interruptDisabled = false
+
+    // Storm detection.
+    public let stormThreshold: Int
+    public private(set) var storms = 0
+    public private(set) var firstStormAt: Instant? = nil
+    /// Enables refused because a storm was detected and no register was written since.
+    public private(set) var enablesRefusedInStorm = 0
+    private var eventsWithoutRegisterWrite = 0
+    private var writeSequenceAtLastEvent: UInt64 = 0
+    private var stormHeld = false
+
+    private var files: [UIOFile] = []
+
+    init(index: Int, spec: UIONodeSpec, board: Board, reactor: Reactor, activity: RegisterActivity, stormThreshold: Int) {
+        self.index = index
+        name = spec.name
+        interruptLine = spec.interrupt?.line
+        maps = spec.maps.enumerated().map { UIOMap(index: $0.offset, spec: $0.element) }
+        cpuEndianness = board.profile.cpu.endianness
+        self.board = board
+        self.reactor = reactor
+        self.activity = activity
+        self.stormThreshold = stormThreshold
+        if let line = interruptLine {
+            board.interrupts.subscribe(self, to: line)
+            board.interrupts.unmask(line: line)
+        }
+    }
+
+    // MARK: files
+
+    /// Opens the device. `nonBlocking` is O_NONBLOCK. The file's readiness is a doorbell: in-process
+    /// by default in virtual time, an eventfd in real time or when asked.
+    public func open(nonBlocking: Bool = false, backing: Doorbell.Backing? = nil) -> UIOFile {
+        let file = UIOFile(device: self, nonBlocking: nonBlocking, doorbell: reactor.makeDoorbell(backing: backing))
+        files.append(file)
+        return file
+    }
+
+    func close(_ file: UIOFile) {
+        files.removeAll { $0 === file }
+    }
+
+    public var openFileCount: Int { files.count }
+
+    // MARK: interrupt handling (kernel side)
+
+    /// The in-kernel handler: disable the line, count the event, wake every open file.
+    public func interruptPending(line: Int) {
+        board.interrupts.mask(line: line)
+        interruptDisabled = true
+        board.interrupts.acknowledge(line: line)
+        eventCount &+= 1
+        noteEventForStormDetection()
+        for file in files { file.doorbell.ring() }
+    }
+
+    /// irqcontrol: non-zero enables, zero disables; both idempotent.
+    func setInterrupt(enabled: Bool) {
+        guard let line = interruptLine else { return }
+        if enabled {
+            guard interruptDisabled else { return }
+            if stormHeld {
+                if activity.writes == writeSequenceAtLastEvent {
+                    enablesRefusedInStorm += 1
+                    return
+                }
+                stormHeld = false
+                eventsWithoutRegisterWrite = 0
+            }
+            interruptDisabled = false
+            // A level cause still asserted fires again here, inside the enable (as enable_irq does).
+            board.interrupts.unmask(line: line)
+        } else {
+            guard !interruptDisabled else { return }
+            interruptDisabled = true
+            board.interrupts.mask(line: line)
+        }
+    }
+
+    private func noteEventForStormDetection() {
+        let writes = activity.writes
+        if writes == writeSequenceAtLastEvent {
+            eventsWithoutRegisterWrite += 1
+        } else {
+            eventsWithoutRegisterWrite = 1
+            writeSequenceAtLastEvent = writes
+        }
+        if eventsWithoutRegisterWrite > stormThreshold && !stormHeld {
+            stormHeld = true
+            storms += 1
+            if firstStormAt == nil { firstStormAt = reactor.now }
+        }
+    }
+
+    /// Whether the line is being held disabled because of a storm.
+    public var isHeldForStorm: Bool { stormHeld }
+
+    // MARK: maps
+
+    /// `mmap(fd, length, offset)`: map N is selected by offset N × page size (uio_mmap). EINVAL for
+    /// an offset that is not a page multiple, a map that does not exist, or a length beyond the map.
+    public func mmap(offset: UInt64, length: UInt64) -> Result<UIOMapping, Errno> {
+        guard offset % UIOMap.pageSize == 0 else { return .failure(.invalidArgument) }
+        let index = offset / UIOMap.pageSize
+        guard index < UInt64(maps.count), length > 0 else { return .failure(.invalidArgument) }
+        let map = maps[Int(index)]
+        guard length <= map.mappableBytes else { return .failure(.invalidArgument) }
+        return .success(UIOMapping(map: map, length: length, bus: board.bus, activity: activity))
+    }
+}
+
+/// Counts register writes to one device window, across all UIO nodes that map it.
+final class RegisterActivity {
+    var writes: UInt64 = 0
+}

@@ -1,0 +1,87 @@
+import Board
+
+/// One memory map of a UIO device, as `/sys/class/uio/uioN/maps/mapM/{name,addr,size,offset}` shows it.
+public struct UIOMap: Sendable {
+    /// PowerPC e500 and 440 kernels use 4 KiB pages; map N is selected by mmap offset N × this.
+    public static let pageSize: UInt64 = 4096
+
+    public let index: Int
+    public let name: String
+    /// The profile region (device window, RAM or pool) the map comes from.
+    public let region: String
+    public let address: PhysicalAddress
+    public let size: UInt64
+    /// Where the map starts within its first page (`offs` in struct uio_mem).
+    public var offset: UInt64 { address.rawValue & (UIOMap.pageSize - 1) }
+
+    /// How many bytes an mmap of this map may cover: whole pages from the page holding `address`
+    /// (uio_mmap_physical refuses more pages than `offs + size` spans).
+    public var mappableBytes: UInt64 {
+        (offset + size + UIOMap.pageSize - 1) / UIOMap.pageSize * UIOMap.pageSize
+    }
+
+    init(index: Int, spec: UIONodeSpec.Map) {
+        self.index = index
+        name = spec.name
+        region = spec.region
+        address = spec.range.base
+        size = spec.range.size
+    }
+}
+
+/// What a UIO map looks like after `mmap`: 32-bit register access at offsets from the start of the
+/// mapping, through the board bus (so the endianness model and bus faults apply).
+///
+/// Offsets are relative to the page the map starts in, as with a real mmap of the map.
+public final class UIOMapping {
+    public let map: UIOMap
+    public let length: UInt64
+    let bus: Bus
+    let activity: RegisterActivity
+    let pageBase: PhysicalAddress
+
+    init(map: UIOMap, length: UInt64, bus: Bus, activity: RegisterActivity) {
+        self.map = map
+        self.length = length
+        self.bus = bus
+        self.activity = activity
+        pageBase = PhysicalAddress(map.address.rawValue - map.offset)
+    }
+
+    /// A 32-bit load at `offset`, assuming the register's byte order is `order` (what the driver's
+    /// accessor does: `in_le32` assumes little-endian, a plain load is big-endian on PowerPC).
+    @inline(__always)
+    public func read32(at offset: UInt64, assuming order: Endianness) -> Result<UInt32, UIOAccessFault> {
+        guard offset <= length &- 4, offset & 3 == 0 else { return .failure(.outsideMapping(offset: offset, length: length)) }
+        switch bus.read32(at: pageBase + offset, assuming: order) {
+        case let .success(value): return .success(value)
+        case let .failure(fault): return .failure(.bus(fault))
+        }
+    }
+
+    /// A 32-bit store at `offset`; see `read32`.
+    @inline(__always)
+    @discardableResult
+    public func write32(_ value: UInt32, at offset: UInt64, assuming order: Endianness) -> UIOAccessFault? {
+        guard offset <= length &- 4, offset & 3 == 0 else { return .outsideMapping(offset: offset, length: length) }
+        activity.writes &+= 1
+        return bus.write32(value, at: pageBase + offset, assuming: order).map(UIOAccessFault.bus)
+    }
+}
+
+/// A register access through a mapping that the board would answer with SIGBUS or SIGSEGV.
+public enum UIOAccessFault: Error, Equatable, CustomStringConvertible {
+    /// Outside the mapped length, or not 4-byte aligned.
+    case outsideMapping(offset: UInt64, length: UInt64)
+    /// The bus refused it (unmapped, unmodelled, ...).
+    case bus(BusFault)
+
+    public var description: String {
+        switch self {
+        case let .outsideMapping(offset, length):
+            return "register offset \(PhysicalAddress.hex(offset, digits: 1)) is outside the \(length)-byte mapping or not 4-byte aligned"
+        case let .bus(fault):
+            return "bus fault: \(fault)"
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Board
+import Reactor
+
+/// Everything UIO on one board: a `UIODevice` per profile UIO node (`/dev/uio0`, `/dev/uio1`, ... in
+/// profile order) and the DMA buffer heap over the board's reserved pool.
+public final class UIOSystem {
+    public let board: Board
+    public let devices: [UIODevice]
+    public let heap: DMABufferHeap
+
+    /// `stormThreshold`: interrupts in a row with no register write to the device before the line is
+    /// held disabled as a storm.
+    public init(board: Board, reactor: Reactor, guardEnabled: Bool = true, stormThreshold: Int = 1_000) {
+        self.board = board
+        var activity: [String: RegisterActivity] = [:]
+        devices = board.profile.uioNodes.enumerated().map { index, spec in
+            let shared = activity[spec.device] ?? RegisterActivity()
+            activity[spec.device] = shared
+            return UIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
+                             stormThreshold: stormThreshold)
+        }
+        heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled)
+    }
+
+    public func device(named name: String) -> UIODevice? { devices.first { $0.name == name } }
+}
