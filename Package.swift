@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Devices", dependencies: ["Board", "Reactor"]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .executableTarget(
             name: "uioemu",
@@ -55,6 +55,6 @@ let package = Package(
         ),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
-        .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor"], exclude: ["Golden"]),
+        .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Reactor
 
 /// The board's reserved DMA pool, handed out as u-dma-buf style buffers, plus the IOMMU-like guard
@@ -100,24 +101,17 @@ public final class DMABufferHeap {
 
     // MARK: guard
 
-    public enum DMADirection: String, Sendable {
-        /// The device writes memory (S2MM).
-        case toMemory
-        /// The device reads memory (MM2S).
-        case fromMemory
-    }
-
-    /// Called by the DMA engine once per transfer, before it moves data. Returns false when the
-    /// transfer must be refused (guard mode, range not inside one live buffer).
-    public func admitDMA(at address: PhysicalAddress, length: UInt64, direction: DMADirection) -> Bool {
-        if let buffer = buffer(containing: address, length: length) {
-            if buffer.owner == .cpu { reportCPUOwned(buffer, address, length, direction) }
+    /// Called by the DMA engine (through `DMABufferGuard`) once per transfer, before the bytes move.
+    /// Returns false when the transfer must be refused (guard mode, range not inside one live buffer).
+    public func admit(_ access: DMAAccess) -> Bool {
+        if let buffer = buffer(containing: access.address, length: access.byteCount) {
+            if buffer.owner == .cpu { reportCPUOwned(buffer, access) }
             return true
         }
-        let nearest = nearestBuffer(to: address)
-        findings.record(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: address,
-                                   length: length, buffer: nearest?.name,
-                                   detail: (guardEnabled ? "refused (DMADecErr)" : "let through: guard off") +
+        let nearest = nearestBuffer(to: access.address)
+        findings.record(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: access.address,
+                                   length: access.byteCount, buffer: nearest?.name,
+                                   detail: "\(access.direction) " + (guardEnabled ? "refused (DMADecErr)" : "let through: guard off") +
                                        (nearest.map { ", nearest buffer \($0.name) at \($0.physicalAddress) (\($0.size) bytes)" } ?? ", no live buffer")))
         return !guardEnabled
     }
@@ -157,10 +151,10 @@ public final class DMABufferHeap {
     }
 
     @inline(never)
-    private func reportCPUOwned(_ buffer: DMABuffer, _ address: PhysicalAddress, _ length: UInt64, _ direction: DMADirection) {
+    private func reportCPUOwned(_ buffer: DMABuffer, _ access: DMAAccess) {
         findings.record(DMAFinding(kind: .dmaWhileCPUOwned, severity: isCoherent ? .warning : .violation, time: reactor.now,
-                                   address: address, length: length, buffer: buffer.name,
-                                   detail: direction == .toMemory ? "the device wrote a buffer the CPU owns (no sync-for-device)"
+                                   address: access.address, length: access.byteCount, buffer: buffer.name,
+                                   detail: access.writesMemory ? "the device wrote a buffer the CPU owns (no sync-for-device)"
                                        : "the device read a buffer the CPU owns (no sync-for-device)"))
     }
 }

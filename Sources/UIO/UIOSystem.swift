@@ -7,10 +7,13 @@ public final class UIOSystem {
     public let board: Board
     public let devices: [UIODevice]
     public let heap: DMABufferHeap
+    /// The policy to hand to `DeviceSet(accessPolicy:)` so every DMA transfer is checked by the heap.
+    public let dmaGuard: DMABufferGuard
 
+    /// `guardEnabled`: nil takes the profile's `dma-pool.guard` (on by default).
     /// `stormThreshold`: interrupts in a row with no register write to the device before the line is
     /// held disabled as a storm.
-    public init(board: Board, reactor: Reactor, guardEnabled: Bool = true, stormThreshold: Int = 1_000) {
+    public init(board: Board, reactor: Reactor, guardEnabled: Bool? = nil, stormThreshold: Int = 1_000) {
         self.board = board
         var activity: [String: RegisterActivity] = [:]
         devices = board.profile.uioNodes.enumerated().map { index, spec in
@@ -19,7 +22,8 @@ public final class UIOSystem {
             return UIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
                              stormThreshold: stormThreshold)
         }
-        heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled)
+        heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled)
+        dmaGuard = DMABufferGuard(heap: heap)
     }
 
     public func device(named name: String) -> UIODevice? { devices.first { $0.name == name } }

@@ -1,4 +1,6 @@
 import Board
+import Devices
+import Foundation
 import Reactor
 import Testing
 @testable import UIO
@@ -71,7 +73,7 @@ struct DMAOwnershipTests {
         #expect(!heap.isCoherent)
         let buffer = try heap.allocate(size: 4096).get()
         buffer.syncForDevice()
-        #expect(heap.admitDMA(at: buffer.physicalAddress, length: 4, direction: .toMemory))
+        #expect(heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: buffer.physicalAddress, byteCount: 4)))
         deviceWrites(rig, [1, 2, 3, 4], at: buffer.physicalAddress)
         let stale = buffer.withCPUBytes(count: 4) { Array($0) }
         #expect(stale == [0, 0, 0, 0])
@@ -96,7 +98,7 @@ struct DMAOwnershipTests {
         for (board, severity) in [("ml507-ppc440", DMAFinding.Severity.violation), ("p2020-fpga", .warning)] {
             let rig = Rig(board)
             let buffer = try rig.uio.heap.allocate(size: 4096).get()
-            #expect(rig.uio.heap.admitDMA(at: buffer.physicalAddress, length: 4096, direction: .toMemory))
+            #expect(rig.uio.heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: buffer.physicalAddress, byteCount: 4096)))
             #expect(rig.uio.heap.findings.count(.dmaWhileCPUOwned, severity) == 1, "\(board)")
         }
     }
@@ -119,23 +121,33 @@ struct DMAOwnershipTests {
         let a = try heap.allocate(size: 4096).get()
         _ = try heap.allocate(size: 4096).get()
         a.syncForDevice()
-        #expect(heap.admitDMA(at: a.physicalAddress, length: 4096, direction: .toMemory))
+        #expect(heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: a.physicalAddress, byteCount: 4096)))
         // Straddles two buffers, past the end, outside the pool, and a freed buffer.
-        #expect(!heap.admitDMA(at: a.physicalAddress + 2048, length: 4096, direction: .toMemory))
-        #expect(!heap.admitDMA(at: heap.pool.base + 3 * 4096, length: 16, direction: .toMemory))
-        #expect(!heap.admitDMA(at: PhysicalAddress(0x1000), length: 16, direction: .fromMemory))
+        #expect(!heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: a.physicalAddress + 2048, byteCount: 4096)))
+        #expect(!heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: heap.pool.base + 3 * 4096, byteCount: 16)))
+        #expect(!heap.admit(DMAAccess(deviceIndex: 0, direction: .mm2s, address: PhysicalAddress(0x1000), byteCount: 16)))
         #expect(heap.free(a) == nil)
-        #expect(!heap.admitDMA(at: a.physicalAddress, length: 16, direction: .toMemory))
+        #expect(!heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: a.physicalAddress, byteCount: 16)))
         #expect(heap.findings.count(.dmaOutsideBuffers, .violation) == 4)
         let first = heap.findings.log.first { $0.kind == .dmaOutsideBuffers }!
         #expect(first.address == a.physicalAddress + 2048)
         #expect(first.buffer == "udmabuf0")
     }
 
+    @Test("the guard is on by default and switched off by the profile's dma-pool guard: false")
+    func guardFromProfile() throws {
+        #expect(Rig().uio.heap.guardEnabled)
+        var text = try String(contentsOf: repositoryRoot.appendingPathComponent("boards/p2020-fpga.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "  coherent: true\n", with: "  coherent: true\n  guard: false\n")
+        let profile = try BoardProfile.parse(text, file: "guard-off.yaml")
+        let uio = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
+        #expect(!uio.heap.guardEnabled)
+    }
+
     @Test("with the guard off, out-of-buffer DMA goes through and is still recorded")
     func guardOff() {
         let rig = Rig(guardEnabled: false)
-        #expect(rig.uio.heap.admitDMA(at: PhysicalAddress(0x1000), length: 16, direction: .toMemory))
+        #expect(rig.uio.heap.admit(DMAAccess(deviceIndex: 0, direction: .s2mm, address: PhysicalAddress(0x1000), byteCount: 16)))
         #expect(rig.uio.heap.findings.count(.dmaOutsideBuffers, .violation) == 1)
     }
 }

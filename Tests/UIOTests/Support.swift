@@ -21,7 +21,7 @@ struct Rig {
     let board: Board
     let uio: UIOSystem
 
-    init(_ boardName: String = "p2020-fpga", stormThreshold: Int = 1_000, guardEnabled: Bool = true) {
+    init(_ boardName: String = "p2020-fpga", stormThreshold: Int = 1_000, guardEnabled: Bool? = nil) {
         board = shippedBoard(boardName)
         uio = UIOSystem(board: board, reactor: reactor, guardEnabled: guardEnabled, stormThreshold: stormThreshold)
     }

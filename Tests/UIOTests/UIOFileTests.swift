@@ -190,6 +190,31 @@ struct UIOInterruptTests {
         #expect(seen == [1, 2])
     }
 
+    @Test("in real time the file's readiness can be a real eventfd; the watcher cannot tell the difference")
+    func eventfdReadinessInRealTime() {
+        let board = shippedBoard("p2020-fpga")
+        let reactor = Reactor(clock: .realTime)
+        let uio = UIOSystem(board: board, reactor: reactor)
+        let device = uio.device(named: "axi-dma-s2mm")!
+        let file = device.open(nonBlocking: true, backing: .eventfd)
+        #expect(file.backing == .eventfd)
+        var seen: [Int32] = []
+        var watch: WatchID? = nil
+        watch = reactor.watch(file.readiness, for: .read) {
+            if case let .success(n) = file.readEventCount() { seen.append(n) }
+            _ = file.setInterruptEnabled(true)
+            if seen.count == 2 { reactor.cancel(watch!) }
+        }
+        for delay: Int64 in [100, 300] {
+            reactor.schedule(after: .microseconds(delay)) {
+                board.interrupts.drive(line: device.interruptLine!, high: true)
+                board.interrupts.drive(line: device.interruptLine!, high: false)
+            }
+        }
+        reactor.run()
+        #expect(seen == [1, 2])
+    }
+
     @Test("an interrupt storm (enable without clearing the cause) is detected and the line held disabled")
     func stormDetected() {
         let rig = Rig(stormThreshold: 50)

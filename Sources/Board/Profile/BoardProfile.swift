@@ -36,6 +36,8 @@ public struct BoardProfile: Sendable {
         public var range: AddressRange
         /// Whether device DMA snoops the CPU caches (e500 on the P2020: yes; PPC440: no).
         public var coherent: Bool
+        /// IOMMU-like guard mode: DMA outside a live buffer is refused (DMADecErr). Default on.
+        public var guardEnabled: Bool = true
         /// The memory region holding it.
         public var memoryRegion: String
     }

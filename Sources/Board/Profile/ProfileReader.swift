@@ -137,7 +137,7 @@ final class ProfileReader {
 
     /// `memory` is nil when the memory section was broken; the pool's placement is then not checked.
     func readPool(_ value: YAMLValue, memory: [BoardProfile.MemoryRegion]?) -> BoardProfile.DMAPool? {
-        guard let mapping = value.mapping("the dma-pool section", keys: ["name", "base", "size", "coherent"], &diagnostics) else {
+        guard let mapping = value.mapping("the dma-pool section", keys: ["name", "base", "size", "coherent", "guard"], &diagnostics) else {
             return nil
         }
         let name = mapping["name"].map { $0.name(&diagnostics) } ?? "dma-pool"
@@ -145,7 +145,8 @@ final class ProfileReader {
         let baseValue = mapping.required("base", expecting: "an address", &diagnostics)
         let base = baseValue?.address(&diagnostics)
         let size = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)?.size(&diagnostics)
-        guard let name, let coherent, let base, let size, let baseValue else { return nil }
+        let guardEnabled = mapping["guard"].map { $0.bool(&diagnostics) } ?? true
+        guard let name, let coherent, let base, let size, let baseValue, let guardEnabled else { return nil }
         guard let range = AddressRange(base: base, size: size) else {
             diagnostics.error("dma-pool runs past the end of the 64-bit address space", at: baseValue.location)
             return nil
@@ -159,7 +160,7 @@ final class ProfileReader {
                 at: baseValue.location)
             return nil
         }
-        return BoardProfile.DMAPool(name: name, range: range, coherent: coherent, memoryRegion: region.name)
+        return BoardProfile.DMAPool(name: name, range: range, coherent: coherent, guardEnabled: guardEnabled, memoryRegion: region.name)
     }
 
     func readController(_ value: YAMLValue) -> BoardProfile.InterruptControllerSpec? {

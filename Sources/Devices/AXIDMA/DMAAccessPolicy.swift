@@ -10,6 +10,13 @@ public struct DMAAccess: Hashable, Sendable, CustomStringConvertible {
     /// S2MM writes memory; MM2S reads it.
     public var writesMemory: Bool { direction == .s2mm }
 
+    public init(deviceIndex: Int, direction: DMADirection, address: PhysicalAddress, byteCount: UInt64) {
+        self.deviceIndex = deviceIndex
+        self.direction = direction
+        self.address = address
+        self.byteCount = byteCount
+    }
+
     public var description: String {
         "\(direction) \(writesMemory ? "write" : "read") \(byteCount) bytes at \(address)"
     }
