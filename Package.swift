@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // Test and benchmark only: never linked into `uioemu`.
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
@@ -29,10 +30,22 @@ let package = Package(
             name: "UIO",
             dependencies: ["Board", "Reactor", "Devices", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(
+            name: "Driver",
+            dependencies: [
+                "Reactor",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .target(
+            name: "LinuxUIO",
+            dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -56,5 +69,13 @@ let package = Package(
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
+        .testTarget(
+            name: "DriverTests",
+            dependencies: [
+                "Driver", "UIO", "Board", "Reactor", "Devices",
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+            ]
+        ),
+        .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor"]),
     ]
 )
