@@ -25,7 +25,7 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip AllocationTests
-	$(SWIFT) test --skip-build --filter AllocationTests
+	$(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 
 bench: release
 	@scripts/apt-ensure $(BENCH_DEPS)

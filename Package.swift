@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Devices", dependencies: ["Board", "Reactor"]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", "Devices", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", "Driver", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Driver",
@@ -42,10 +42,11 @@ let package = Package(
             name: "LinuxUIO",
             dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,21 +60,20 @@ let package = Package(
             ],
             path: "Sources/uioemu-bench"
         ),
-        .testTarget(
-            name: "ReactorTests",
-            dependencies: [
-                "Reactor",
-                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
-            ]
+        // Test support: counts a thread's mallocs with malloc-interposer (never linked into uioemu).
+        .target(
+            name: "AllocationCounting",
+            dependencies: [.product(name: "MallocInterposerSwift", package: "malloc-interposer")],
+            path: "Tests/AllocationCounting"
         ),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor", "AllocationCounting"]),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
         .testTarget(
             name: "DriverTests",
             dependencies: [
-                "Driver", "UIO", "Board", "Reactor", "Devices",
-                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
+                "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "AllocationCounting",
             ]
         ),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),

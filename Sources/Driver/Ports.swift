@@ -33,6 +33,13 @@ public protocol InterruptSource: AnyObject {
     func readEventCount() -> Result<Int32, Errno>
     /// write(fd, &one_or_zero, 4).
     func setInterruptEnabled(_ enabled: Bool) -> Result<Void, Errno>
+    /// When the latest interrupt was raised, if the platform knows (the emulation does; a real
+    /// board does not): the start of the interrupt-to-handler latency.
+    var lastInterruptTime: Instant? { get }
+}
+
+extension InterruptSource {
+    public var lastInterruptTime: Instant? { nil }
 }
 
 /// One DMA buffer (u-dma-buf): its DMA address, its CPU view and the two sync operations of the

@@ -37,6 +37,8 @@ public final class UIODevice: InterruptSubscriber {
 
     /// The kernel's `atomic_t event`: every interrupt handled. Read by userspace as an s32.
     public private(set) var eventCount: UInt32 = 0
+    /// When the handler last ran (the line was raised): the start of interrupt-to-handler latency.
+    public private(set) var lastInterruptTime: Instant? = nil
     /// `UIO_IRQ_DISABLED` in the driver's flags: the line is disabled until userspace enables it.
     /// uio_pdrv_genirq probes with the flag clear ("interrupt is enabled to begin with") and
     /// `request_irq` enables the line, so a node's line starts enabled.
@@ -48,6 +50,10 @@ public final class UIODevice: InterruptSubscriber {
     public private(set) var firstStormAt: Instant? = nil
     /// Enables refused because a storm was detected and no register was written since.
     public private(set) var enablesRefusedInStorm = 0
+    /// Enables while the level cause was still asserted (the line fired again at once). A correct
+    /// driver clears the cause (W1C) before enabling, so this is a level-interrupt storm in the
+    /// making: with any delay between the enable and the clear, interrupts come back to back.
+    public private(set) var enablesWithCauseAsserted = 0
     private var eventsWithoutRegisterWrite = 0
     private var writeSequenceAtLastEvent: UInt64 = 0
     private var stormHeld = false
@@ -94,8 +100,14 @@ public final class UIODevice: InterruptSubscriber {
         interruptDisabled = true
         board.interrupts.acknowledge(line: line)
         eventCount &+= 1
+        lastInterruptTime = reactor.now
         noteEventForStormDetection()
-        for file in files { file.doorbell.ring() }
+        // Indexed, not `for in`: a debug build's unspecialised iterator mallocs per element.
+        var i = 0
+        while i < files.count {
+            files[i].doorbell.ring()
+            i += 1
+        }
     }
 
     /// irqcontrol: non-zero enables, zero disables; both idempotent.
@@ -112,6 +124,7 @@ public final class UIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
+            if board.interrupts.isPending(line) && !board.interrupts.sense(of: line).isEdge { enablesWithCauseAsserted += 1 }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).
             board.interrupts.unmask(line: line)
         } else {

@@ -39,6 +39,8 @@ public final class UIOMapping {
     let bus: Bus
     let activity: RegisterActivity
     let pageBase: PhysicalAddress
+    /// Accesses refused (outside the mapping) or faulted on the bus.
+    public private(set) var faults = 0
 
     init(map: UIOMap, length: UInt64, bus: Bus, activity: RegisterActivity) {
         self.map = map
@@ -52,10 +54,15 @@ public final class UIOMapping {
     /// accessor does: `in_le32` assumes little-endian, a plain load is big-endian on PowerPC).
     @inline(__always)
     public func read32(at offset: UInt64, assuming order: Endianness) -> Result<UInt32, UIOAccessFault> {
-        guard offset <= length &- 4, offset & 3 == 0 else { return .failure(.outsideMapping(offset: offset, length: length)) }
+        guard offset <= length &- 4, offset & 3 == 0 else {
+            faults += 1
+            return .failure(.outsideMapping(offset: offset, length: length))
+        }
         switch bus.read32(at: pageBase + offset, assuming: order) {
         case let .success(value): return .success(value)
-        case let .failure(fault): return .failure(.bus(fault))
+        case let .failure(fault):
+            faults += 1
+            return .failure(.bus(fault))
         }
     }
 
@@ -63,9 +70,14 @@ public final class UIOMapping {
     @inline(__always)
     @discardableResult
     public func write32(_ value: UInt32, at offset: UInt64, assuming order: Endianness) -> UIOAccessFault? {
-        guard offset <= length &- 4, offset & 3 == 0 else { return .outsideMapping(offset: offset, length: length) }
+        guard offset <= length &- 4, offset & 3 == 0 else {
+            faults += 1
+            return .outsideMapping(offset: offset, length: length)
+        }
         activity.writes &+= 1
-        return bus.write32(value, at: pageBase + offset, assuming: order).map(UIOAccessFault.bus)
+        guard let fault = bus.write32(value, at: pageBase + offset, assuming: order) else { return nil }
+        faults += 1
+        return .bus(fault)
     }
 }
 

@@ -1,12 +1,6 @@
-import Glibc
-import MallocInterposerSwift
+import AllocationCounting
 import Testing
 @testable import Reactor
-
-// Read and written only by the allocation hook and `mallocs` on the measuring thread; set up before
-// the hook is installed (the hook must not allocate, and a lazy global initialiser would).
-nonisolated(unsafe) private var measuringThread: pthread_t = pthread_self()
-nonisolated(unsafe) private var allocationsOnMeasuringThread = 0
 
 /// malloc-interposer's counters are process-wide: this suite runs on its own (`make test` runs it in
 /// a separate `swift test` invocation) and serialised.
@@ -29,22 +23,7 @@ struct AllocationTests {
         }
     }
 
-    /// Allocations made by this thread while `body` runs. The interposer's own totals are
-    /// process-wide and the test runner allocates on its other threads meanwhile, so the count comes
-    /// from the per-allocation hook, which runs on the allocating thread.
-    static func mallocs(_ body: () -> Void) -> Int {
-        measuringThread = pthread_self()
-        allocationsOnMeasuringThread = 0
-        MallocInterposerSwift.setAllocationHook { _ in
-            if pthread_equal(pthread_self(), measuringThread) != 0 { allocationsOnMeasuringThread += 1 }
-        }
-        MallocInterposerSwift.initialize()
-        MallocInterposerSwift.hook()
-        body()
-        MallocInterposerSwift.unhook()
-        MallocInterposerSwift.setAllocationHook(nil)
-        return allocationsOnMeasuringThread
-    }
+    static func mallocs(_ body: () -> Void) -> Int { mallocsOnThisThread(body) }
 
     @Test("the interposer is active (so a zero below means something)")
     func interposerCounts() {

@@ -115,7 +115,13 @@ public final class InterruptController {
         return pending
     }
 
+    /// Runs on every interrupt. An indexed loop, not `for in`: the unspecialised iterator of a debug
+    /// build mallocs a temporary for each existential element (seen with malloc-interposer).
     private func notify(_ line: Int) {
-        for subscriber in subscribers[line] { subscriber.interruptPending(line: line) }
+        var i = 0
+        while i < subscribers[line].count {
+            subscribers[line][i].interruptPending(line: line)
+            i += 1
+        }
     }
 }

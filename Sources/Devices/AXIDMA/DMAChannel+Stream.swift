@@ -87,7 +87,7 @@ extension DMAChannel {
 
     private func admit(_ bytes: Int) {
         sourceRemainingPackets -= 1
-        fifo.push(bytes, generator: &generator)
+        fifo.push(bytes, streamOffset: accounting.producedBytes, generator: &generator)
         accounting.producedBytes += UInt64(bytes)
         accounting.producedPackets += 1
         accounting.heldBytes += UInt64(bytes)
@@ -100,7 +100,9 @@ extension DMAChannel {
             guard sourceAttached && sourceUnlimited && sourceRemainingPackets > 0 else { return }
             admit(faults.packetBytes(drawn: sourcePacketSize.draw(&random)))
         }
-        beginMoving(fifo.take())
+        let packet = fifo.take()
+        inFlightStreamOffset = packet.streamOffset
+        beginMoving(packet.bytes)
         resumeStalledSource()
     }
 

@@ -101,6 +101,12 @@ public final class DMAChannel: ReactorTarget {
     var sourcePacketSize = PacketSize.fixed(1)
     var sourceBackPressure = false
     var sourceRemainingPackets: UInt64 = 0
+    /// S2MM: where the packet being moved starts in the source's stream.
+    var inFlightStreamOffset: UInt64 = 0
+    /// S2MM: where the packet of the last successful transfer starts in the source's stream (bytes
+    /// the source produced before it, dropped ones included). A checker uses it to line its pattern
+    /// up with a delivered buffer when drops left gaps; it stays valid until the next transfer completes.
+    public internal(set) var lastCompletedStreamOffset: UInt64 = 0
     /// The length of the packet due at the next source tick, drawn when it was scheduled.
     var nextPacketBytes = 0
     /// A back-pressured packet waiting at the source for room in the FIFO (0: none).
@@ -372,6 +378,7 @@ public final class DMAChannel: ReactorTarget {
         }
         accounting.deliveredBytes += UInt64(received)
         accounting.deliveredPackets += 1
+        lastCompletedStreamOffset = inFlightStreamOffset
         // PG021: at completion S2MM_LENGTH holds the number of bytes received.
         length = UInt32(received)
         guard packetBytes <= programmed else {

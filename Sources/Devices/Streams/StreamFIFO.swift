@@ -25,6 +25,9 @@ final class StreamFIFO {
     private(set) var heldBytes = 0
 
     private var lengths: UnsafeMutablePointer<Int32>? = nil
+    /// Each waiting packet's position in the source's stream (bytes produced before it), beside its
+    /// length, so a checker can verify a packet even after drops left gaps in the pattern.
+    private var offsets: UnsafeMutablePointer<UInt64>? = nil
     private var lengthCapacity = 0
     private var lengthHead = 0
     /// Packets waiting (not taken by a transfer).
@@ -41,6 +44,7 @@ final class StreamFIFO {
     deinit {
         ring?.deallocate()
         lengths?.deallocate()
+        offsets?.deallocate()
     }
 
     /// Sizes the rings for packets of at most `maximumPacketBytes`. Configuration time only: drops
@@ -48,10 +52,12 @@ final class StreamFIFO {
     func configure(maximumPacketBytes: Int, carriesData: Bool) {
         ring?.deallocate()
         lengths?.deallocate()
+        offsets?.deallocate()
         ringCapacity = carriesData ? depthBytes + maximumPacketBytes : 0
         ring = carriesData ? .allocate(byteCount: ringCapacity, alignment: 16) : nil
         lengthCapacity = depthBytes + 2
         lengths = .allocate(capacity: lengthCapacity)
+        offsets = .allocate(capacity: lengthCapacity)
         flush()
     }
 
@@ -59,9 +65,10 @@ final class StreamFIFO {
     @inline(__always)
     func hasRoom(for bytes: Int) -> Bool { waitingBytes + bytes <= depthBytes }
 
-    /// Appends a packet, its bytes generated in place. The caller checked the room (or streams it
-    /// straight through: nothing waiting, a transfer armed).
-    func push(_ bytes: Int, generator: inout PatternGenerator) {
+    /// Appends a packet that starts at `streamOffset` in the source's stream, its bytes generated in
+    /// place. The caller checked the room (or streams it straight through: nothing waiting, a
+    /// transfer armed).
+    func push(_ bytes: Int, streamOffset: UInt64, generator: inout PatternGenerator) {
         if let ring {
             let tail = (ringHead + heldBytes) % ringCapacity
             let first = min(bytes, ringCapacity - tail)
@@ -69,19 +76,21 @@ final class StreamFIFO {
             if first < bytes { generator.fill(UnsafeMutableRawBufferPointer(start: ring, count: bytes - first)) }
         }
         lengths![(lengthHead + waitingPackets) % lengthCapacity] = Int32(bytes)
+        offsets![(lengthHead + waitingPackets) % lengthCapacity] = streamOffset
         waitingPackets += 1
         waitingBytes += bytes
         heldBytes += bytes
     }
 
     /// Takes the oldest waiting packet for a transfer; its bytes stay held until `release`.
-    func take() -> Int {
+    func take() -> (bytes: Int, streamOffset: UInt64) {
         precondition(waitingPackets > 0, "take from an empty FIFO")
         let bytes = Int(lengths![lengthHead])
+        let streamOffset = offsets![lengthHead]
         lengthHead = (lengthHead + 1) % lengthCapacity
         waitingPackets -= 1
         waitingBytes -= bytes
-        return bytes
+        return (bytes, streamOffset)
     }
 
     /// Copies the first `count` bytes of the taken packet to memory at `address`.

@@ -1,0 +1,237 @@
+import Histogram
+import Reactor
+import SystemPackage
+
+/// Receives a filled buffer. Read `length` bytes through `buffer.withCPUBytes`; return `.release` to
+/// give the buffer back at once, or `.keep` and call `ReceiveDriver.release(slot:)` later (a slow
+/// consumer). While the consumer holds every buffer the driver cannot arm, the device's FIFO fills
+/// and the device counts what it drops.
+public protocol ReceiveConsumer: AnyObject {
+    associatedtype Buffer: DMABufferHandle
+    func receive(slot: Int, buffer: Buffer, length: Int, transfer: UInt64) -> ConsumerDecision
+}
+
+public enum ConsumerDecision: Sendable {
+    case release
+    case keep
+}
+
+public struct ReceiveDriverConfiguration: Sendable {
+    public var ringSize: Int
+    public var bufferBytes: Int
+    /// Errors in a row before the driver gives up (`failed`).
+    public var maxRetries: Int
+    /// Back-off before re-arming after error number n: `backoff × 2^(n-1)`.
+    public var backoff: TimeSpan
+    /// Re-arm nothing came back for this long: treat it as a stalled engine. Nil: no watchdog (a
+    /// receive channel may legitimately wait for data for ever).
+    public var watchdog: TimeSpan?
+    /// Register byte order: AXI IP is little-endian.
+    public var registerByteOrder: RegisterByteOrder
+    /// Reads of DMACR after a soft reset before giving up on the Reset bit clearing.
+    public var resetPollLimit: Int
+    /// A deliberately wrong order (enable the interrupt before clearing its cause in DMASR), so
+    /// tests can check the emulation catches it. Never set it in a real driver.
+    public var enableBeforeClearForTesting = false
+
+    public init(ringSize: Int = 8, bufferBytes: Int = 4096, maxRetries: Int = 3, backoff: TimeSpan = .microseconds(10),
+                watchdog: TimeSpan? = nil, registerByteOrder: RegisterByteOrder = .little, resetPollLimit: Int = 1000) {
+        self.ringSize = ringSize
+        self.bufferBytes = bufferBytes
+        self.maxRetries = maxRetries
+        self.backoff = backoff
+        self.watchdog = watchdog
+        self.registerByteOrder = registerByteOrder
+        self.resetPollLimit = resetPollLimit
+    }
+}
+
+/// The thin shell around `ReceiveStateMachine`: it reads the registers and the UIO file, feeds the
+/// machine, and performs the actions it returns. Generic over the platform's ports and the
+/// consumer, so each use is specialised and the per-completion path has no existential calls, no
+/// closures and no allocation.
+public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
+    Consumer: ReceiveConsumer>: ReactorTarget where Consumer.Buffer == Buffers.Buffer
+{
+    public let configuration: ReceiveDriverConfiguration
+    let reactor: Reactor
+    let registers: Registers
+    let interrupts: Interrupts
+    let provider: Buffers
+    let consumer: Consumer
+    public private(set) var machine: ReceiveStateMachine
+    public private(set) var buffers: [Buffers.Buffer] = []
+    /// Interrupt-to-handler latency in nanoseconds (when the platform knows when it was raised).
+    public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+
+    private var watch: WatchID? = nil
+    private var retryTimer: TimerID? = nil
+    private var watchdogTimer: TimerID? = nil
+    private var resetTimeouts = 0
+
+    private enum Tag: UInt64 {
+        case interrupt, retry, watchdog
+    }
+
+    public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, consumer: Consumer,
+                configuration: ReceiveDriverConfiguration) {
+        self.configuration = configuration
+        self.reactor = reactor
+        self.registers = registers
+        self.interrupts = interrupts
+        provider = buffers
+        self.consumer = consumer
+        machine = ReceiveStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
+                                      maxRetries: configuration.maxRetries)
+    }
+
+    /// Allocates the ring (once: a restart reuses it), resets and programs the core, arms the first
+    /// buffer and starts watching the interrupt.
+    public func start() -> Result<Void, DriverSetupError> {
+        if buffers.isEmpty {
+            switch provider.allocateBuffers(count: configuration.ringSize, byteCount: configuration.bufferBytes) {
+            case let .success(allocated): buffers = allocated
+            case let .failure(error): return .failure(error)
+            }
+            provider.driverStarted()
+        }
+        if retryTimer == nil {
+            retryTimer = reactor.makeTimer(target: self, tag: Tag.retry.rawValue)
+            watchdogTimer = reactor.makeTimer(target: self, tag: Tag.watchdog.rawValue)
+        }
+        if watch == nil { watch = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue) }
+        // Baseline for lost-interrupt detection: whatever is pending now is stale.
+        var baseline: Int32 = 0
+        if case let .success(count) = interrupts.readEventCount() { baseline = count }
+        perform(machine.start(eventCount: baseline))
+        return .success(())
+    }
+
+    /// Halts the engine and stops watching; buffers stay allocated.
+    public func stop() {
+        perform(machine.stop())
+        if let watch { reactor.cancel(watch) }
+        watch = nil
+        if let retryTimer { reactor.disarm(retryTimer) }
+        if let watchdogTimer { reactor.disarm(watchdogTimer) }
+    }
+
+    /// The consumer gives a kept buffer back.
+    public func release(slot: Int) {
+        perform(machine.release(slot: slot))
+    }
+
+    public var state: ReceiveStateMachine.State { machine.state }
+
+    /// Completions so far (cheap: for run-until conditions).
+    public var completions: Int { machine.metrics.completions }
+
+    public var metrics: DriverMetrics {
+        var m = machine.metrics
+        m.registerFaults = registers.faults
+        return m
+    }
+
+    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
+    public var resetsTimedOut: Int { resetTimeouts }
+
+    public func reapCompletion() -> Completion? { machine.reapCompletion() }
+
+    // MARK: events
+
+    override public func reactorEvent(_ tag: UInt64) {
+        switch Tag(rawValue: tag) {
+        case .interrupt: handleInterrupt()
+        case .retry: perform(machine.retryTimerFired())
+        case .watchdog: perform(machine.watchdogExpired())
+        case nil: break
+        }
+    }
+
+    @inline(__always)
+    private func handleInterrupt() {
+        let count: Int32
+        switch interrupts.readEventCount() {
+        case let .success(n): count = n
+        case .failure(.resourceTemporarilyUnavailable): return
+        case .failure:
+            machine.noteFaults(register: registers.faults, interruptSource: 1)
+            return
+        }
+        if let raised = interrupts.lastInterruptTime {
+            let ns = (reactor.now - raised).nanoseconds
+            latency.record(UInt64(max(ns, 0)))
+        }
+        let base = AXIDMAHeader.s2mmBase
+        let order = configuration.registerByteOrder
+        let status = registers.read32(base + AXIDMAHeader.Register.DMASR.rawValue, order)
+        let length = registers.read32(base + AXIDMAHeader.Register.LENGTH.rawValue, order)
+        perform(machine.interrupt(eventCount: count, status: status, receivedLength: length))
+    }
+
+    // MARK: actions
+
+    @inline(__always)
+    private func perform(_ actions: Actions) {
+        if configuration.enableBeforeClearForTesting {
+            performEnableFirst(actions)
+            return
+        }
+        for i in 0..<actions.count { perform(actions[i]) }
+    }
+
+    /// The planted bug: `.enableInterrupt` moved in front of everything else.
+    @inline(never)
+    private func performEnableFirst(_ actions: Actions) {
+        for i in 0..<actions.count where actions[i] == .enableInterrupt { perform(actions[i]) }
+        for i in 0..<actions.count where actions[i] != .enableInterrupt { perform(actions[i]) }
+    }
+
+    @inline(__always)
+    private func perform(_ action: ReceiveStateMachine.Action) {
+        let base = AXIDMAHeader.s2mmBase
+        let order = configuration.registerByteOrder
+        switch action {
+        case .resetCore:
+            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            registers.write32(base + AXIDMAHeader.Register.DMACR.rawValue, AXIDMAHeader.Reset, order)
+            var polls = 0
+            while registers.read32(base + AXIDMAHeader.Register.DMACR.rawValue, order) & AXIDMAHeader.Reset != 0 {
+                polls += 1
+                if polls >= configuration.resetPollLimit {
+                    resetTimeouts += 1
+                    break
+                }
+            }
+        case let .writeControl(value):
+            registers.write32(base + AXIDMAHeader.Register.DMACR.rawValue, value, order)
+        case let .clearStatus(bits):
+            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            registers.write32(base + AXIDMAHeader.Register.DMASR.rawValue, bits, order)
+        case let .deliver(slot, length, transfer):
+            let buffer = buffers[slot]
+            buffer.syncForCPU(length: length)
+            if consumer.receive(slot: slot, buffer: buffer, length: length, transfer: transfer) == .release {
+                perform(machine.release(slot: slot))
+            }
+        case let .arm(slot):
+            let buffer = buffers[slot]
+            buffer.syncForDevice(length: buffer.byteCount)
+            let address = buffer.dmaAddress
+            registers.write32(base + AXIDMAHeader.Register.address.rawValue, UInt32(truncatingIfNeeded: address), order)
+            registers.write32(base + AXIDMAHeader.Register.addressMSB.rawValue, UInt32(truncatingIfNeeded: address >> 32), order)
+            // LENGTH last: writing it starts the transfer (PG021).
+            registers.write32(base + AXIDMAHeader.Register.LENGTH.rawValue, UInt32(configuration.bufferBytes), order)
+            if let watchdog = configuration.watchdog, let watchdogTimer { reactor.arm(watchdogTimer, after: watchdog) }
+        case .enableInterrupt:
+            if case .failure = interrupts.setInterruptEnabled(true) {
+                machine.noteFaults(register: registers.faults, interruptSource: 1)
+            }
+        case let .scheduleRetry(attempt):
+            if let retryTimer {
+                let factor = Int64(1) << Int64(min(attempt - 1, 20))
+                reactor.arm(retryTimer, after: configuration.backoff * factor)
+            }
+        }
+    }
+}

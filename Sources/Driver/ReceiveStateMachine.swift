@@ -1,0 +1,314 @@
+/// The receive (S2MM) driver's decisions, as a value: each input is a `mutating` function that
+/// returns the actions the shell must perform, in order. It performs no I/O and allocates nothing
+/// after `init`, so it is tested without a reactor and its per-completion path is a few branches.
+///
+/// Ring discipline: `ringSize` buffers, allocated once at start; each is owned by exactly one of the
+/// driver (free), the device (armed; at most one in direct register mode) and the consumer. Per
+/// completion interrupt, in this order (the order the kernel's UIO rules require):
+/// read the UIO count (a jump of more than one is a lost interrupt) → read DMASR (no cause: spurious,
+/// re-enable) → W1C the cause → check errors and the received length → sync-for-cpu and hand the
+/// buffer to the consumer → arm the next free buffer (sync-for-device, address, LENGTH last) →
+/// re-enable the interrupt. Any error bit: record it, soft-reset the core, wait a back-off, re-program
+/// and re-arm the buffer the driver still owns; after `maxRetries` errors in a row, `failed`.
+public struct ReceiveStateMachine: Sendable {
+    public enum State: Equatable, Sendable {
+        case stopped
+        /// Running; the slot armed with the device, or nil when the consumer holds every buffer.
+        case running(armed: Int?)
+        /// After an error: the core was reset; re-arming waits for the back-off timer.
+        case recovering(attempt: Int, slot: Int)
+        case failed(DriverError, attempts: Int)
+    }
+
+    public enum Owner: UInt8, Sendable {
+        case driver
+        case device
+        case consumer
+    }
+
+    /// What the shell does, in the order given.
+    public enum Action: Equatable, Sendable {
+        /// Soft reset (DMACR.Reset) and wait for the bit to clear.
+        case resetCore
+        /// Write S2MM_DMACR.
+        case writeControl(UInt32)
+        /// Write 1s to the given DMASR cause bits (W1C).
+        case clearStatus(UInt32)
+        /// sync-for-cpu the first `length` bytes of `slot` and hand it to the consumer.
+        case deliver(slot: Int, length: Int, transfer: UInt64)
+        /// sync-for-device `slot`, write its address, then LENGTH (last: that starts the transfer).
+        case arm(slot: Int)
+        /// Write 1 to the UIO file.
+        case enableInterrupt
+        /// Run `retryTimerFired()` after `attempt` back-offs.
+        case scheduleRetry(attempt: Int)
+    }
+
+    public let ringSize: Int
+    public let bufferBytes: Int
+    public let maxRetries: Int
+    /// DMACR value while running: RS, IOC and error interrupts enabled.
+    public static let runControl = AXIDMAHeader.RS | AXIDMAHeader.IOC_IrqEn | AXIDMAHeader.Err_IrqEn
+
+    public private(set) var state = State.stopped
+    public private(set) var owners: [Owner]
+    /// The completion of the transfer currently (or last) in each slot.
+    public private(set) var completions: [Completion]
+    public private(set) var reaped: CompletionQueue
+    public private(set) var metrics = DriverMetrics()
+    private var lastEventCount: Int32 = 0
+    private var transfers: UInt64 = 0
+    private var consecutiveErrors = 0
+    private var heldByConsumer = 0
+
+    public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
+        precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
+        self.ringSize = ringSize
+        self.bufferBytes = bufferBytes
+        self.maxRetries = maxRetries
+        owners = Array(repeating: .driver, count: ringSize)
+        completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
+        reaped = CompletionQueue(capacity: 4 * ringSize)
+    }
+
+    public var armedSlot: Int? {
+        if case let .running(armed) = state { return armed }
+        return nil
+    }
+
+    // MARK: inputs
+
+    /// Start (or restart): reset the core, program it, arm the first free buffer, enable the
+    /// interrupt. `eventCount` is the UIO count now (the baseline for lost-interrupt detection).
+    public mutating func start(eventCount: Int32) -> Actions {
+        lastEventCount = eventCount
+        consecutiveErrors = 0
+        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
+        var actions = Actions()
+        actions.append(.resetCore)
+        actions.append(.writeControl(Self.runControl))
+        let slot = nextFree(after: ringSize - 1)
+        if let slot { arm(slot, &actions) }
+        state = .running(armed: slot)
+        actions.append(.enableInterrupt)
+        return actions
+    }
+
+    /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
+    public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
+        var actions = Actions()
+        let jump = Int(eventCount &- lastEventCount)
+        if jump > 1 { metrics.lostInterrupts += jump - 1 }
+        lastEventCount = eventCount
+        let cause = status & AXIDMAHeader.causes
+        guard cause != 0 else {
+            metrics.spuriousInterrupts += 1
+            actions.append(.enableInterrupt)
+            return actions
+        }
+        actions.append(.clearStatus(cause))
+        guard case let .running(armed) = state else {
+            // Late interrupt while recovering or failed: the cause is cleared; stay as we are.
+            if case .recovering = state { actions.append(.enableInterrupt) }
+            return actions
+        }
+        if let error = DriverError.from(status: status) {
+            fail(error, armed: armed, &actions)
+            return actions
+        }
+        if cause & AXIDMAHeader.IOC_Irq == 0 {
+            metrics.delayInterrupts += 1
+            actions.append(.enableInterrupt)
+            return actions
+        }
+        guard let slot = armed else {
+            metrics.unexpectedCompletions += 1
+            actions.append(.enableInterrupt)
+            return actions
+        }
+        let length = Int(receivedLength)
+        guard length > 0 && length <= bufferBytes else {
+            // The transfer ended with nonsense; the engine itself is fine: count and re-arm the slot.
+            record(.badLength, slot: slot)
+            owners[slot] = .driver
+            arm(slot, &actions)
+            actions.append(.enableInterrupt)
+            return actions
+        }
+        consecutiveErrors = 0
+        signal(slot, byteCount: length)
+        metrics.completions += 1
+        metrics.bytes += length
+        owners[slot] = .consumer
+        heldByConsumer += 1
+        if heldByConsumer > metrics.maxHeldByConsumer { metrics.maxHeldByConsumer = heldByConsumer }
+        actions.append(.deliver(slot: slot, length: length, transfer: completions[slot].transfer))
+        let next = nextFree(after: slot)
+        if let next { arm(next, &actions) } else { metrics.ringFullStalls += 1 }
+        state = .running(armed: next)
+        actions.append(.enableInterrupt)
+        return actions
+    }
+
+    /// The consumer returns a buffer. Returning one it does not hold is counted and refused.
+    public mutating func release(slot: Int) -> Actions {
+        var actions = Actions()
+        guard slot >= 0 && slot < ringSize && owners[slot] == .consumer else {
+            metrics.badReleases += 1
+            return actions
+        }
+        owners[slot] = .driver
+        heldByConsumer -= 1
+        if case .running(armed: nil) = state {
+            arm(slot, &actions)
+            state = .running(armed: slot)
+        }
+        return actions
+    }
+
+    /// The back-off after an error is over: re-program the core and re-arm.
+    public mutating func retryTimerFired() -> Actions {
+        var actions = Actions()
+        guard case let .recovering(_, slot) = state else { return actions }
+        metrics.recoveries += 1
+        actions.append(.writeControl(Self.runControl))
+        // `fail` gave the slot back to the driver; the same buffer is armed again.
+        arm(slot, &actions)
+        state = .running(armed: slot)
+        return actions
+    }
+
+    /// The watchdog expired: a transfer was armed and nothing came back (a stalled engine).
+    public mutating func watchdogExpired() -> Actions {
+        var actions = Actions()
+        guard case let .running(armed?) = state else { return actions }
+        fail(.timeout, armed: armed, &actions)
+        return actions
+    }
+
+    /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
+    public mutating func stop() -> Actions {
+        var actions = Actions()
+        actions.append(.writeControl(0))
+        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
+        state = .stopped
+        return actions
+    }
+
+    /// The oldest signalled completion not reaped yet.
+    public mutating func reapCompletion() -> Completion? { reaped.reap() }
+
+    /// Adds the register port's and interrupt source's fault counts (the shell calls this).
+    public mutating func noteFaults(register: Int, interruptSource: Int) {
+        metrics.registerFaults = register
+        metrics.interruptSourceErrors += interruptSource
+    }
+
+    // MARK: internals
+
+    private mutating func fail(_ error: DriverError, armed: Int?, _ actions: inout Actions) {
+        if let armed {
+            record(error, slot: armed)
+            owners[armed] = .driver
+        } else {
+            metrics.errors[error, default: 0] += 1
+        }
+        consecutiveErrors += 1
+        actions.append(.resetCore)
+        if consecutiveErrors > maxRetries {
+            state = .failed(error, attempts: consecutiveErrors)
+            return
+        }
+        let slot = armed ?? nextFree(after: ringSize - 1) ?? 0
+        state = .recovering(attempt: consecutiveErrors, slot: slot)
+        actions.append(.scheduleRetry(attempt: consecutiveErrors))
+        actions.append(.enableInterrupt)
+    }
+
+    /// The transfer in `slot` ends with `error`: attach it, then signal (in that order, always).
+    private mutating func record(_ error: DriverError, slot: Int) {
+        metrics.errors[error, default: 0] += 1
+        if completions[slot].attach(error) != nil { metrics.completionMisuses += 1 }
+        signal(slot, byteCount: 0)
+    }
+
+    private mutating func signal(_ slot: Int, byteCount: Int) {
+        if completions[slot].signal(byteCount: byteCount) != nil {
+            metrics.completionMisuses += 1
+            return
+        }
+        reaped.append(completions[slot])
+    }
+
+    private mutating func arm(_ slot: Int, _ actions: inout Actions) {
+        transfers += 1
+        owners[slot] = .device
+        completions[slot] = Completion(transfer: transfers, slot: slot)
+        actions.append(.arm(slot: slot))
+    }
+
+    /// The first buffer the driver owns after `slot`, in ring order.
+    private func nextFree(after slot: Int) -> Int? {
+        var candidate = slot
+        for _ in 0..<ringSize {
+            candidate = candidate + 1 == ringSize ? 0 : candidate + 1
+            if owners[candidate] == .driver { return candidate }
+        }
+        return nil
+    }
+}
+
+/// Up to eight actions, stored inline: returning them allocates nothing.
+public struct Actions: Sequence, Equatable, Sendable {
+    private var storage: (ReceiveStateMachine.Action?, ReceiveStateMachine.Action?, ReceiveStateMachine.Action?,
+                          ReceiveStateMachine.Action?, ReceiveStateMachine.Action?, ReceiveStateMachine.Action?,
+                          ReceiveStateMachine.Action?, ReceiveStateMachine.Action?) = (nil, nil, nil, nil, nil, nil, nil, nil)
+    public private(set) var count = 0
+
+    public init() {}
+
+    mutating func append(_ action: ReceiveStateMachine.Action) {
+        switch count {
+        case 0: storage.0 = action
+        case 1: storage.1 = action
+        case 2: storage.2 = action
+        case 3: storage.3 = action
+        case 4: storage.4 = action
+        case 5: storage.5 = action
+        case 6: storage.6 = action
+        case 7: storage.7 = action
+        default: preconditionFailure("more than eight actions from one input")
+        }
+        count += 1
+    }
+
+    public subscript(i: Int) -> ReceiveStateMachine.Action {
+        precondition(i >= 0 && i < count)
+        switch i {
+        case 0: return storage.0!
+        case 1: return storage.1!
+        case 2: return storage.2!
+        case 3: return storage.3!
+        case 4: return storage.4!
+        case 5: return storage.5!
+        case 6: return storage.6!
+        default: return storage.7!
+        }
+    }
+
+    public struct Iterator: IteratorProtocol {
+        let actions: Actions
+        var i = 0
+        public mutating func next() -> ReceiveStateMachine.Action? {
+            guard i < actions.count else { return nil }
+            defer { i += 1 }
+            return actions[i]
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(actions: self) }
+
+    public var array: [ReceiveStateMachine.Action] { Array(self) }
+
+    public static func == (a: Actions, b: Actions) -> Bool { a.array == b.array }
+}

@@ -1,0 +1,105 @@
+import Board
+import Devices
+import Driver
+import Reactor
+import UIO
+
+/// The receive driver on an emulated board, everything wired as on the real thing: a stream source
+/// feeds the AXI DMA's S2MM channel; the channel writes through the board bus into u-dma-buf style
+/// buffers and raises its level interrupt into the controller; the UIO device turns that into an
+/// event count and a readable file; the driver (the same code that runs against `/dev/uioN`)
+/// reacts through its UIO mapping and file; a consumer verifies every byte.
+public final class ReceiveWorkload {
+    public struct Configuration: Sendable {
+        public var ringSize = 8
+        public var bufferBytes = 4096
+        public var pattern: StreamPattern = .counter
+        public var packetSize: PacketSize = .fixed(4096)
+        /// Nil: unlimited (a packet is ready whenever a transfer is armed).
+        public var rateBytesPerSecond: UInt64? = nil
+        public var backPressure = false
+        /// Slow consumer: each buffer is held this long, up to `consumerHold` at a time.
+        public var consumerProcessing: TimeSpan = .zero
+        public var consumerHold = 0
+        public var watchdog: TimeSpan? = nil
+        public var maxRetries = 3
+        public var backoff: TimeSpan = .microseconds(10)
+        /// The UIO node of the S2MM channel.
+        public var uioNode = "axi-dma-s2mm"
+        /// Makes the driver enable the interrupt before clearing its cause: a planted bug, to check
+        /// that the emulation catches it (as a level-interrupt storm).
+        public var enableBeforeClearForTesting = false
+
+        public init() {}
+    }
+
+    public typealias Driver = ReceiveDriver<UIOMapping, UIOFile, DMABufferHeap, VerifyingConsumer>
+
+    public let configuration: Configuration
+    public let reactor: Reactor
+    public let board: Board
+    public let uio: UIOSystem
+    public let devices: DeviceSet
+    public let channel: DMAChannel
+    public let uioDevice: UIODevice
+    public let file: UIOFile
+    public let consumer: VerifyingConsumer
+    public let driver: Driver
+
+    public init(profile: BoardProfile, clock: Reactor.Clock = .virtual, seed: UInt64 = 1,
+                configuration: Configuration = Configuration()) throws(WorkloadError) {
+        self.configuration = configuration
+        reactor = Reactor(clock: clock)
+        board = Board(profile: profile)
+        uio = UIOSystem(board: board, reactor: reactor)
+        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
+        guard let node = uio.device(named: configuration.uioNode) else {
+            throw WorkloadError("board \(profile.name) has no UIO node named \(configuration.uioNode)")
+        }
+        guard let map = node.maps.first, let dma = devices.axiDMA(named: map.region), let s2mm = dma.s2mm else {
+            throw WorkloadError("UIO node \(node.name) does not map an AXI DMA with an S2MM channel")
+        }
+        guard case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes) else {
+            throw WorkloadError("cannot map \(node.name) map0")
+        }
+        uioDevice = node
+        channel = s2mm
+        s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
+                                 rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
+        file = node.open(nonBlocking: true)
+        consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,
+                                     ringSize: configuration.ringSize, reactor: reactor,
+                                     processing: configuration.consumerProcessing, hold: configuration.consumerHold)
+        var driverConfiguration = ReceiveDriverConfiguration(
+            ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes, maxRetries: configuration.maxRetries,
+            backoff: configuration.backoff, watchdog: configuration.watchdog)
+        driverConfiguration.enableBeforeClearForTesting = configuration.enableBeforeClearForTesting
+        driver = Driver(reactor: reactor, registers: mapping, interrupts: file, buffers: uio.heap, consumer: consumer,
+                        configuration: driverConfiguration)
+        consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+    }
+
+    /// Allocates the ring and starts the driver.
+    public func start() throws(WorkloadError) {
+        if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+    }
+
+    /// Runs for `duration` of board time (virtual or real).
+    public func run(for duration: TimeSpan) {
+        reactor.run(until: reactor.now + duration)
+    }
+
+    /// Runs until the driver has completed `completions` transfers (or nothing can happen any more).
+    public func run(completions: Int) {
+        let driver = self.driver
+        reactor.run(until: { driver.completions >= completions })
+    }
+
+    public var report: WorkloadReport { WorkloadReport(self) }
+}
+
+public struct WorkloadError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

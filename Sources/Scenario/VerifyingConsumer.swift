@@ -1,0 +1,126 @@
+import Devices
+import Driver
+import Reactor
+import UIO
+
+/// The consumer of received buffers in a workload: it checks every byte against the source's
+/// pattern, records which buffer each slot used, and (as a slow consumer) may hold buffers for a
+/// processing time before giving them back.
+///
+/// Lining up with the pattern: each delivered buffer's packet starts where the S2MM channel says
+/// (`lastCompletedStreamOffset`), so packets the device dropped leave a gap the checker skips
+/// instead of reporting a mismatch; bytes are only ever compared at their true stream position.
+public final class VerifyingConsumer: ReceiveConsumer {
+    public struct Statistics: Equatable, Sendable {
+        public var buffers = 0
+        public var verifiedBytes: UInt64 = 0
+        public var mismatchedBytes: UInt64 = 0
+        /// Packets that arrived behind ones already seen (should never happen).
+        public var outOfOrder = 0
+        /// Stream bytes skipped because the device dropped them.
+        public var skippedBytes: UInt64 = 0
+        /// A slot delivered at a different DMA address than the first time (the ring must reuse
+        /// exactly the buffers it allocated).
+        public var addressChanges = 0
+        public var maxHeld = 0
+    }
+
+    public typealias Buffer = DMABuffer
+
+    public private(set) var statistics = Statistics()
+    /// DMA address each slot was first delivered at.
+    public private(set) var addressBySlot: [UInt64]
+
+    let channel: DMAChannel
+    let checksData: Bool
+    private var generator: PatternGenerator
+    private var streamPosition: UInt64 = 0
+    private let expected: UnsafeMutableRawBufferPointer
+
+    // Slow consumer: hold each buffer for `processing`, at most `hold` at a time beyond which it
+    // releases at once (so a hold of 0 means "release immediately").
+    let processing: TimeSpan
+    let hold: Int
+    let reactor: Reactor
+    private var held: [Int]
+    private var heldHead = 0
+    private var heldCount = 0
+    private var releaseTimer: TimerID? = nil
+    private var releaseTarget: ReleaseTimer? = nil
+    /// Set by the workload: how a kept buffer goes back to the driver.
+    var release: ((Int) -> Void)? = nil
+
+    init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor,
+         processing: TimeSpan = .zero, hold: Int = 0) {
+        self.channel = channel
+        checksData = pattern.carriesData
+        generator = PatternGenerator(pattern)
+        expected = .allocate(byteCount: max(bufferBytes, 1), alignment: 16)
+        addressBySlot = Array(repeating: 0, count: ringSize)
+        self.processing = processing
+        self.hold = hold
+        self.reactor = reactor
+        held = Array(repeating: 0, count: ringSize)
+        if hold > 0 && processing > .zero {
+            let target = ReleaseTimer()
+            releaseTarget = target
+            releaseTimer = reactor.makeTimer(target: target, tag: 0)
+            target.consumer = self
+        }
+    }
+
+    deinit { expected.deallocate() }
+
+    public func receive(slot: Int, buffer: DMABuffer, length: Int, transfer: UInt64) -> ConsumerDecision {
+        statistics.buffers += 1
+        if addressBySlot[slot] == 0 {
+            addressBySlot[slot] = buffer.dmaAddress
+        } else if addressBySlot[slot] != buffer.dmaAddress {
+            statistics.addressChanges += 1
+        }
+        if checksData { verify(buffer, length) }
+        guard hold > 0 && processing > .zero && heldCount < hold else { return .release }
+        held[(heldHead + heldCount) % held.count] = slot
+        heldCount += 1
+        if heldCount > statistics.maxHeld { statistics.maxHeld = heldCount }
+        if heldCount == 1, let releaseTimer { reactor.arm(releaseTimer, after: processing) }
+        return .keep
+    }
+
+    @inline(__always)
+    private func verify(_ buffer: DMABuffer, _ length: Int) {
+        let start = channel.lastCompletedStreamOffset
+        if start > streamPosition {
+            generator.skip(Int(start - streamPosition))
+            statistics.skippedBytes += start - streamPosition
+            streamPosition = start
+        } else if start < streamPosition {
+            statistics.outOfOrder += 1
+            return
+        }
+        let reference = UnsafeMutableRawBufferPointer(rebasing: expected[0..<length])
+        generator.fill(reference)
+        let mismatches = buffer.withCPUBytes(count: length) { countMismatchedBytes($0, UnsafeRawBufferPointer(reference)) }
+        statistics.mismatchedBytes += UInt64(mismatches)
+        statistics.verifiedBytes += UInt64(length)
+        streamPosition += UInt64(length)
+    }
+
+    /// The oldest held buffer's processing is done.
+    fileprivate func releaseOldest() {
+        guard heldCount > 0 else { return }
+        let slot = held[heldHead]
+        heldHead = (heldHead + 1) % held.count
+        heldCount -= 1
+        release?(slot)
+        if heldCount > 0, let releaseTimer { reactor.arm(releaseTimer, after: processing) }
+    }
+
+    public var heldBuffers: Int { heldCount }
+}
+
+/// The slow consumer's timer target (kept apart so the consumer is not itself a `ReactorTarget`).
+private final class ReleaseTimer: ReactorTarget {
+    weak var consumer: VerifyingConsumer?
+    override func reactorEvent(_ tag: UInt64) { consumer?.releaseOldest() }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Board
+import Foundation
+import Reactor
+import Scenario
+
+/// `uioemu run <board>`: the default workload on a board: a counter-pattern source feeding the
+/// S2MM channel, the receive driver on the board's S2MM UIO node with a ring of 8 × 4 KiB buffers,
+/// every byte verified. Prints the driver's metrics and the invariants; exit 1 if one failed.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the receive driver on a board with the default workload and print its metrics.")
+
+    @Argument(help: "A shipped board's name (boards/NAME.yaml) or a profile's path.")
+    var board: String
+
+    @Option(name: .customLong("boards-dir"), help: "Directory of board profiles (default: $UIOEMU_BOARDS, else the nearest boards/).")
+    var boardsDirectory: String?
+
+    @Option(help: "Board time to run, such as 10ms or 1s (default 10ms).")
+    var duration = "10ms"
+
+    @Option(help: "Stop after this many completions instead of a duration.")
+    var completions: Int?
+
+    @Option(help: "The seed for every random choice.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Follow the wall clock instead of virtual time.")
+    var realtime = false
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func validate() throws {
+        if DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
+        if let completions, completions <= 0 { throw ValidationError("--completions: expected a positive count, found \(completions)") }
+    }
+
+    func run() throws {
+        let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+        let workload = try ReceiveWorkload(profile: profile, clock: realtime ? .realTime : .virtual, seed: seed)
+        workload.reactor.handleStopSignals()
+        try workload.start()
+        let wallStart = Date()
+        if let completions { workload.run(completions: completions) } else { workload.run(for: DurationText.parse(duration)!) }
+        let wall = Date().timeIntervalSince(wallStart)
+        let report = workload.report
+        if json {
+            print(try encodeJSON(report))
+        } else {
+            print("seed \(seed)\(workload.reactor.stoppedBySignal != nil ? " (stopped by signal)" : "")")
+            print(report.summary)
+            print(String(format: "wall time %.3f s, %.0f completions/s", wall, Double(report.completions) / max(wall, 1e-9)))
+        }
+        if !report.allInvariantsHold { throw ExitCode.failure }
+    }
+}

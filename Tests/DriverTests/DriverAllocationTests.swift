@@ -1,0 +1,26 @@
+import AllocationCounting
+import Scenario
+import Testing
+
+/// Runs in its own `swift test` invocation (`make test`), because the interposer is process-wide.
+@Suite("DriverAllocationTests", .serialized)
+struct DriverAllocationTests {
+    @Test("100,000 completions after warm-up allocate nothing, data copied and every byte verified", arguments: [
+        "counter", "none",
+    ])
+    func zeroAllocationsPerCompletion(pattern: String) {
+        let w = workload { $0.pattern = pattern == "none" ? .none : .counter }
+        w.run(completions: 1_000)  // warm-up: queues and histogram grow to their steady size
+        let mallocs = mallocsOnThisThread { w.run(completions: 101_000) }
+        #expect(w.report.completions == 101_000)
+        #expect(mallocs == 0)
+    }
+
+    @Test("the count is real: a run that allocates per completion is seen")
+    func countingWorks() {
+        var kept: [[UInt8]] = []
+        let mallocs = mallocsOnThisThread { for n in 0..<10 { kept.append([UInt8](repeating: UInt8(n), count: 100)) } }
+        #expect(mallocs >= 10)
+        #expect(kept.count == 10)
+    }
+}
