@@ -16,7 +16,11 @@ public enum ConsumerDecision: Sendable {
     case keep
 }
 
-public struct ReceiveDriverConfiguration: Sendable {
+/// The receive driver's name for `DriverConfiguration`.
+public typealias ReceiveDriverConfiguration = DriverConfiguration
+
+/// Configuration of the receive and transmit drivers.
+public struct DriverConfiguration: Sendable {
     public var ringSize: Int
     public var bufferBytes: Int
     /// Errors in a row before the driver gives up (`failed`).
@@ -33,6 +37,11 @@ public struct ReceiveDriverConfiguration: Sendable {
     /// A deliberately wrong order (enable the interrupt before clearing its cause in DMASR), so
     /// tests can check the emulation catches it. Never set it in a real driver.
     public var enableBeforeClearForTesting = false
+
+    /// The wait before re-arming after error number `attempt` (1, 2, ...): exponential back-off.
+    public func backoff(attempt: Int) -> TimeSpan {
+        backoff * (Int64(1) << Int64(min(max(attempt - 1, 0), 20)))
+    }
 
     public init(ringSize: Int = 8, bufferBytes: Int = 4096, maxRetries: Int = 3, backoff: TimeSpan = .microseconds(10),
                 watchdog: TimeSpan? = nil, registerByteOrder: RegisterByteOrder = .little, resetPollLimit: Int = 1000) {
@@ -53,9 +62,10 @@ public struct ReceiveDriverConfiguration: Sendable {
 public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
     Consumer: ReceiveConsumer>: ReactorTarget where Consumer.Buffer == Buffers.Buffer
 {
-    public let configuration: ReceiveDriverConfiguration
+    public let configuration: DriverConfiguration
     let reactor: Reactor
     let registers: Registers
+    let channel: ChannelRegisters<Registers>
     let interrupts: Interrupts
     let provider: Buffers
     let consumer: Consumer
@@ -74,10 +84,11 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     }
 
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, consumer: Consumer,
-                configuration: ReceiveDriverConfiguration) {
+                configuration: DriverConfiguration) {
         self.configuration = configuration
         self.reactor = reactor
         self.registers = registers
+        channel = ChannelRegisters(registers: registers, base: AXIDMAHeader.s2mmBase, order: configuration.registerByteOrder)
         self.interrupts = interrupts
         provider = buffers
         self.consumer = consumer
@@ -162,17 +173,15 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
             let ns = (reactor.now - raised).nanoseconds
             latency.record(UInt64(max(ns, 0)))
         }
-        let base = AXIDMAHeader.s2mmBase
-        let order = configuration.registerByteOrder
-        let status = registers.read32(base + AXIDMAHeader.Register.DMASR.rawValue, order)
-        let length = registers.read32(base + AXIDMAHeader.Register.LENGTH.rawValue, order)
+        let status = channel.read(.DMASR)
+        let length = channel.read(.LENGTH)
         perform(machine.interrupt(eventCount: count, status: status, receivedLength: length))
     }
 
     // MARK: actions
 
     @inline(__always)
-    private func perform(_ actions: Actions) {
+    private func perform(_ actions: ReceiveStateMachine.Actions) {
         if configuration.enableBeforeClearForTesting {
             performEnableFirst(actions)
             return
@@ -182,32 +191,22 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
 
     /// The planted bug: `.enableInterrupt` moved in front of everything else.
     @inline(never)
-    private func performEnableFirst(_ actions: Actions) {
+    private func performEnableFirst(_ actions: ReceiveStateMachine.Actions) {
         for i in 0..<actions.count where actions[i] == .enableInterrupt { perform(actions[i]) }
         for i in 0..<actions.count where actions[i] != .enableInterrupt { perform(actions[i]) }
     }
 
     @inline(__always)
     private func perform(_ action: ReceiveStateMachine.Action) {
-        let base = AXIDMAHeader.s2mmBase
-        let order = configuration.registerByteOrder
         switch action {
         case .resetCore:
             if let watchdogTimer { reactor.disarm(watchdogTimer) }
-            registers.write32(base + AXIDMAHeader.Register.DMACR.rawValue, AXIDMAHeader.Reset, order)
-            var polls = 0
-            while registers.read32(base + AXIDMAHeader.Register.DMACR.rawValue, order) & AXIDMAHeader.Reset != 0 {
-                polls += 1
-                if polls >= configuration.resetPollLimit {
-                    resetTimeouts += 1
-                    break
-                }
-            }
+            if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetTimeouts += 1 }
         case let .writeControl(value):
-            registers.write32(base + AXIDMAHeader.Register.DMACR.rawValue, value, order)
+            channel.write(.DMACR, value)
         case let .clearStatus(bits):
             if let watchdogTimer { reactor.disarm(watchdogTimer) }
-            registers.write32(base + AXIDMAHeader.Register.DMASR.rawValue, bits, order)
+            channel.write(.DMASR, bits)
         case let .deliver(slot, length, transfer):
             let buffer = buffers[slot]
             buffer.syncForCPU(length: length)
@@ -217,21 +216,14 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
         case let .arm(slot):
             let buffer = buffers[slot]
             buffer.syncForDevice(length: buffer.byteCount)
-            let address = buffer.dmaAddress
-            registers.write32(base + AXIDMAHeader.Register.address.rawValue, UInt32(truncatingIfNeeded: address), order)
-            registers.write32(base + AXIDMAHeader.Register.addressMSB.rawValue, UInt32(truncatingIfNeeded: address >> 32), order)
-            // LENGTH last: writing it starts the transfer (PG021).
-            registers.write32(base + AXIDMAHeader.Register.LENGTH.rawValue, UInt32(configuration.bufferBytes), order)
+            channel.start(address: buffer.dmaAddress, length: configuration.bufferBytes)
             if let watchdog = configuration.watchdog, let watchdogTimer { reactor.arm(watchdogTimer, after: watchdog) }
         case .enableInterrupt:
             if case .failure = interrupts.setInterruptEnabled(true) {
                 machine.noteFaults(register: registers.faults, interruptSource: 1)
             }
         case let .scheduleRetry(attempt):
-            if let retryTimer {
-                let factor = Int64(1) << Int64(min(attempt - 1, 20))
-                reactor.arm(retryTimer, after: configuration.backoff * factor)
-            }
+            if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
         }
     }
 }

@@ -11,6 +11,8 @@
 /// re-enable the interrupt. Any error bit: record it, soft-reset the core, wait a back-off, re-program
 /// and re-arm the buffer the driver still owns; after `maxRetries` errors in a row, `failed`.
 public struct ReceiveStateMachine: Sendable {
+    public typealias Actions = ActionList<Action>
+
     public enum State: Equatable, Sendable {
         case stopped
         /// Running; the slot armed with the device, or nil when the consumer holds every buffer.
@@ -56,7 +58,7 @@ public struct ReceiveStateMachine: Sendable {
     public private(set) var completions: [Completion]
     public private(set) var reaped: CompletionQueue
     public private(set) var metrics = DriverMetrics()
-    private var lastEventCount: Int32 = 0
+    private var eventCounts = EventCountTracker()
     private var transfers: UInt64 = 0
     private var consecutiveErrors = 0
     private var heldByConsumer = 0
@@ -81,7 +83,7 @@ public struct ReceiveStateMachine: Sendable {
     /// Start (or restart): reset the core, program it, arm the first free buffer, enable the
     /// interrupt. `eventCount` is the UIO count now (the baseline for lost-interrupt detection).
     public mutating func start(eventCount: Int32) -> Actions {
-        lastEventCount = eventCount
+        eventCounts.reset(to: eventCount)
         consecutiveErrors = 0
         for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
         var actions = Actions()
@@ -97,9 +99,7 @@ public struct ReceiveStateMachine: Sendable {
     /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
         var actions = Actions()
-        let jump = Int(eventCount &- lastEventCount)
-        if jump > 1 { metrics.lostInterrupts += jump - 1 }
-        lastEventCount = eventCount
+        metrics.lostInterrupts += eventCounts.lost(before: eventCount)
         let cause = status & AXIDMAHeader.causes
         guard cause != 0 else {
             metrics.spuriousInterrupts += 1
@@ -256,59 +256,4 @@ public struct ReceiveStateMachine: Sendable {
         }
         return nil
     }
-}
-
-/// Up to eight actions, stored inline: returning them allocates nothing.
-public struct Actions: Sequence, Equatable, Sendable {
-    private var storage: (ReceiveStateMachine.Action?, ReceiveStateMachine.Action?, ReceiveStateMachine.Action?,
-                          ReceiveStateMachine.Action?, ReceiveStateMachine.Action?, ReceiveStateMachine.Action?,
-                          ReceiveStateMachine.Action?, ReceiveStateMachine.Action?) = (nil, nil, nil, nil, nil, nil, nil, nil)
-    public private(set) var count = 0
-
-    public init() {}
-
-    mutating func append(_ action: ReceiveStateMachine.Action) {
-        switch count {
-        case 0: storage.0 = action
-        case 1: storage.1 = action
-        case 2: storage.2 = action
-        case 3: storage.3 = action
-        case 4: storage.4 = action
-        case 5: storage.5 = action
-        case 6: storage.6 = action
-        case 7: storage.7 = action
-        default: preconditionFailure("more than eight actions from one input")
-        }
-        count += 1
-    }
-
-    public subscript(i: Int) -> ReceiveStateMachine.Action {
-        precondition(i >= 0 && i < count)
-        switch i {
-        case 0: return storage.0!
-        case 1: return storage.1!
-        case 2: return storage.2!
-        case 3: return storage.3!
-        case 4: return storage.4!
-        case 5: return storage.5!
-        case 6: return storage.6!
-        default: return storage.7!
-        }
-    }
-
-    public struct Iterator: IteratorProtocol {
-        let actions: Actions
-        var i = 0
-        public mutating func next() -> ReceiveStateMachine.Action? {
-            guard i < actions.count else { return nil }
-            defer { i += 1 }
-            return actions[i]
-        }
-    }
-
-    public func makeIterator() -> Iterator { Iterator(actions: self) }
-
-    public var array: [ReceiveStateMachine.Action] { Array(self) }
-
-    public static func == (a: Actions, b: Actions) -> Bool { a.array == b.array }
 }

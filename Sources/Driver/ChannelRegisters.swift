@@ -1,0 +1,39 @@
+/// One AXI DMA channel's registers as a driver uses them, through a register port. Shared by the
+/// receive and transmit drivers; a value holding a strong `let` to the port, so calls through it
+/// are direct.
+struct ChannelRegisters<Registers: RegisterPort> {
+    let registers: Registers
+    /// `AXIDMAHeader.s2mmBase` or `.mm2sBase`.
+    let base: UInt32
+    let order: RegisterByteOrder
+
+    @inline(__always)
+    func read(_ register: AXIDMAHeader.Register) -> UInt32 {
+        registers.read32(base + register.rawValue, order)
+    }
+
+    @inline(__always)
+    func write(_ register: AXIDMAHeader.Register, _ value: UInt32) {
+        registers.write32(base + register.rawValue, value, order)
+    }
+
+    /// DMACR.Reset, then reads of DMACR until the bit clears (PG021: it self-clears when the reset
+    /// is done). Returns false if it had not cleared after `pollLimit` reads.
+    func resetCore(pollLimit: Int) -> Bool {
+        write(.DMACR, AXIDMAHeader.Reset)
+        var polls = 0
+        while read(.DMACR) & AXIDMAHeader.Reset != 0 {
+            polls += 1
+            if polls >= pollLimit { return false }
+        }
+        return true
+    }
+
+    /// Address (low, then high word), then LENGTH last: writing LENGTH starts the transfer.
+    @inline(__always)
+    func start(address: UInt64, length: Int) {
+        write(.address, UInt32(truncatingIfNeeded: address))
+        write(.addressMSB, UInt32(truncatingIfNeeded: address >> 32))
+        write(.LENGTH, UInt32(length))
+    }
+}

@@ -1,0 +1,143 @@
+import Reactor
+import SystemPackage
+
+/// Fills transmit buffers. `fill` is offered every free buffer (at start and after each buffer is
+/// sent); it writes up to `buffer.byteCount` bytes through `withMutableCPUBytes` and returns how
+/// many to send, or nil to leave the buffer free (it can hand it in later with
+/// `TransmitDriver.submit(slot:length:)`).
+public protocol TransmitProducer: AnyObject {
+    associatedtype Buffer: DMABufferHandle
+    func fill(slot: Int, buffer: Buffer) -> Int?
+}
+
+/// The shell around `TransmitStateMachine`, like `ReceiveDriver` for the MM2S channel: the same
+/// ports, the same ring discipline, the same recovery.
+public final class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
+    Producer: TransmitProducer>: ReactorTarget where Producer.Buffer == Buffers.Buffer
+{
+    public let configuration: DriverConfiguration
+    let reactor: Reactor
+    let registers: Registers
+    let channel: ChannelRegisters<Registers>
+    let interrupts: Interrupts
+    let provider: Buffers
+    let producer: Producer
+    public private(set) var machine: TransmitStateMachine
+    public private(set) var buffers: [Buffers.Buffer] = []
+    private var watch: WatchID? = nil
+    private var retryTimer: TimerID? = nil
+    private var watchdogTimer: TimerID? = nil
+    public private(set) var resetsTimedOut = 0
+
+    private enum Tag: UInt64 {
+        case interrupt, retry, watchdog
+    }
+
+    public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, producer: Producer,
+                configuration: DriverConfiguration) {
+        self.configuration = configuration
+        self.reactor = reactor
+        self.registers = registers
+        channel = ChannelRegisters(registers: registers, base: AXIDMAHeader.mm2sBase, order: configuration.registerByteOrder)
+        self.interrupts = interrupts
+        provider = buffers
+        self.producer = producer
+        machine = TransmitStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
+                                       maxRetries: configuration.maxRetries)
+    }
+
+    public func start() -> Result<Void, DriverSetupError> {
+        if buffers.isEmpty {
+            switch provider.allocateBuffers(count: configuration.ringSize, byteCount: configuration.bufferBytes) {
+            case let .success(allocated): buffers = allocated
+            case let .failure(error): return .failure(error)
+            }
+            provider.driverStarted()
+        }
+        if retryTimer == nil {
+            retryTimer = reactor.makeTimer(target: self, tag: Tag.retry.rawValue)
+            watchdogTimer = reactor.makeTimer(target: self, tag: Tag.watchdog.rawValue)
+        }
+        if watch == nil { watch = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue) }
+        var baseline: Int32 = 0
+        if case let .success(count) = interrupts.readEventCount() { baseline = count }
+        perform(machine.start(eventCount: baseline))
+        for slot in machine.freeSlots { offer(slot) }
+        return .success(())
+    }
+
+    public func stop() {
+        perform(machine.stop())
+        if let watch { reactor.cancel(watch) }
+        watch = nil
+        if let retryTimer { reactor.disarm(retryTimer) }
+        if let watchdogTimer { reactor.disarm(watchdogTimer) }
+    }
+
+    /// Hands in a buffer the producer filled outside `fill`.
+    public func submit(slot: Int, length: Int) {
+        perform(machine.submit(slot: slot, length: length))
+    }
+
+    public var state: TransmitStateMachine.State { machine.state }
+    public var completions: Int { machine.metrics.completions }
+
+    public var metrics: DriverMetrics {
+        var m = machine.metrics
+        m.registerFaults = registers.faults
+        return m
+    }
+
+    override public func reactorEvent(_ tag: UInt64) {
+        switch Tag(rawValue: tag) {
+        case .interrupt:
+            switch interrupts.readEventCount() {
+            case let .success(count): perform(machine.interrupt(eventCount: count, status: channel.read(.DMASR)))
+            case .failure(.resourceTemporarilyUnavailable): break
+            case .failure: break
+            }
+        case .retry: perform(machine.retryTimerFired())
+        case .watchdog: perform(machine.watchdogExpired())
+        case nil: break
+        }
+    }
+
+    @inline(__always)
+    private func offer(_ slot: Int) {
+        if let length = producer.fill(slot: slot, buffer: buffers[slot]) {
+            perform(machine.submit(slot: slot, length: length))
+        }
+    }
+
+    @inline(__always)
+    private func perform(_ actions: TransmitStateMachine.Actions) {
+        for i in 0..<actions.count { perform(actions[i]) }
+    }
+
+    @inline(__always)
+    private func perform(_ action: TransmitStateMachine.Action) {
+        switch action {
+        case .resetCore:
+            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetsTimedOut += 1 }
+        case let .writeControl(value):
+            channel.write(.DMACR, value)
+        case let .clearStatus(bits):
+            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            channel.write(.DMASR, bits)
+        case let .send(slot, length):
+            let buffer = buffers[slot]
+            buffer.syncForDevice(length: length)
+            channel.start(address: buffer.dmaAddress, length: length)
+            if let watchdog = configuration.watchdog, let watchdogTimer { reactor.arm(watchdogTimer, after: watchdog) }
+        case let .recycle(slot):
+            // The device is done reading: the CPU owns the buffer again before the producer writes it.
+            buffers[slot].syncForCPU(length: 0)
+            offer(slot)
+        case .enableInterrupt:
+            _ = interrupts.setInterruptEnabled(true)
+        case let .scheduleRetry(attempt):
+            if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
+        }
+    }
+}

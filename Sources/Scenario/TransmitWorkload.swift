@@ -1,0 +1,92 @@
+import Board
+import Devices
+import Driver
+import Reactor
+import UIO
+
+/// Writes the stream pattern into transmit buffers, packet after packet, until `packetLimit`.
+public final class PatternProducer: TransmitProducer {
+    public typealias Buffer = DMABuffer
+
+    private var generator: PatternGenerator
+    let packetBytes: Int
+    let packetLimit: Int?
+    public private(set) var packets = 0
+    public private(set) var bytes: UInt64 = 0
+    /// A slot filled at a different DMA address than the first time (the ring must be reused).
+    public private(set) var addressBySlot: [UInt64]
+    public private(set) var addressChanges = 0
+
+    init(pattern: StreamPattern, packetBytes: Int, packetLimit: Int?, ringSize: Int) {
+        generator = PatternGenerator(pattern)
+        self.packetBytes = packetBytes
+        self.packetLimit = packetLimit
+        addressBySlot = Array(repeating: 0, count: ringSize)
+    }
+
+    public func fill(slot: Int, buffer: DMABuffer) -> Int? {
+        if let packetLimit, packets >= packetLimit { return nil }
+        if addressBySlot[slot] == 0 { addressBySlot[slot] = buffer.dmaAddress } else if addressBySlot[slot] != buffer.dmaAddress { addressChanges += 1 }
+        let length = min(packetBytes, buffer.byteCount)
+        buffer.withMutableCPUBytes(count: length) { generator.fill($0) }
+        packets += 1
+        bytes += UInt64(length)
+        return length
+    }
+}
+
+/// The transmit driver on an emulated board: a producer writes the pattern into the ring, the driver
+/// sends each buffer through the MM2S channel, and the stream sink checks every byte it receives
+/// against the same pattern (a loopback of the data path).
+public final class TransmitWorkload {
+    public struct Configuration: Sendable {
+        public var ringSize = 8
+        public var bufferBytes = 4096
+        public var pattern: StreamPattern = .counter
+        /// Nil: the sink takes data as fast as the bus delivers it.
+        public var sinkRateBytesPerSecond: UInt64? = nil
+        public var packetLimit: Int? = nil
+        public var watchdog: TimeSpan? = nil
+        public var maxRetries = 3
+        public var uioNode = "axi-dma-mm2s"
+        public init() {}
+    }
+
+    public typealias Driver = TransmitDriver<UIOMapping, UIOFile, DMABufferHeap, PatternProducer>
+
+    public let reactor: Reactor
+    public let board: Board
+    public let uio: UIOSystem
+    public let devices: DeviceSet
+    public let channel: DMAChannel
+    public let producer: PatternProducer
+    public let driver: Driver
+
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: Configuration = Configuration()) throws(WorkloadError) {
+        reactor = Reactor(clock: .virtual)
+        board = Board(profile: profile)
+        uio = UIOSystem(board: board, reactor: reactor)
+        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
+        guard let node = uio.device(named: configuration.uioNode), let map = node.maps.first,
+              let dma = devices.axiDMA(named: map.region), let mm2s = dma.mm2s,
+              case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
+        else { throw WorkloadError("board \(profile.name) has no UIO node \(configuration.uioNode) mapping an AXI DMA with an MM2S channel") }
+        channel = mm2s
+        mm2s.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: configuration.sinkRateBytesPerSecond))
+        producer = PatternProducer(pattern: configuration.pattern, packetBytes: configuration.bufferBytes,
+                                   packetLimit: configuration.packetLimit, ringSize: configuration.ringSize)
+        driver = Driver(reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap,
+                        producer: producer,
+                        configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
+                                                           maxRetries: configuration.maxRetries, watchdog: configuration.watchdog))
+    }
+
+    public func start() throws(WorkloadError) {
+        if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+    }
+
+    public func run(completions: Int) {
+        let driver = self.driver
+        reactor.run(until: { driver.completions >= completions })
+    }
+}
