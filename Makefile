@@ -15,11 +15,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-# The default job: until the driver and scenario layers land, a reactor self-check that prints what it
-# did, then the default board's memory map and interrupt routing.
+# The default job: the receive driver on the default board for 10 ms of board time (every byte
+# verified, metrics and invariants printed), after a quick reactor self-check.
 run: release
 	$(RELEASE_BIN)/uioemu self-check
-	$(RELEASE_BIN)/uioemu board show p2020-fpga
+	$(RELEASE_BIN)/uioemu run p2020-fpga --duration 10ms
 
 # The allocation-counting suite reads process-wide malloc counters, so it runs alone, after the rest.
 test: deps
