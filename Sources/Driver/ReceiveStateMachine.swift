@@ -13,13 +13,23 @@
 public struct ReceiveStateMachine: Sendable {
     public typealias Actions = ActionList<Action>
 
-    public enum State: Equatable, Sendable {
+    public enum State: Equatable, Sendable, CustomStringConvertible {
         case stopped
         /// Running; the slot armed with the device, or nil when the consumer holds every buffer.
         case running(armed: Int?)
         /// After an error: the core was reset; re-arming waits for the back-off timer.
         case recovering(attempt: Int, slot: Int)
         case failed(DriverError, attempts: Int)
+
+        public var description: String {
+            switch self {
+            case .stopped: "stopped"
+            case let .running(armed?): "running (buffer \(armed) armed)"
+            case .running(nil): "running (every buffer with the consumer)"
+            case let .recovering(attempt, slot): "recovering (attempt \(attempt), buffer \(slot))"
+            case let .failed(error, attempts): "failed: \(error.rawValue) \(attempts) times in a row"
+            }
+        }
     }
 
     public enum Owner: UInt8, Sendable {
