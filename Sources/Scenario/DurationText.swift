@@ -1,3 +1,4 @@
+import Foundation
 import Reactor
 
 /// Durations as people write them in scenarios and on the command line: a whole number and a unit,
@@ -21,20 +22,4 @@ public enum DurationText {
         let (n, overflow) = value.multipliedReportingOverflow(by: scale)
         return overflow ? nil : TimeSpan(nanoseconds: n)
     }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: CharacterSetLite) -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return String(s)
-    }
-}
-
-/// Only whitespace is ever trimmed here; this avoids importing Foundation into the model layers.
-private enum CharacterSetLite { case whitespaces }
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: CharacterSetLite) -> String { String(self).trimmingCharacters(in: set) }
 }

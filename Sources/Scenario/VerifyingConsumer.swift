@@ -73,6 +73,13 @@ public final class VerifyingConsumer: ReceiveConsumer {
 
     public func receive(slot: Int, buffer: DMABuffer, length: Int, transfer: UInt64) -> ConsumerDecision {
         statistics.buffers += 1
+        if stalled {
+            // A stalled consumer keeps everything it gets until the stall ends.
+            if addressBySlot[slot] == 0 { addressBySlot[slot] = buffer.dmaAddress }
+            if checksData { verify(buffer, length) }
+            stalledSlots.append(slot)
+            return .keep
+        }
         if addressBySlot[slot] == 0 {
             addressBySlot[slot] = buffer.dmaAddress
         } else if addressBySlot[slot] != buffer.dmaAddress {
@@ -116,7 +123,26 @@ public final class VerifyingConsumer: ReceiveConsumer {
         if heldCount > 0, let releaseTimer { reactor.arm(releaseTimer, after: processing) }
     }
 
-    public var heldBuffers: Int { heldCount }
+    public var heldBuffers: Int { heldCount + stalledSlots.count }
+
+    // MARK: stall (scenario step `consumer-stall`)
+
+    private var stalled = false
+    private var stalledSlots: [Int] = []
+
+    /// Stops giving buffers back for `duration`, then returns every one it kept meanwhile.
+    func stall(for duration: TimeSpan) {
+        stalled = true
+        stalledSlots.reserveCapacity(held.count)
+        reactor.schedule(after: duration) { [weak self] in self?.endStall() }
+    }
+
+    private func endStall() {
+        stalled = false
+        let slots = stalledSlots
+        stalledSlots.removeAll(keepingCapacity: true)
+        for slot in slots { release?(slot) }
+    }
 }
 
 /// The slow consumer's timer target (kept apart so the consumer is not itself a `ReactorTarget`).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Board
 import Foundation
+import Scenario
 
 /// `uioemu boards`: the shipped profiles as a table (or JSON).
 struct BoardsCommand: ParsableCommand {
@@ -55,28 +56,39 @@ struct BoardCommand: ParsableCommand {
     }
 }
 
-/// `uioemu validate <file>...`: every problem of every file on stderr, exit 2 if there was one.
+/// `uioemu validate <file>...`: board profiles and scenario files (a file with a top-level `board`
+/// key is a scenario); every problem of every file on stderr, exit 2 if there was one.
 struct ValidateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check profiles for errors.")
+    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check board profiles and scenario files for errors.")
 
-    @Argument(help: "Board profile files.")
+    @Argument(help: "Board profile or scenario files.")
     var files: [String]
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("Give at least one profile file.") }
+        if files.isEmpty { throw ValidationError("Give at least one profile or scenario file.") }
     }
 
     func run() throws {
         var failures = Diagnostics()
         for file in files {
             do throws(Diagnostics) {
-                _ = try BoardProfile.load(path: file)
+                if Self.isScenario(file) {
+                    _ = try ScenarioParser.load(path: file)
+                } else {
+                    _ = try BoardProfile.load(path: file)
+                }
                 print("\(file): ok")
             } catch {
                 failures.append(contentsOf: error)
             }
         }
         try exitIfFailed(failures)
+    }
+
+    /// A scenario names the board it runs on; a profile never has that key.
+    static func isScenario(_ file: String) -> Bool {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { $0.hasPrefix("board:") }
     }
 }
 

@@ -116,3 +116,36 @@ extension DMAChannel {
         feedFromFIFO()
     }
 }
+
+extension DMAChannel {
+    /// Pauses the S2MM source: no new packet until `resumeSource()`. The pattern carries on where it
+    /// stopped, so a checker sees no gap.
+    public func pauseSource() {
+        guard sourceAttached else { return }
+        reactor._withUnsafeGuaranteedRef { $0.disarm(sourceTimer) }
+        sourceAttached = false
+        sourcePaused = true
+    }
+
+    public func resumeSource() {
+        guard sourcePaused else { return }
+        sourcePaused = false
+        sourceAttached = true
+        scheduleNextPacket()
+        feedFromFIFO()
+    }
+
+    /// Changes the source's rate from its next packet on; nil makes it unlimited.
+    public func setSourceRate(_ bytesPerSecond: UInt64?) {
+        precondition(bytesPerSecond.map { (1...1_000_000_000_000).contains($0) } ?? true, "rate out of range")
+        sourceUnlimited = bytesPerSecond == nil
+        sourceRateBytesPerSecond = bytesPerSecond ?? 1
+        sourceRateCarry = 0
+        guard sourceAttached, stalledPacketBytes == 0 else { return }
+        reactor._withUnsafeGuaranteedRef { $0.disarm(sourceTimer) }
+        scheduleNextPacket()
+        feedFromFIFO()
+    }
+
+    public var isSourcePaused: Bool { sourcePaused }
+}

@@ -95,6 +95,8 @@ public final class DMAChannel: ReactorTarget {
     var generator = PatternGenerator(.none)
     var random: SplitMix64
     var sourceAttached = false
+    /// Paused by `pauseSource()` (attached, but producing nothing).
+    var sourcePaused = false
     var sourceUnlimited = true
     var sourceRateBytesPerSecond: UInt64 = 1
     var sourceRateCarry: UInt64 = 0

@@ -1,0 +1,181 @@
+import Board
+import Devices
+import Reactor
+
+/// A scenario file, parsed (`ScenarioParser`): what to run, what to do along the way, and what must
+/// be true at the end. The timeline is a script run in file order: each step waits for its trigger
+/// (a time, or a completion count), then acts. That keeps a scenario deterministic and readable:
+/// what is written first happens first.
+public struct ScenarioSpec: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// The receive driver on the S2MM channel, fed by a stream source.
+        case receive
+        /// The transmit driver on the MM2S channel, into a checking stream sink.
+        case transmit
+        /// No driver: the timeline's register steps drive the device directly (conformance runs).
+        case script
+    }
+
+    public var name: String
+    public var file: String
+    public var description: String
+    /// A shipped board's name or a profile path (relative to the scenario file, or as given).
+    public var board: String
+    public var boardLocation: SourceLocation
+    public var seed: UInt64
+    public var clock: Reactor.Clock
+    /// How long the run lasts at most (board time); `stop` ends it earlier.
+    public var duration: TimeSpan
+    public var mode: Mode
+    public var driver: DriverSpec
+    public var stream: StreamSpec
+    public var timeline: [Step]
+    public var expectations: [Expectation]
+
+    public struct DriverSpec: Sendable {
+        /// The UIO node the driver opens; default: the board's S2MM (receive) or MM2S (transmit) node.
+        public var uioNode: String?
+        public var ringSize = 8
+        public var bufferBytes = 4096
+        public var watchdog: TimeSpan? = nil
+        public var maxRetries = 3
+        public var consumerProcessing: TimeSpan = .zero
+        public var consumerHold = 0
+    }
+
+    public struct StreamSpec: Sendable {
+        public var pattern: StreamPattern = .counter
+        public var packetSize: PacketSize = .fixed(4096)
+        /// Nil: unlimited.
+        public var rateBytesPerSecond: UInt64? = nil
+        public var backPressure = false
+        /// Transmit mode: how fast the sink takes data (nil: as fast as the bus delivers).
+        public var sinkRateBytesPerSecond: UInt64? = nil
+    }
+
+    public struct Step: Sendable {
+        public enum Trigger: Sendable, Equatable {
+            /// Right after the previous step.
+            case next
+            /// At this board time (from the start of the run).
+            case at(TimeSpan)
+            /// Once the driver has completed this many transfers in all.
+            case afterCompletions(Int)
+        }
+
+        public enum Action: Sendable {
+            case inject(AXIDMAFault, channel: DMADirection)
+            case setRate(UInt64?)
+            case pauseSource
+            case resumeSource
+            case restartDriver
+            /// The consumer stops returning buffers for this long.
+            case consumerStall(TimeSpan)
+            /// The CPU reads 64 bytes of a ring buffer without sync-for-cpu (a planted ownership
+            /// bug); nil: the buffer armed with the device right now.
+            case cpuReadBuffer(slot: Int?)
+            /// Frees a ring buffer behind the driver's back: its address goes stale (use after free).
+            case freeBuffer(slot: Int)
+            /// Another process writes 0 / 1 to the UIO file (disables / enables the interrupt).
+            case maskInterrupt
+            case unmaskInterrupt
+            case stop
+            // Register script steps (driver-less conformance runs).
+            case write(register: RegisterDescription, value: UInt32)
+            case read(register: RegisterDescription, expect: UInt32, mask: UInt32)
+            /// Wait until the channel's interrupt line is pending, at most `within`.
+            case waitIRQ(channel: DMADirection, within: TimeSpan)
+            case advance(TimeSpan)
+        }
+
+        public var trigger: Trigger
+        public var action: Action
+        public var location: SourceLocation
+    }
+
+    public struct Expectation: Sendable {
+        public var metric: Metric
+        public var comparison: Comparison
+        public var location: SourceLocation
+    }
+
+    public enum Metric: Sendable, Hashable, CustomStringConvertible {
+        case completions
+        case bytesDelivered
+        case bytesDropped(DropReason?)
+        case lostInterrupts
+        case spuriousInterrupts
+        case recoveries
+        case errors(DriverErrorName?)
+        case violations(String?)
+        case mismatchedBytes
+        case verifiedBytes
+        case storms
+        case latencyP99Nanoseconds
+        case scriptFailures
+        case driverState
+        case traceHash
+
+        public var description: String {
+            switch self {
+            case .completions: "completions"
+            case .bytesDelivered: "bytes-delivered"
+            case .bytesDropped(nil): "bytes-dropped"
+            case let .bytesDropped(reason?): "bytes-dropped.\(reason)"
+            case .lostInterrupts: "lost-irqs"
+            case .spuriousInterrupts: "spurious-irqs"
+            case .recoveries: "recoveries"
+            case .errors(nil): "errors"
+            case let .errors(kind?): "errors.\(kind.rawValue)"
+            case .violations(nil): "violations"
+            case let .violations(kind?): "violations.\(kind)"
+            case .mismatchedBytes: "mismatched-bytes"
+            case .verifiedBytes: "verified-bytes"
+            case .storms: "storms"
+            case .latencyP99Nanoseconds: "latency-p99"
+            case .scriptFailures: "script-failures"
+            case .driverState: "driver-state"
+            case .traceHash: "trace-hash"
+            }
+        }
+    }
+
+    /// Driver error names as scenarios write them (the DMASR bit names, `timeout`, `bad-length`).
+    public enum DriverErrorName: String, Sendable, CaseIterable {
+        case DMAIntErr, DMASlvErr, DMADecErr, timeout
+        case badLength = "bad-length"
+    }
+
+    public enum Comparison: Sendable, Equatable, CustomStringConvertible {
+        case number(Operator, Int64)
+        case text(String)
+
+        public enum Operator: String, Sendable, CaseIterable {
+            case equal = "=="
+            case notEqual = "!="
+            case atLeast = ">="
+            case atMost = "<="
+            case greater = ">"
+            case less = "<"
+        }
+
+        public var description: String {
+            switch self {
+            case let .number(op, value): "\(op.rawValue) \(value)"
+            case let .text(text): "== \(text)"
+            }
+        }
+
+        public func holds(for actual: Int64) -> Bool {
+            guard case let .number(op, expected) = self else { return false }
+            switch op {
+            case .equal: return actual == expected
+            case .notEqual: return actual != expected
+            case .atLeast: return actual >= expected
+            case .atMost: return actual <= expected
+            case .greater: return actual > expected
+            case .less: return actual < expected
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Board
+import Foundation
+import Scenario
+
+/// `uioemu play <scenario>...`: plays scenarios and prints one summary line each; for a failure,
+/// the expectation that failed (expected vs actual, with its file:line:column) and the command that
+/// reproduces it. Exit 0: all passed; 1: an expectation failed; 2: invalid input.
+struct PlayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "play", abstract: "Play scenario files and check their expectations.")
+
+    @Argument(help: "Scenario files (scenarios/NAME.yaml).")
+    var scenarios: [String]
+
+    @Option(help: "Override every scenario's seed.")
+    var seed: UInt64?
+
+    @Option(help: "Play the i-th of n deterministic slices of the scenario list, as i/n (1-based).")
+    var shard: String?
+
+    @Option(name: .customLong("boards-dir"), help: "Directory of board profiles (default: $UIOEMU_BOARDS, else the nearest boards/).")
+    var boardsDirectory: String?
+
+    @Flag(help: "One JSON object per scenario instead of the table.")
+    var json = false
+
+    func validate() throws {
+        if scenarios.isEmpty { throw ValidationError("Give at least one scenario file.") }
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard: expected i/n with 1 ≤ i ≤ n, such as 2/4, found \(shard)") }
+    }
+
+    func run() throws {
+        // Parse everything first: invalid input is exit 2, before anything runs.
+        var specs: [ScenarioSpec] = []
+        var diagnostics = Diagnostics()
+        for file in Shard(shard ?? "1/1")!.slice(scenarios) {
+            do throws(Diagnostics) {
+                specs.append(try ScenarioParser.load(path: file))
+            } catch {
+                diagnostics.append(contentsOf: error)
+            }
+        }
+        try exitIfFailed(diagnostics)
+        var failed = false
+        for spec in specs {
+            let profile = try loadBoard(for: spec)
+            let start = Date()
+            let outcome: ScenarioRunner.Outcome
+            do throws(WorkloadError) {
+                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run()
+            } catch {
+                var stderr = StandardError()
+                print("\(spec.boardLocation): error: \(error)", to: &stderr)
+                throw ExitCode(2)
+            }
+            let wall = Date().timeIntervalSince(start)
+            if !outcome.passed { failed = true }
+            if json {
+                print(try encodeJSON(PlayResult(outcome, wall: wall)).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: ""))
+            } else {
+                print(Self.line(outcome, wall: wall))
+                for failure in outcome.failures { print("    \(failure)") }
+                if !outcome.passed { print("    reproduce: uioemu play \(spec.file) --seed \(outcome.seed)") }
+            }
+            if outcome.stoppedBySignal { break }
+        }
+        if failed { throw ExitCode.failure }
+    }
+
+    private func loadBoard(for spec: ScenarioSpec) throws -> BoardProfile {
+        // A path is relative to the scenario file; a bare name is a shipped board.
+        var board = spec.board
+        if BoardCatalog.looksLikePath(board) && !board.hasPrefix("/") {
+            board = URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(board).path
+        }
+        return try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+    }
+
+    static func line(_ o: ScenarioRunner.Outcome, wall: Double) -> String {
+        let speed = wall > 0 ? o.virtualSeconds / wall : 0
+        let name = o.scenario.padding(toLength: 28, withPad: " ", startingAt: 0)
+        return "\(o.passed ? "PASS" : "FAIL")  \(name) completions \(pad(o.completions, 8))  delivered \(pad(HumanUnits.bytes(o.bytesDelivered), 10))"
+            + "  dropped \(pad(HumanUnits.bytes(o.bytesDropped), 9))  violations \(pad(o.violations, 3))"
+            + "  \(HumanUnits.seconds(o.virtualSeconds)) board in \(HumanUnits.seconds(wall)) (\(String(format: "%.1f", speed))x)"
+    }
+
+    private static func pad(_ v: Any, _ width: Int) -> String {
+        let s = "\(v)"
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+}
+
+/// `--shard i/n`: scenario k (0-based, in the order given) belongs to shard (k mod n) + 1. Disjoint
+/// and covering by construction, and independent of everything but the list.
+struct Shard {
+    let index: Int
+    let count: Int
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
+        index = i
+        count = n
+    }
+
+    func slice<T>(_ items: [T]) -> [T] {
+        items.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+    }
+}
+
+/// The `--json` object of one scenario (keys as the issue names them).
+struct PlayResult: Encodable {
+    let scenario: String
+    let result: String
+    let completions: Int
+    let bytes_delivered: UInt64
+    let bytes_dropped: UInt64
+    let lost_irqs: Int
+    let spurious_irqs: Int
+    let recoveries: Int
+    let violations: Int
+    let trace_hash: String?
+    let wall_seconds: Double
+    let virtual_seconds: Double
+    let failures: [String]
+
+    init(_ o: ScenarioRunner.Outcome, wall: Double) {
+        scenario = o.scenario
+        result = o.passed ? "PASS" : "FAIL"
+        completions = o.completions
+        bytes_delivered = o.bytesDelivered
+        bytes_dropped = o.bytesDropped
+        lost_irqs = o.lostInterrupts
+        spurious_irqs = o.spuriousInterrupts
+        recoveries = o.recoveries
+        violations = o.violations
+        trace_hash = nil
+        wall_seconds = wall
+        virtual_seconds = o.virtualSeconds
+        failures = o.failures.map(\.description)
+    }
+}
+
+/// Numbers for people: `4.0 KiB`, `12.3 µs`.
+enum HumanUnits {
+    static func bytes(_ n: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func seconds(_ s: Double) -> String {
+        if s >= 1 { return String(format: "%.2f s", s) }
+        if s >= 1e-3 { return String(format: "%.1f ms", s * 1e3) }
+        if s >= 1e-6 { return String(format: "%.1f µs", s * 1e6) }
+        return String(format: "%.0f ns", s * 1e9)
+    }
+}
