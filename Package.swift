@@ -76,6 +76,7 @@ let package = Package(
                 "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "AllocationCounting",
             ]
         ),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Board", "Devices", "Reactor"]),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),
     ]
 )

@@ -41,13 +41,15 @@ public struct ScenarioRunner {
         self.seed = seed ?? spec.seed
     }
 
-    public func run() throws(WorkloadError) -> Outcome {
+    /// `prepare` sees the reactor before anything runs (tests use it to schedule a stop signal).
+    public func run(prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome {
         let target: PlayTarget
         switch spec.mode {
         case .receive: target = try ReceivePlay(spec: spec, profile: profile, seed: seed)
         case .transmit: target = try TransmitPlay(spec: spec, profile: profile, seed: seed)
         case .script: target = try ScriptPlay(spec: spec, profile: profile, seed: seed)
         }
+        prepare(target.reactor)
         return play(target)
     }
 

@@ -26,14 +26,14 @@ struct PlayCommand: ParsableCommand {
 
     func validate() throws {
         if scenarios.isEmpty { throw ValidationError("Give at least one scenario file.") }
-        if let shard, Shard(shard) == nil { throw ValidationError("--shard: expected i/n with 1 ≤ i ≤ n, such as 2/4, found \(shard)") }
+        if let shard, ScenarioShard(shard) == nil { throw ValidationError("--shard: expected i/n with 1 ≤ i ≤ n, such as 2/4, found \(shard)") }
     }
 
     func run() throws {
         // Parse everything first: invalid input is exit 2, before anything runs.
         var specs: [ScenarioSpec] = []
         var diagnostics = Diagnostics()
-        for file in Shard(shard ?? "1/1")!.slice(scenarios) {
+        for file in ScenarioShard(shard ?? "1/1")!.slice(scenarios) {
             do throws(Diagnostics) {
                 specs.append(try ScenarioParser.load(path: file))
             } catch {
@@ -87,24 +87,6 @@ struct PlayCommand: ParsableCommand {
     private static func pad(_ v: Any, _ width: Int) -> String {
         let s = "\(v)"
         return String(repeating: " ", count: max(0, width - s.count)) + s
-    }
-}
-
-/// `--shard i/n`: scenario k (0-based, in the order given) belongs to shard (k mod n) + 1. Disjoint
-/// and covering by construction, and independent of everything but the list.
-struct Shard {
-    let index: Int
-    let count: Int
-
-    init?(_ text: String) {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
-        index = i
-        count = n
-    }
-
-    func slice<T>(_ items: [T]) -> [T] {
-        items.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
     }
 }
 
