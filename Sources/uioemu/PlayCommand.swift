@@ -1,6 +1,7 @@
 import ArgumentParser
 import Board
 import Foundation
+import Glibc
 import Scenario
 
 /// `uioemu play <scenario>...`: plays scenarios and prints one summary line each; for a failure,
@@ -24,6 +25,9 @@ struct PlayCommand: ParsableCommand {
     @Flag(help: "One JSON object per scenario instead of the table.")
     var json = false
 
+    @Flag(help: "Follow the wall clock, whatever the scenarios say.")
+    var realtime = false
+
     func validate() throws {
         if scenarios.isEmpty { throw ValidationError("Give at least one scenario file.") }
         if let shard, ScenarioShard(shard) == nil { throw ValidationError("--shard: expected i/n with 1 ≤ i ≤ n, such as 2/4, found \(shard)") }
@@ -42,8 +46,12 @@ struct PlayCommand: ParsableCommand {
         }
         try exitIfFailed(diagnostics)
         var failed = false
-        for spec in specs {
+        let terminal = isatty(1) == 1
+        let progress = isatty(2) == 1
+        for var spec in specs {
+            if realtime { spec.clock = .realTime }
             let profile = try loadBoard(for: spec)
+            if progress && !json { Self.progress("playing \(spec.name) (\(spec.duration) of board time)...") }
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
@@ -54,11 +62,12 @@ struct PlayCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             let wall = Date().timeIntervalSince(start)
+            if progress && !json { Self.progress("") }
             if !outcome.passed { failed = true }
             if json {
                 print(try encodeJSON(PlayResult(outcome, wall: wall)).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: ""))
             } else {
-                print(Self.line(outcome, wall: wall))
+                print(Self.line(outcome, wall: wall, colour: terminal))
                 for failure in outcome.failures { print("    \(failure)") }
                 if !outcome.passed { print("    reproduce: uioemu play \(spec.file) --seed \(outcome.seed)") }
             }
@@ -76,12 +85,22 @@ struct PlayCommand: ParsableCommand {
         return try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
     }
 
-    static func line(_ o: ScenarioRunner.Outcome, wall: Double) -> String {
+    /// One aligned line: result, name, figures, board time, wall time, speed vs real time, rate.
+    static func line(_ o: ScenarioRunner.Outcome, wall: Double, colour: Bool = false) -> String {
         let speed = wall > 0 ? o.virtualSeconds / wall : 0
         let name = o.scenario.padding(toLength: 28, withPad: " ", startingAt: 0)
-        return "\(o.passed ? "PASS" : "FAIL")  \(name) completions \(pad(o.completions, 8))  delivered \(pad(HumanUnits.bytes(o.bytesDelivered), 10))"
+        var result = o.passed ? "PASS" : "FAIL"
+        if colour { result = (o.passed ? "\u{1B}[32m" : "\u{1B}[31;1m") + result + "\u{1B}[0m" }
+        return "\(result)  \(name) completions \(pad(o.completions, 8))  delivered \(pad(HumanUnits.bytes(o.bytesDelivered), 10))"
             + "  dropped \(pad(HumanUnits.bytes(o.bytesDropped), 9))  violations \(pad(o.violations, 3))"
-            + "  \(HumanUnits.seconds(o.virtualSeconds)) board in \(HumanUnits.seconds(wall)) (\(String(format: "%.1f", speed))x)"
+            + "  \(pad(HumanUnits.seconds(o.virtualSeconds), 8)) board in \(pad(HumanUnits.seconds(wall), 8))"
+            + "  \(pad(String(format: "%.1fx", speed), 8)) real time  \(pad(HumanUnits.rate(Double(o.completions) / max(wall, 1e-9)), 8))"
+    }
+
+    /// A progress line on stderr, rewritten in place (only when stderr is a terminal).
+    static func progress(_ text: String) {
+        var stderr = StandardError()
+        print("\r\u{1B}[K" + text, terminator: "", to: &stderr)
     }
 
     private static func pad(_ v: Any, _ width: Int) -> String {
@@ -134,6 +153,13 @@ enum HumanUnits {
             unit += 1
         }
         return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    /// Per second: `1.2 M/s`, `350 k/s`.
+    static func rate(_ perSecond: Double) -> String {
+        if perSecond >= 1e6 { return String(format: "%.1f M/s", perSecond / 1e6) }
+        if perSecond >= 1e3 { return String(format: "%.0f k/s", perSecond / 1e3) }
+        return String(format: "%.0f /s", perSecond)
     }
 
     static func seconds(_ s: Double) -> String {
