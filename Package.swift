@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "uioemu-bench",
             dependencies: [
-                "Reactor", "CBenchFloors",
+                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "AllocationCounting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/uioemu-bench"

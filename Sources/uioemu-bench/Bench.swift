@@ -24,6 +24,36 @@ struct Floors: ParsableCommand {
     @Flag(help: "Check the hot-path gate with valgrind --tool=callgrind (needs valgrind).") var callgrind = false
     @Option(help: "Repetitions per figure; the best is kept.") var repeats = 5
     @Option(help: "Scale all iteration counts (e.g. 0.1 for a quick look).") var scale = 1.0
+    @Flag(name: .customLong("skip-end-to-end"), help: "Only the reactor floors.") var skipEndToEnd = false
+
+    /// uioemu end to end against the peers (bench/peers/results.json, when `bench/peers/run` ran).
+    func endToEndRows(memcpy64k: Double?, n: (Int) -> Int) throws -> [Row] {
+        let profile = try EndToEnd.peerProfile()
+        let peers = PeerResults.load()
+        func ns(_ perSecond: Double?) -> Double? { perSecond.map { 1e9 / $0 } }
+        var rows: [Row] = []
+        let withSource = try EndToEnd.measure(profile, source: .paced, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000))
+        rows.append(Row(id: "e2e", name: "end to end, source, 4 KiB copied + verified, vs SystemC", c: ns(peers?.systemcWithSource),
+                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2)))
+        rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB copied + verified, vs SimPy", c: ns(peers?.simpy),
+                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40)))
+        let noSource = try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000))
+        rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB copied + verified, vs SystemC without source",
+                        c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil))
+        let control = try EndToEnd.measure(profile, source: .paced, pattern: .none, bufferBytes: 4096, completions: n(2_000_000))
+        rows.append(Row(id: "e2e-ctl", name: "end to end, control only (data: none), vs SystemC", c: ns(peers?.systemcWithSource),
+                        swift: control.nanosecondsPerCompletion, target: .speedupAtLeast(5)))
+        let big = try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536, completions: n(100_000))
+        // As a rate: bytes/s delivered (copy + verify) over memcpy's bytes/s at 64 KiB, both as ns per 64 KiB.
+        rows.append(Row(id: "e2e-64k", name: "64 KiB buffers: ns per 64 KiB delivered vs ns per 64 KiB memcpy (speedup = fraction of memcpy)",
+                        c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5)))
+        let mallocs = try EndToEnd.mallocsPerCompletion(profile, completions: n(100_000))
+        rows.append(Row(id: "mallocs", name: "mallocs per completion after warm-up (value, not ns)", c: nil, swift: mallocs, target: .valueAtMost(0)))
+        let rss = try EndToEnd.residentSet(profile, scale: scale)
+        rows.append(Row(id: "rss", name: "RSS growth (KiB) from \(rss.small) to \(rss.small + rss.large) completions (value, not ns)",
+                        c: nil, swift: Double(rss.afterLarge - rss.afterSmall), target: .valueAtMost(1024)))
+        return rows
+    }
 
     func run() throws {
         var rows: [Row] = []
@@ -63,6 +93,8 @@ struct Floors: ParsableCommand {
             rows.append(Row(id: "f-\(bytes / 1024)k", name: "memcpy \(bytes / 1024) KiB (\(String(format: "%.1f", Double(bytes) / cC)) GB/s in C)",
                             c: cC, swift: cS, target: nil))
         }
+
+        if !skipEndToEnd { rows += try endToEndRows(memcpy64k: rows.first { $0.id == "f-64k" }?.c, n: n) }
 
         var syscalls: SyscallCheck? = nil
         if strace { syscalls = try SyscallCheck.measure() }

@@ -3,8 +3,13 @@ import Foundation
 
 struct Row: Codable {
     enum Target: Codable {
+        /// Swift ns/op over the floor's: lower is better.
         case ratioAtMost(Double)
         case rateAtLeast(Double)
+        /// The peer's ns/op over ours (how many times faster uioemu is): higher is better.
+        case speedupAtLeast(Double)
+        /// A plain value (mallocs per completion, KiB of RSS growth) that must stay at or below a limit.
+        case valueAtMost(Double)
     }
 
     let id: String
@@ -24,6 +29,11 @@ struct Row: Codable {
         case let .ratioAtMost(limit): return (ratio ?? .infinity) <= limit ? "PASS (≤ \(limit))" : "FAIL (≤ \(limit))"
         case let .rateAtLeast(rate):
             return opsPerSecond >= rate ? "PASS (≥ \(Int(rate / 1e6)) M/s)" : "FAIL (≥ \(Int(rate / 1e6)) M/s)"
+        case let .speedupAtLeast(x):
+            let speedup = c.map { $0 / swift } ?? 0
+            return (speedup >= x ? "PASS" : "FAIL") + String(format: " (%.2fx, ≥ %gx)", speedup, x)
+        case let .valueAtMost(limit):
+            return (swift <= limit ? "PASS" : "FAIL") + " (≤ \(limit))"
         }
     }
 

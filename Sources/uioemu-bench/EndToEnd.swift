@@ -1,0 +1,114 @@
+import AllocationCounting
+import Board
+import Devices
+import Foundation
+import Reactor
+import Scenario
+
+/// uioemu end to end, through every layer (source, FIFO, AXI DMA registers, interrupt controller,
+/// UIO, driver, consumer verifying every byte), with the peers' parameters: 4096-byte chunks at
+/// 200 MB/s into a 64 KiB FIFO that back-pressures the source; 1 µs setup + 4096 / (100 MHz × 4 B)
+/// per transfer; a ring of 8 buffers.
+enum EndToEnd {
+    /// The P2020 profile with the peers' timing: 100 setup cycles (1 µs at 100 MHz), 64 KiB FIFO.
+    static func peerProfile() throws -> BoardProfile {
+        guard let catalog = BoardCatalog.locate() else { throw BenchError("no boards/ directory found (run from the checkout)") }
+        var text = try String(contentsOfFile: catalog.path(for: "p2020-fpga"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "setup-cycles: 16", with: "setup-cycles: 100")
+        text = text.replacingOccurrences(of: "fifo-depth: 16 KiB", with: "fifo-depth: 64 KiB")
+        do throws(Diagnostics) {
+            return try BoardProfile.parse(text, file: "p2020-fpga (peer timing)")
+        } catch {
+            throw BenchError("\(error)")
+        }
+    }
+
+    enum Source {
+        /// 200 MB/s with back-pressure, as the peers.
+        case paced
+        /// Always a packet ready (the peers' "without source" variant).
+        case unlimited
+    }
+
+    struct Result {
+        let completions: Int
+        let wallSeconds: Double
+        let bytes: UInt64
+        var completionsPerSecond: Double { Double(completions) / wallSeconds }
+        var nanosecondsPerCompletion: Double { wallSeconds * 1e9 / Double(completions) }
+    }
+
+    static func workload(_ profile: BoardProfile, source: Source, pattern: StreamPattern, bufferBytes: Int) throws -> ReceiveWorkload {
+        var c = ReceiveWorkload.Configuration()
+        c.ringSize = 8
+        c.bufferBytes = bufferBytes
+        c.packetSize = .fixed(bufferBytes)
+        c.pattern = pattern
+        c.rateBytesPerSecond = source == .paced ? 200_000_000 : nil
+        c.backPressure = true
+        let w = try ReceiveWorkload(profile: profile, configuration: c)
+        try w.start()
+        return w
+    }
+
+    /// Wall time of `completions` completions after a warm-up of a tenth as many.
+    static func measure(_ profile: BoardProfile, source: Source, pattern: StreamPattern, bufferBytes: Int, completions: Int) throws -> Result {
+        let w = try workload(profile, source: source, pattern: pattern, bufferBytes: bufferBytes)
+        let warm = completions / 10 + 1
+        w.run(completions: warm)
+        let bytesBefore = w.report.bytes
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        w.run(completions: warm + completions)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let r = w.report
+        guard r.allInvariantsHold else { throw BenchError("invariants failed:\n\(r.summary)") }
+        return Result(completions: completions, wallSeconds: Double(t1 - t0) / 1e9, bytes: UInt64(r.bytes - bytesBefore))
+    }
+
+    /// Mallocs on this thread per completion, after warm-up.
+    static func mallocsPerCompletion(_ profile: BoardProfile, completions: Int) throws -> Double {
+        let w = try workload(profile, source: .paced, pattern: .counter, bufferBytes: 4096)
+        w.run(completions: 1_000)
+        let n = mallocsOnThisThread { w.run(completions: 1_000 + completions) }
+        return Double(n) / Double(completions)
+    }
+
+    /// Resident set size after 1 M and after 10 M completions (control only, so it finishes quickly).
+    static func residentSet(_ profile: BoardProfile, scale: Double) throws -> (afterSmall: Int, afterLarge: Int, small: Int, large: Int) {
+        let small = max(Int(1_000_000 * scale), 1_000), large = max(Int(10_000_000 * scale), 10_000)
+        let w = try workload(profile, source: .unlimited, pattern: .none, bufferBytes: 4096)
+        w.run(completions: small)
+        let a = residentKiB()
+        w.run(completions: large)
+        return (a, residentKiB(), small, large)
+    }
+
+    static func residentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return -1 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? -1
+    }
+}
+
+/// The peers' figures written by `bench/peers/run` (absent when the peers were not run).
+struct PeerResults {
+    let systemcWithSource: Double?
+    let systemcWithoutSource: Double?
+    let simpy: Double?
+
+    static func load(_ path: String = "bench/peers/results.json") -> PeerResults? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func rate(_ peer: String, _ variant: String) -> Double? {
+            ((json[peer] as? [String: Any])?[variant] as? [String: Any])?["completions_per_second"] as? Double
+        }
+        return PeerResults(systemcWithSource: rate("systemc", "with_source"), systemcWithoutSource: rate("systemc", "without_source"),
+                           simpy: rate("simpy", "with_source"))
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
