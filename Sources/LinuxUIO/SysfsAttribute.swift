@@ -3,8 +3,8 @@ import SystemPackage
 /// Reading and writing sysfs attributes through the `SystemCalls` seam, and parsing the formats the
 /// kernel prints (`sysfs_emit`: one value and a newline, at most one page).
 extension SystemCalls {
-    /// The whole attribute as text (an attribute is at most a page; more than 64 KiB is refused as
-    /// not an attribute).
+    /// The attribute as text (an attribute is at most a page; reading stops after about 64 KiB, so a
+    /// wrong path to a huge file gives a format error rather than a long read).
     func readAttribute(_ path: FilePath) throws(LinuxUIOError) -> String {
         let fd = try open(path, .readOnly, [.closeOnExec]).get(orThrow: "open", path)
         defer { _ = close(fd) }
