@@ -1,7 +1,7 @@
 # uioemu: the two set-up commands are `make run` and `make test` (README.md).
 SWIFT       ?= swift
 DEPS        := libevent-dev pkg-config
-BENCH_DEPS  := strace valgrind
+BENCH_DEPS  := strace valgrind libsystemc-dev g++
 RELEASE_BIN := .build/release
 
 .PHONY: deps build release run test bench clean
@@ -31,6 +31,7 @@ bench: release
 	@scripts/apt-ensure $(BENCH_DEPS)
 	@mkdir -p bench
 	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
+	bench/peers/run
 
 clean:
 	rm -rf .build
