@@ -107,7 +107,7 @@ def main():
     parser.add_argument("--n-requested", type=int, default=200_000)
     args = parser.parse_args()
     result = {"peer": "simpy", "version": simpy.__version__,
-              "python": "%d.%d.%d" % sys.version_info[:3]}
+              "python": "%d.%d.%d" % sys.version_info[:3], "interpreter": sys.executable}
     for name, with_source in (("with_source", True), ("without_source", False)):
         runs = [simulate(with_source, args.completions) for _ in range(max(args.repeats, 1))]
         n, wall, virtual = min(runs, key=lambda run: run[1])
