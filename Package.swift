@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Test and benchmark only: never linked into `uioemu`.
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
@@ -24,16 +25,19 @@ let package = Package(
         ),
         .target(name: "CReactorSignals"),
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
-        .target(name: "Board", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Devices", dependencies: ["Board", "Reactor"]),
+        // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
+        .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace"]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", "Devices", "Driver", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", "Driver", "Trace", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Driver",
             dependencies: [
                 "Reactor",
+                "Trace",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -42,11 +46,11 @@ let package = Package(
             name: "LinuxUIO",
             dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor"]),
+        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +81,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Board", "Devices", "Reactor"]),
+        .testTarget(
+            name: "TraceTests",
+            dependencies: [
+                "Trace", "Scenario", "Board", "Devices", "UIO", "Driver", "Reactor",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Histogram
 import Reactor
 import SystemPackage
+import Trace
 
 /// Receives a filled buffer. Read `length` bytes through `buffer.withCPUBytes`; return `.release` to
 /// give the buffer back at once, or `.keep` and call `ReceiveDriver.release(slot:)` later (a slow
@@ -78,6 +79,21 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     private var retryTimer: TimerID? = nil
     private var watchdogTimer: TimerID? = nil
     private var resetTimeouts = 0
+
+    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
+    /// found by comparing the machine with what was last recorded before performing each input's
+    /// actions, so they come before the register writes they cause.
+    public var tracer: Tracer? {
+        didSet {
+            tracedState = machine.state
+            tracedOwners = machine.owners
+            tracer?.declare(.driver(traceName))
+        }
+    }
+    /// The driver's name in traces.
+    public var traceName = "receive-driver"
+    private var tracedState = ReceiveStateMachine.State.stopped
+    private var tracedOwners: [ReceiveStateMachine.Owner] = []
 
     private enum Tag: UInt64 {
         case interrupt, retry, watchdog
@@ -182,6 +198,7 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
 
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
+        if tracer != nil { traceTransitions() }
         if configuration.enableBeforeClearForTesting {
             performEnableFirst(actions)
             return
@@ -224,6 +241,54 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
             }
         case let .scheduleRetry(attempt):
             if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
+        }
+    }
+
+    @inline(never)
+    private func traceTransitions() {
+        guard let tracer else { return }
+        let state = machine.state
+        if state != tracedState {
+            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
+            tracedState = state
+        }
+        let owners = machine.owners
+        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
+            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+            tracedOwners[slot] = owners[slot]
+        }
+    }
+}
+
+extension ReceiveStateMachine.State {
+    /// Compact and stable, for traces: `running(3)`, `recovering(1,3)`.
+    var traceLabel: String {
+        switch self {
+        case .stopped: "stopped"
+        case let .running(armed?): "running(\(armed))"
+        case .running(nil): "running(none)"
+        case let .recovering(attempt, slot): "recovering(\(attempt),\(slot))"
+        case let .failed(error, attempts): "failed(\(error.rawValue),\(attempts))"
+        }
+    }
+
+    /// 0 stopped, 1 running, 2 recovering, 3 failed (a waveform's small integer).
+    var traceCode: Int {
+        switch self {
+        case .stopped: 0
+        case .running: 1
+        case .recovering: 2
+        case .failed: 3
+        }
+    }
+}
+
+extension ReceiveStateMachine.Owner {
+    var traceLabel: String {
+        switch self {
+        case .driver: "driver"
+        case .device: "device"
+        case .consumer: "consumer"
         }
     }
 }

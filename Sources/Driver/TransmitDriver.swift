@@ -1,5 +1,6 @@
 import Reactor
 import SystemPackage
+import Trace
 
 /// Fills transmit buffers. `fill` is offered every free buffer (at start and after each buffer is
 /// sent); it writes up to `buffer.byteCount` bytes through `withMutableCPUBytes` and returns how
@@ -28,6 +29,21 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     private var retryTimer: TimerID? = nil
     private var watchdogTimer: TimerID? = nil
     public private(set) var resetsTimedOut = 0
+
+    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
+    /// found by comparing the machine with what was last recorded before performing each input's
+    /// actions, so they come before the register writes they cause.
+    public var tracer: Tracer? {
+        didSet {
+            tracedState = machine.state
+            tracedOwners = machine.owners
+            tracer?.declare(.driver(traceName))
+        }
+    }
+    /// The driver's name in traces.
+    public var traceName = "transmit-driver"
+    private var tracedState = TransmitStateMachine.State.stopped
+    private var tracedOwners: [TransmitStateMachine.Owner] = []
 
     private enum Tag: UInt64 {
         case interrupt, retry, watchdog
@@ -111,6 +127,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
 
     @inline(__always)
     private func perform(_ actions: TransmitStateMachine.Actions) {
+        if tracer != nil { traceTransitions() }
         for i in 0..<actions.count { perform(actions[i]) }
     }
 
@@ -138,6 +155,54 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
             _ = interrupts.setInterruptEnabled(true)
         case let .scheduleRetry(attempt):
             if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
+        }
+    }
+
+    @inline(never)
+    private func traceTransitions() {
+        guard let tracer else { return }
+        let state = machine.state
+        if state != tracedState {
+            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
+            tracedState = state
+        }
+        let owners = machine.owners
+        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
+            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+            tracedOwners[slot] = owners[slot]
+        }
+    }
+}
+
+extension TransmitStateMachine.State {
+    /// Compact and stable, for traces: `running(3)`, `recovering(1,3)`.
+    var traceLabel: String {
+        switch self {
+        case .stopped: "stopped"
+        case let .running(inFlight?): "running(\(inFlight))"
+        case .running(nil): "running(none)"
+        case let .recovering(attempt, slot): "recovering(\(attempt),\(slot))"
+        case let .failed(error, attempts): "failed(\(error.rawValue),\(attempts))"
+        }
+    }
+
+    /// 0 stopped, 1 running, 2 recovering, 3 failed (a waveform's small integer).
+    var traceCode: Int {
+        switch self {
+        case .stopped: 0
+        case .running: 1
+        case .recovering: 2
+        case .failed: 3
+        }
+    }
+}
+
+extension TransmitStateMachine.Owner {
+    var traceLabel: String {
+        switch self {
+        case .producer: "producer"
+        case .queued: "queued"
+        case .device: "device"
         }
     }
 }

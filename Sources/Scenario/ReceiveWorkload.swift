@@ -2,6 +2,7 @@ import Board
 import Devices
 import Driver
 import Reactor
+import Trace
 import UIO
 
 /// The receive driver on an emulated board, everything wired as on the real thing: a stream source
@@ -77,6 +78,22 @@ public final class ReceiveWorkload {
         driver = Driver(reactor: reactor, registers: mapping, interrupts: file, buffers: uio.heap, consumer: consumer,
                         configuration: driverConfiguration)
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+    }
+
+    /// The tracer attached with `attach(_:)`, if any.
+    public private(set) var tracer: Tracer?
+
+    /// Records this workload's events into `tracer`: the interrupt controller, every AXI DMA (and so
+    /// every channel), the UIO file, the DMA heap and its buffers, and the driver. Attach before
+    /// `start()` so the trace begins with the driver's first register access.
+    public func attach(_ tracer: Tracer) {
+        self.tracer = tracer
+        tracer.declare(.driver(driver.traceName))
+        board.interrupts.tracer = tracer
+        for dma in devices.axiDMAs { dma.tracer = tracer }
+        file.tracer = tracer
+        uio.heap.tracer = tracer
+        driver.tracer = tracer
     }
 
     /// Allocates the ring and starts the driver.

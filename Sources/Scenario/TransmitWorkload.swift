@@ -2,6 +2,7 @@ import Board
 import Devices
 import Driver
 import Reactor
+import Trace
 import UIO
 
 /// Writes the stream pattern into transmit buffers, packet after packet, until `packetLimit`.
@@ -61,6 +62,8 @@ public final class TransmitWorkload {
     public let channel: DMAChannel
     public let producer: PatternProducer
     public let driver: Driver
+    /// The driver's UIO file.
+    public let file: UIOFile
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: Configuration = Configuration()) throws(WorkloadError) {
         reactor = Reactor(clock: .virtual)
@@ -75,10 +78,26 @@ public final class TransmitWorkload {
         mm2s.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: configuration.sinkRateBytesPerSecond))
         producer = PatternProducer(pattern: configuration.pattern, packetBytes: configuration.bufferBytes,
                                    packetLimit: configuration.packetLimit, ringSize: configuration.ringSize)
-        driver = Driver(reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap,
+        file = node.open(nonBlocking: true)
+        driver = Driver(reactor: reactor, registers: mapping, interrupts: file, buffers: uio.heap,
                         producer: producer,
                         configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                                            maxRetries: configuration.maxRetries, watchdog: configuration.watchdog))
+    }
+
+    /// The tracer attached with `attach(_:)`, if any.
+    public private(set) var tracer: Tracer?
+
+    /// Records this workload's events into `tracer` (as `ReceiveWorkload.attach(_:)`); attach
+    /// before `start()`.
+    public func attach(_ tracer: Tracer) {
+        self.tracer = tracer
+        tracer.declare(.driver(driver.traceName))
+        board.interrupts.tracer = tracer
+        for dma in devices.axiDMAs { dma.tracer = tracer }
+        file.tracer = tracer
+        uio.heap.tracer = tracer
+        driver.tracer = tracer
     }
 
     public func start() throws(WorkloadError) {

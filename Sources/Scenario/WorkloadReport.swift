@@ -35,6 +35,8 @@ public struct WorkloadReport: Sendable, Codable {
     public let latencyNanoseconds: [String: UInt64]
     public let findings: [String: Int]
     public let invariants: [Invariant]
+    /// SHA-256 of the canonical trace so far, when a hashing tracer is attached.
+    public let traceHash: String?
 
     public var allInvariantsHold: Bool { invariants.allSatisfy(\.holds) }
 
@@ -73,6 +75,7 @@ public struct WorkloadReport: Sendable, Codable {
             if n > 0 { f[kind.rawValue] = n }
         }
         findings = f
+        traceHash = w.tracer?.hash
 
         let ringAddresses = Set(w.driver.buffers.map(\.dmaAddress))
         let usedAddresses = Set(w.consumer.addressBySlot.filter { $0 != 0 })
@@ -113,6 +116,7 @@ public struct WorkloadReport: Sendable, Codable {
             lines.append("DMA findings: " + findings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         for i in invariants { lines.append("\(i.holds ? "ok  " : "FAIL") \(i.name): \(i.detail)") }
+        if let traceHash { lines.append("trace hash \(traceHash)") }
         return lines.joined(separator: "\n")
     }
 }

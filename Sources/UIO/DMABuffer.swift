@@ -1,6 +1,7 @@
 import Board
 import Glibc
 import Reactor
+import Trace
 
 /// A DMA buffer carved from the board's reserved pool, as u-dma-buf gives one to userspace
 /// (`/dev/udmabufN`, `/sys/class/u-dma-buf/udmabufN/{phys_addr,size,...}`).
@@ -26,6 +27,8 @@ public final class DMABuffer {
     public let isCoherent: Bool
     public private(set) var owner: Owner = .cpu
     public internal(set) var isLive = true
+    /// Records ownership moves and findings when set (the heap sets it on all its buffers).
+    public internal(set) var tracer: Tracer?
 
     /// The memory the device reads and writes (inside the pool's contiguous backing).
     let memory: UnsafeMutableRawPointer
@@ -66,6 +69,7 @@ public final class DMABuffer {
     public func syncForDevice(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
         guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
         if !isCoherent { (memory + span.offset).copyMemory(from: cpuView + span.offset, byteCount: span.count) }
+        if tracer != nil && owner != .device { traceOwner(.device) }
         owner = .device
         return nil
     }
@@ -76,9 +80,13 @@ public final class DMABuffer {
     public func syncForCPU(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
         guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
         if !isCoherent { (cpuView + span.offset).copyMemory(from: memory + span.offset, byteCount: span.count) }
+        if tracer != nil && owner != .cpu { traceOwner(.cpu) }
         owner = .cpu
         return nil
     }
+
+    @inline(never)
+    private func traceOwner(_ next: Owner) { tracer?.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) }
 
     private func span(_ offset: UInt64, _ length: UInt64?) -> (offset: Int, count: Int)? {
         let length = length ?? (size &- offset)
@@ -106,9 +114,11 @@ public final class DMABuffer {
 
     @inline(never)
     private func reportCPUAccess() {
-        findings.record(DMAFinding(kind: .cpuAccessWhileDeviceOwned, severity: isCoherent ? .warning : .violation,
-                                   time: reactor.now, address: physicalAddress, length: size, buffer: name,
-                                   detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu"))
+        let finding = DMAFinding(kind: .cpuAccessWhileDeviceOwned, severity: isCoherent ? .warning : .violation,
+                                 time: reactor.now, address: physicalAddress, length: size, buffer: name,
+                                 detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu")
+        findings.record(finding)
+        tracer?.record(finding.traceEvent)
     }
 }
 

@@ -1,6 +1,7 @@
 import Board
 import Devices
 import Reactor
+import Trace
 
 /// The board's reserved DMA pool, handed out as u-dma-buf style buffers, plus the IOMMU-like guard
 /// that checks every DMA transfer against the live buffers.
@@ -20,6 +21,10 @@ public final class DMABufferHeap {
     public let findings = DMAFindings()
     public private(set) var isDriverStarted = false
     public private(set) var allocationsAfterStart = 0
+    /// Records findings, and (through every buffer, present and future) ownership moves, when set.
+    public var tracer: Tracer? {
+        didSet { for buffer in liveBuffers { buffer.tracer = tracer } }
+    }
 
     let reactor: Reactor
     let poolMemory: UnsafeMutableRawPointer
@@ -68,12 +73,13 @@ public final class DMABufferHeap {
         let buffer = DMABuffer(index: nextIndex, physicalAddress: address, size: rounded, coherent: isCoherent,
                                memory: poolMemory + Int(address - pool.base), findings: findings, reactor: reactor)
         nextIndex += 1
+        buffer.tracer = tracer
         liveBuffers.insert(buffer, at: insertAt)
         if isDriverStarted {
             allocationsAfterStart += 1
-            findings.record(DMAFinding(kind: .allocationAfterStart, severity: .violation, time: reactor.now,
-                                       address: address, length: rounded, buffer: buffer.name,
-                                       detail: "allocated after the driver started; allocate the ring once at start"))
+            report(DMAFinding(kind: .allocationAfterStart, severity: .violation, time: reactor.now,
+                              address: address, length: rounded, buffer: buffer.name,
+                              detail: "allocated after the driver started; allocate the ring once at start"))
         }
         return .success(buffer)
     }
@@ -109,10 +115,10 @@ public final class DMABufferHeap {
             return true
         }
         let nearest = nearestBuffer(to: access.address)
-        findings.record(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: access.address,
-                                   length: access.byteCount, buffer: nearest?.name,
-                                   detail: "\(access.direction) " + (guardEnabled ? "refused (DMADecErr)" : "let through: guard off") +
-                                       (nearest.map { ", nearest buffer \($0.name) at \($0.physicalAddress) (\($0.size) bytes)" } ?? ", no live buffer")))
+        report(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: access.address,
+                          length: access.byteCount, buffer: nearest?.name,
+                          detail: "\(access.direction) " + (guardEnabled ? "refused (DMADecErr)" : "let through: guard off") +
+                              (nearest.map { ", nearest buffer \($0.name) at \($0.physicalAddress) (\($0.size) bytes)" } ?? ", no live buffer")))
         return !guardEnabled
     }
 
@@ -152,9 +158,23 @@ public final class DMABufferHeap {
 
     @inline(never)
     private func reportCPUOwned(_ buffer: DMABuffer, _ access: DMAAccess) {
-        findings.record(DMAFinding(kind: .dmaWhileCPUOwned, severity: isCoherent ? .warning : .violation, time: reactor.now,
-                                   address: access.address, length: access.byteCount, buffer: buffer.name,
-                                   detail: access.writesMemory ? "the device wrote a buffer the CPU owns (no sync-for-device)"
-                                       : "the device read a buffer the CPU owns (no sync-for-device)"))
+        report(DMAFinding(kind: .dmaWhileCPUOwned, severity: isCoherent ? .warning : .violation, time: reactor.now,
+                          address: access.address, length: access.byteCount, buffer: buffer.name,
+                          detail: access.writesMemory ? "the device wrote a buffer the CPU owns (no sync-for-device)"
+                              : "the device read a buffer the CPU owns (no sync-for-device)"))
+    }
+
+    /// Every finding of the heap and its guard goes to the checker's log and, if tracing, the trace.
+    private func report(_ finding: DMAFinding) {
+        findings.record(finding)
+        tracer?.record(finding.traceEvent)
+    }
+}
+
+extension DMAFinding {
+    /// The trace's form: kind, severity, and the address, length, buffer and detail in one text.
+    var traceEvent: TraceEvent {
+        .finding(kind: kind.rawValue, severity: severity.rawValue,
+                 detail: "\(address) +\(length) bytes" + (buffer.map { " \($0)" } ?? "") + (detail.isEmpty ? "" : ": \(detail)"))
     }
 }

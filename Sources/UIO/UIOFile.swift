@@ -1,6 +1,7 @@
 import Board
 import Reactor
 import SystemPackage
+import Trace
 
 /// One open file of a UIO device: what `open("/dev/uioN")` returns.
 ///
@@ -20,6 +21,8 @@ public final class UIOFile {
     /// `listener->event_count`: the count this file last returned (set to the current count at open).
     public private(set) var lastSeenCount: UInt32
     public private(set) var isClosed = false
+    /// Records successful reads and enable/disable writes when set (nil: tracing off).
+    public var tracer: Tracer?
 
     init(device: UIODevice, nonBlocking: Bool, doorbell: Doorbell) {
         self.device = device
@@ -74,6 +77,7 @@ public final class UIOFile {
         }
         lastSeenCount = device.eventCount
         _ = doorbell.drain()
+        if tracer != nil { traceRead() }
         return .success(Int32(bitPattern: lastSeenCount))
     }
 
@@ -86,6 +90,7 @@ public final class UIOFile {
         guard bytes.count == 4 else { return .failure(.invalidArgument) }
         let raw = bytes.loadUnaligned(as: UInt32.self)
         let value = device.cpuEndianness == .big ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw)
+        if tracer != nil { traceEnable(value != 0) }
         device.setInterrupt(enabled: value != 0)
         return .success(4)
     }
@@ -95,9 +100,18 @@ public final class UIOFile {
     public func setInterruptEnabled(_ enabled: Bool) -> Result<Void, Errno> {
         guard !isClosed else { return .failure(.badFileDescriptor) }
         guard device.interruptLine != nil else { return .failure(.ioError) }
+        if tracer != nil { traceEnable(enabled) }
         device.setInterrupt(enabled: enabled)
         return .success(())
     }
+
+    // MARK: tracing (out of line: without a tracer each site is one branch)
+
+    @inline(never)
+    private func traceRead() { tracer?.record(.uioRead(device: device.name, count: Int32(bitPattern: lastSeenCount))) }
+
+    @inline(never)
+    private func traceEnable(_ enabled: Bool) { tracer?.record(.uioEnable(device: device.name, enabled: enabled)) }
 
     // MARK: close
 

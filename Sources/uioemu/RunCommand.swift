@@ -3,6 +3,7 @@ import Board
 import Foundation
 import Reactor
 import Scenario
+import Trace
 
 /// `uioemu run <board>`: the default workload on a board: a counter-pattern source feeding the
 /// S2MM channel, the receive driver on the board's S2MM UIO node with a ring of 8 × 4 KiB buffers,
@@ -32,6 +33,18 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write the canonical event trace (JSON lines, virtual time in ns) to FILE.", valueName: "FILE"))
+    var trace: String?
+
+    @Option(help: ArgumentHelp("Write a Chrome/Perfetto trace-event JSON file (open it in ui.perfetto.dev).", valueName: "FILE"))
+    var perfetto: String?
+
+    @Option(help: ArgumentHelp("Write a VCD waveform of the interrupt lines, DMA status bits and driver state (GTKWave).", valueName: "FILE"))
+    var vcd: String?
+
+    @Flag(help: "Compute and print the SHA-256 of the canonical trace (on whenever --trace is given).")
+    var traceHash = false
+
     func validate() throws {
         if DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
         if let completions, completions <= 0 { throw ValidationError("--completions: expected a positive count, found \(completions)") }
@@ -40,12 +53,18 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
         let workload = try ReceiveWorkload(profile: profile, clock: realtime ? .realTime : .virtual, seed: seed)
+        // No tracer at all unless asked: tracing off costs the hot path one branch per site.
+        let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
+        let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)
+        if let tracer { workload.attach(tracer) }
         workload.reactor.handleStopSignals()
         try workload.start()
         let wallStart = Date()
         if let completions { workload.run(completions: completions) } else { workload.run(for: DurationText.parse(duration)!) }
         let wall = Date().timeIntervalSince(wallStart)
         let report = workload.report
+        // After the run, also when Ctrl-C ended it: the files are complete and closed.
+        try tracer?.finish()
         if json {
             print(try encodeJSON(report))
         } else {

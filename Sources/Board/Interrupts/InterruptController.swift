@@ -1,3 +1,5 @@
+import Trace
+
 /// Notified when an unmasked interrupt line becomes pending. Implement it with a `final class`
 /// (the UIO device does): the controller calls it once per interrupt, through a class-bound
 /// protocol reference it holds strongly, with no closure in between.
@@ -34,6 +36,8 @@ public final class InterruptController {
     private var masked: [Bool]
     private var counters: [InterruptLineCounters]
     private var subscribers: [[any InterruptSubscriber]]
+    /// Records every input level change when set (nil: tracing off, one branch per change).
+    public var tracer: Tracer?
 
     public init(kind: InterruptControllerKind, lineCount: Int) {
         precondition(lineCount > 0)
@@ -81,6 +85,7 @@ public final class InterruptController {
         let was = input[line]
         guard was != high else { return }
         input[line] = high
+        if tracer != nil { traceLevel(line, high) }
         let asserted: Bool
         switch sense[line] {
         case .levelHigh, .risingEdge: asserted = high
@@ -95,6 +100,9 @@ public final class InterruptController {
             notify(line)
         }
     }
+
+    @inline(never)
+    private func traceLevel(_ line: Int, _ high: Bool) { tracer?.record(.interruptLine(line: line, high: high)) }
 
     public func mask(line: Int) { masked[line] = true }
 

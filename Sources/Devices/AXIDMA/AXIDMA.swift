@@ -1,5 +1,6 @@
 import Board
 import Reactor
+import Trace
 
 /// A Xilinx AXI DMA core in direct register mode (PG021, "AXI DMA LogiCORE IP Product Guide" v7.1),
 /// as it appears on the bus: one 64 KiB register window holding both channels.
@@ -21,6 +22,15 @@ public final class AXIDMA: RegisterWindow {
     /// 0 and are ignored, never a trap.
     public private(set) var reservedAccesses = 0
     public private(set) var softResets = 0
+
+    /// Records register accesses (and, through the channels, transfers, faults and status changes)
+    /// when set; nil is tracing off. The channels are named `<device>.mm2s` / `<device>.s2mm`.
+    public var tracer: Tracer? {
+        didSet {
+            mm2s?.attachTracer(tracer, name: "\(name).mm2s")
+            s2mm?.attachTracer(tracer, name: "\(name).s2mm")
+        }
+    }
 
     /// Builds the core for `spec` (an `axi-dma` device of `board`'s profile). The caller attaches it
     /// to the bus window (`DeviceSet` does). `board` and `reactor` must outlive it.
@@ -55,12 +65,16 @@ public final class AXIDMA: RegisterWindow {
     public func read32(offset: UInt32) -> UInt32 {
         guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
+            if tracer != nil { traceAccess(offset, 0, .read) }
             return 0
         }
-        return channel.read(register)
+        let value = channel.read(register)
+        if tracer != nil { traceAccess(offset, value, .read) }
+        return value
     }
 
     public func write32(offset: UInt32, value: UInt32) {
+        if tracer != nil { traceAccess(offset, value, .write) }
         guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
             return
@@ -72,6 +86,14 @@ public final class AXIDMA: RegisterWindow {
             return
         }
         channel.write(register, value)
+    }
+
+    /// Out of line, so a run without a tracer pays only the nil check; the name comes from the
+    /// register table (no string is built).
+    @inline(never)
+    private func traceAccess(_ offset: UInt32, _ value: UInt32, _ access: TraceEvent.RegisterAccess) {
+        let register = registerMap.register(at: offset)?.name ?? "(reserved)"
+        tracer?.record(.register(device: name, register: register, offset: offset, value: value, access: access))
     }
 
     @inline(__always)

@@ -43,6 +43,16 @@ public enum AXIDMAFault: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension AXIDMAFault {
+    /// Acts when injected (rather than on the next transfer).
+    var actsAtOnce: Bool {
+        switch self {
+        case .delayInterrupt, .spuriousInterrupt: true
+        default: false
+        }
+    }
+}
+
 /// Why a fault cannot be injected.
 public enum FaultRejection: Error, Hashable, Sendable, CustomStringConvertible {
     /// A level-sensitive line cannot lose an interrupt: the controller samples the level, not a
@@ -113,11 +123,13 @@ extension DMAChannel {
             guard offset >= 0, mask != 0 else { throw .invalidParameter(fault) }
             faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask)
         case .delayInterrupt:
+            if tracer != nil { traceFault(fault) }
             dmasr |= DMASR.Dly_Irq
             updateInterrupt()
         case .spuriousInterrupt:
             // Active for an instant, then back to what the status says: the controller sees an
             // assertion (and counts it) while dmasr holds no cause.
+            if tracer != nil { traceFault(fault) }
             counters.spuriousPulses += 1
             interrupts.drive(line: route.line, high: !activeLow)
             updateInterrupt()
@@ -125,5 +137,7 @@ extension DMAChannel {
             guard route.sense.isEdge else { throw .levelLineCannotLoseAnInterrupt(line: route.line) }
             faults.loseNextInterrupt = true
         }
+        // Traced once accepted (the two that act at once were traced before their effects).
+        if tracer != nil, !fault.actsAtOnce { traceFault(fault) }
     }
 }

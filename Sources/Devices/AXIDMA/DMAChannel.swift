@@ -1,5 +1,6 @@
 import Board
 import Reactor
+import Trace
 
 /// One channel of the AXI DMA in direct register mode (PG021): MM2S (memory to stream) or S2MM
 /// (stream to memory), its five registers, its transfer, its interrupt output and its stream endpoint.
@@ -86,6 +87,10 @@ public final class DMAChannel: ReactorTarget {
     var outputDerived = false
     var holdingLostEdge = false
     public internal(set) var counters = ChannelCounters()
+    /// Tracing (DMAChannel+Trace.swift): nil is off; set through `AXIDMA.tracer`.
+    var tracer: Tracer?
+    var traceName = ""
+    var tracedRegisters: (control: UInt32, status: UInt32)? = nil
 
     // Stream endpoint state (see DMAChannel+Stream.swift).
     public internal(set) var source: StreamSource? = nil
@@ -232,6 +237,7 @@ public final class DMAChannel: ReactorTarget {
     /// A pending lost-interrupt fault (edge lines only) holds the next assertion down until the
     /// cause goes away, so the controller never sees that edge.
     func updateInterrupt() {
+        if tracer != nil { traceRegisters() }
         let derived = interruptAsserted
         var level = derived
         if holdingLostEdge {
@@ -286,6 +292,7 @@ public final class DMAChannel: ReactorTarget {
     /// Schedules the completion of a transfer of `bytes`: setup + bytes / (data width × clock), or
     /// slower if the MM2S sink consumes more slowly.
     func beginMoving(_ bytes: Int) {
+        if tracer != nil { traceStart(bytes) }
         if faults.stall {
             faults.stall = false
             state = .stalled(bytes: bytes)
@@ -324,6 +331,7 @@ public final class DMAChannel: ReactorTarget {
             counters.completions += 1
         }
         if dmacr & DMACR.RS == 0 { dmasr |= DMASR.Halted }
+        if tracer != nil { traceCompletion(bytes, failed: error != 0) }
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
     }

@@ -1,0 +1,43 @@
+import Trace
+
+/// What a channel tells a tracer: transfers starting and ending, faults injected, and its DMACR and
+/// DMASR whenever they change. Each call site checks `tracer != nil` first and calls these out of
+/// line, so a run without a tracer pays one branch per site and builds no event.
+extension DMAChannel {
+    func attachTracer(_ tracer: Tracer?, name: String) {
+        self.tracer = tracer
+        traceName = name
+        tracedRegisters = nil
+        tracer?.declare(.channel(name))
+        tracer?.declare(.interruptLine(route.line, initialHigh: activeLow))
+    }
+
+    @inline(never)
+    func traceStart(_ bytes: Int) {
+        tracer?.record(.dmaStart(channel: traceName, address: address.rawValue, bytes: bytes))
+    }
+
+    /// S2MM reports what LENGTH holds after the transfer (the bytes received); MM2S what it sent.
+    @inline(never)
+    func traceCompletion(_ bytes: Int, failed: Bool) {
+        if failed {
+            tracer?.record(.dmaError(channel: traceName, status: dmasr))
+        } else {
+            tracer?.record(.dmaDone(channel: traceName, bytes: direction == .s2mm ? Int(length) : bytes))
+        }
+    }
+
+    /// Called from `updateInterrupt()` (after every register write and DMA step): records DMACR and
+    /// DMASR when either changed since the last record.
+    @inline(never)
+    func traceRegisters() {
+        if let traced = tracedRegisters, traced.control == dmacr && traced.status == dmasr { return }
+        tracedRegisters = (dmacr, dmasr)
+        tracer?.record(.channelStatus(channel: traceName, control: dmacr, status: dmasr))
+    }
+
+    @inline(never)
+    func traceFault(_ fault: AXIDMAFault) {
+        tracer?.record(.fault(channel: traceName, fault: fault.description))
+    }
+}

@@ -1,0 +1,81 @@
+/// Something that happened on the emulated board, as a trace records it. The recorder (`Tracer`)
+/// stamps each event with the reactor's time; the event itself carries only what happened.
+///
+/// Names are the ones the layers already use (the device and UIO node names of the board profile,
+/// PG021 register names from the register table, `udmabufN`), so a trace reads like the board.
+/// Every number is an integer: the canonical JSON lines (and so the trace hash) never depend on
+/// float formatting.
+public enum TraceEvent: Sendable, Hashable {
+    /// The driver read or wrote a device register (`register` from the device's register table;
+    /// `(reserved)` for an offset with no register).
+    case register(device: String, register: String, offset: UInt32, value: UInt32, access: RegisterAccess)
+    /// An interrupt line's electrical level changed (the input of the interrupt controller).
+    case interruptLine(line: Int, high: Bool)
+    /// A read of the UIO file returned the interrupt count `count`.
+    case uioRead(device: String, count: Int32)
+    /// The UIO file was written: 1 enables (unmasks) the interrupt, 0 disables it.
+    case uioEnable(device: String, enabled: Bool)
+    /// A DMA channel began moving `bytes` at `address` (S2MM: once a packet is there).
+    case dmaStart(channel: String, address: UInt64, bytes: Int)
+    /// A transfer completed: `bytes` moved (S2MM: what LENGTH reports).
+    case dmaDone(channel: String, bytes: Int)
+    /// A transfer ended in an error; `status` is DMASR after the error was latched.
+    case dmaError(channel: String, status: UInt32)
+    /// A channel's DMACR or DMASR changed (the bits a waveform viewer shows).
+    case channelStatus(channel: String, control: UInt32, status: UInt32)
+    /// The driver's state machine moved; `code` is a small number for waveforms (0 stopped,
+    /// 1 running, 2 recovering, 3 failed).
+    case driverState(driver: String, from: String, to: String, code: Int)
+    /// A ring slot changed hands inside the driver (driver, device, consumer, producer, queued).
+    case slotOwner(driver: String, slot: Int, from: String, to: String)
+    /// A DMA buffer changed owner under the DMA API (sync for device / for CPU).
+    case bufferOwner(buffer: String, from: String, to: String)
+    /// A fault was injected into a channel (`fault` as the scenario names it).
+    case fault(channel: String, fault: String)
+    /// A checker's finding: an ownership violation, DMA outside buffers, allocation after start.
+    case finding(kind: String, severity: String, detail: String)
+
+    public enum RegisterAccess: String, Sendable, Hashable {
+        case read
+        case write
+    }
+
+    /// The `ev` value of the JSON line.
+    public var kind: String {
+        switch self {
+        case .register: "register"
+        case .interruptLine: "irq"
+        case .uioRead: "uio-read"
+        case .uioEnable: "uio-enable"
+        case .dmaStart: "dma-start"
+        case .dmaDone: "dma-done"
+        case .dmaError: "dma-error"
+        case .channelStatus: "dma-status"
+        case .driverState: "driver-state"
+        case .slotOwner: "slot-owner"
+        case .bufferOwner: "buffer-owner"
+        case .fault: "fault"
+        case .finding: "finding"
+        }
+    }
+}
+
+/// A track the sinks should show from the start (a waveform viewer needs every signal declared
+/// before the first value change). The workload declares its tracks when it attaches a tracer.
+public enum TraceTrack: Sendable, Hashable {
+    /// An interrupt line and its level before anything is driven.
+    case interruptLine(Int, initialHigh: Bool)
+    /// A DMA channel (`axi-dma0.s2mm`).
+    case channel(String)
+    /// A driver.
+    case driver(String)
+
+    /// The name people see.
+    public var name: String {
+        switch self {
+        case let .interruptLine(line, _): "irq\(line)"
+        case let .channel(name): name
+        case let .driver(name): name
+        }
+    }
+}
