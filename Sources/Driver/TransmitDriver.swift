@@ -33,7 +33,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
     /// found by comparing the machine with what was last recorded before performing each input's
     /// actions, so they come before the register writes they cause.
-    public var tracer: Tracer? {
+    @exclusivity(unchecked) public var tracer: Tracer? {
         didSet {
             tracedState = machine.state
             tracedOwners = machine.owners

@@ -28,7 +28,7 @@ public final class DMABuffer {
     public private(set) var owner: Owner = .cpu
     public internal(set) var isLive = true
     /// Records ownership moves and findings when set (the heap sets it on all its buffers).
-    public internal(set) var tracer: Tracer?
+    @exclusivity(unchecked) public internal(set) var tracer: Tracer?
 
     /// The memory the device reads and writes (inside the pool's contiguous backing).
     let memory: UnsafeMutableRawPointer

@@ -22,7 +22,7 @@ public final class DMABufferHeap {
     public private(set) var isDriverStarted = false
     public private(set) var allocationsAfterStart = 0
     /// Records findings, and (through every buffer, present and future) ownership moves, when set.
-    public var tracer: Tracer? {
+    @exclusivity(unchecked) public var tracer: Tracer? {
         didSet { for buffer in liveBuffers { buffer.tracer = tracer } }
     }
 

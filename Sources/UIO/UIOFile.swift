@@ -22,7 +22,7 @@ public final class UIOFile {
     public private(set) var lastSeenCount: UInt32
     public private(set) var isClosed = false
     /// Records successful reads and enable/disable writes when set (nil: tracing off).
-    public var tracer: Tracer?
+    @exclusivity(unchecked) public var tracer: Tracer?
 
     init(device: UIODevice, nonBlocking: Bool, doorbell: Doorbell) {
         self.device = device

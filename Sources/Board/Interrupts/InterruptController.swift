@@ -37,7 +37,7 @@ public final class InterruptController {
     private var counters: [InterruptLineCounters]
     private var subscribers: [[any InterruptSubscriber]]
     /// Records every input level change when set (nil: tracing off, one branch per change).
-    public var tracer: Tracer?
+    @exclusivity(unchecked) public var tracer: Tracer?
 
     public init(kind: InterruptControllerKind, lineCount: Int) {
         precondition(lineCount > 0)

@@ -25,7 +25,7 @@ public final class AXIDMA: RegisterWindow {
 
     /// Records register accesses (and, through the channels, transfers, faults and status changes)
     /// when set; nil is tracing off. The channels are named `<device>.mm2s` / `<device>.s2mm`.
-    public var tracer: Tracer? {
+    @exclusivity(unchecked) public var tracer: Tracer? {
         didSet {
             mm2s?.attachTracer(tracer, name: "\(name).mm2s")
             s2mm?.attachTracer(tracer, name: "\(name).s2mm")

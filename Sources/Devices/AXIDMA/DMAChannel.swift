@@ -88,7 +88,7 @@ public final class DMAChannel: ReactorTarget {
     var holdingLostEdge = false
     public internal(set) var counters = ChannelCounters()
     /// Tracing (DMAChannel+Trace.swift): nil is off; set through `AXIDMA.tracer`.
-    var tracer: Tracer?
+    @exclusivity(unchecked) var tracer: Tracer?
     var traceName = ""
     var tracedRegisters: (control: UInt32, status: UInt32)? = nil
 
