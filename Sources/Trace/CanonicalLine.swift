@@ -5,123 +5,171 @@
 /// in debug and release builds.
 ///
 /// `{"t":1250,"ev":"register","device":"axi-dma0","register":"S2MM_DMASR","offset":52,"value":4098,"access":"read"}`
-struct CanonicalLine {
+final class CanonicalLine {
     /// Reused for every event: the line is built in place, so recording allocates nothing once the
-    /// buffer has grown to the longest line.
-    private(set) var bytes: [UInt8] = []
+    /// buffer has grown to the longest line. Raw memory rather than `[UInt8]`: appending byte by
+    /// byte to an array checks its uniqueness each time, which cost more than the SHA-256.
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
 
-    init() { bytes.reserveCapacity(512) }
-
-    mutating func encode(_ event: TraceEvent, at nanoseconds: Int64) {
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(UInt8(ascii: "{"))
-        key("t", first: true)
-        integer(nanoseconds)
-        key("ev")
-        string(event.kind)
-        switch event {
-        case let .register(device, register, offset, value, access):
-            field("device", device)
-            field("register", register)
-            field("offset", Int64(offset))
-            field("value", Int64(value))
-            field("access", access.rawValue)
-        case let .interruptLine(line, high):
-            field("line", Int64(line))
-            field("level", high ? 1 : 0)
-        case let .uioRead(device, count):
-            field("device", device)
-            field("count", Int64(count))
-        case let .uioEnable(device, enabled):
-            field("device", device)
-            field("enabled", enabled ? 1 : 0)
-        case let .dmaStart(channel, address, bytes):
-            field("channel", channel)
-            key("address")
-            unsigned(address)
-            field("bytes", Int64(bytes))
-        case let .dmaDone(channel, bytes):
-            field("channel", channel)
-            field("bytes", Int64(bytes))
-        case let .dmaError(channel, status):
-            field("channel", channel)
-            field("dmasr", Int64(status))
-        case let .channelStatus(channel, control, status):
-            field("channel", channel)
-            field("dmacr", Int64(control))
-            field("dmasr", Int64(status))
-        case let .driverState(driver, from, to, code):
-            field("driver", driver)
-            field("from", from)
-            field("to", to)
-            field("code", Int64(code))
-        case let .slotOwner(driver, slot, from, to):
-            field("driver", driver)
-            field("slot", Int64(slot))
-            field("from", from)
-            field("to", to)
-        case let .bufferOwner(buffer, from, to):
-            field("buffer", buffer)
-            field("from", from)
-            field("to", to)
-        case let .fault(channel, fault):
-            field("channel", channel)
-            field("fault", fault)
-        case let .finding(kind, severity, detail):
-            field("kind", kind)
-            field("severity", severity)
-            field("detail", detail)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        bytes.append(UInt8(ascii: "\n"))
+    init() {
+        capacity = 512
+        storage = .allocate(capacity: capacity)
     }
 
-    // MARK: pieces
+    deinit { storage.deallocate() }
 
-    private mutating func field(_ name: StaticString, _ value: String) {
+    /// The line just encoded (valid until the next `encode`).
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    func encode(_ event: TraceEvent, at nanoseconds: Int64) {
+        reserve(for: event)
+        var w = Writer(storage)
+        w.byte(UInt8(ascii: "{"))
+        w.key("t", first: true)
+        w.integer(nanoseconds)
+        w.key("ev")
+        w.string(event.kind)
+        switch event {
+        case let .register(device, register, offset, value, access):
+            w.field("device", device)
+            w.field("register", register)
+            w.field("offset", Int64(offset))
+            w.field("value", Int64(value))
+            w.field("access", access.rawValue)
+        case let .interruptLine(line, high):
+            w.field("line", Int64(line))
+            w.field("level", high ? 1 : 0)
+        case let .uioRead(device, count):
+            w.field("device", device)
+            w.field("count", Int64(count))
+        case let .uioEnable(device, enabled):
+            w.field("device", device)
+            w.field("enabled", enabled ? 1 : 0)
+        case let .dmaStart(channel, address, bytes):
+            w.field("channel", channel)
+            w.key("address")
+            w.unsigned(address)
+            w.field("bytes", Int64(bytes))
+        case let .dmaDone(channel, bytes):
+            w.field("channel", channel)
+            w.field("bytes", Int64(bytes))
+        case let .dmaError(channel, status):
+            w.field("channel", channel)
+            w.field("dmasr", Int64(status))
+        case let .channelStatus(channel, control, status):
+            w.field("channel", channel)
+            w.field("dmacr", Int64(control))
+            w.field("dmasr", Int64(status))
+        case let .driverState(driver, from, to, code):
+            w.field("driver", driver)
+            w.field("from", from)
+            w.field("to", to)
+            w.field("code", Int64(code))
+        case let .slotOwner(driver, slot, from, to):
+            w.field("driver", driver)
+            w.field("slot", Int64(slot))
+            w.field("from", from)
+            w.field("to", to)
+        case let .bufferOwner(buffer, from, to):
+            w.field("buffer", buffer)
+            w.field("from", from)
+            w.field("to", to)
+        case let .fault(channel, fault):
+            w.field("channel", channel)
+            w.field("fault", fault)
+        case let .finding(kind, severity, detail):
+            w.field("kind", kind)
+            w.field("severity", severity)
+            w.field("detail", detail)
+        }
+        w.byte(UInt8(ascii: "}"))
+        w.byte(UInt8(ascii: "\n"))
+        count = w.cursor - storage
+    }
+
+    /// Makes room for the longest form of `event`: every string fully escaped (6 bytes a byte),
+    /// plus keys and numbers, which never exceed 256 bytes together.
+    private func reserve(for event: TraceEvent) {
+        var needed = 256
+        func add(_ text: String) { needed += 6 * text.utf8.count + 2 }
+        switch event {
+        case let .register(device, register, _, _, _): add(device); add(register)
+        case let .uioRead(device, _), let .uioEnable(device, _): add(device)
+        case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _),
+             let .channelStatus(channel, _, _):
+            add(channel)
+        case let .driverState(driver, from, to, _), let .slotOwner(driver, _, from, to): add(driver); add(from); add(to)
+        case let .bufferOwner(buffer, from, to): add(buffer); add(from); add(to)
+        case let .fault(channel, fault): add(channel); add(fault)
+        case let .finding(kind, severity, detail): add(kind); add(severity); add(detail)
+        case .interruptLine: break
+        }
+        guard needed > capacity else { return }
+        storage.deallocate()
+        capacity = max(needed, 2 * capacity)
+        storage = .allocate(capacity: capacity)
+    }
+}
+
+/// Writes into memory `CanonicalLine.reserve` made big enough: no bounds or uniqueness checks.
+private struct Writer {
+    var cursor: UnsafeMutablePointer<UInt8>
+
+    init(_ start: UnsafeMutablePointer<UInt8>) { cursor = start }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        cursor.pointee = b
+        cursor += 1
+    }
+
+    mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)
     }
 
-    private mutating func field(_ name: StaticString, _ value: Int64) {
+    mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         integer(value)
     }
 
-    private mutating func key(_ name: StaticString, first: Bool = false) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+    mutating func key(_ name: StaticString, first: Bool = false) {
+        if !first { byte(UInt8(ascii: ",")) }
+        byte(UInt8(ascii: "\""))
+        cursor.update(from: name.utf8Start, count: name.utf8CodeUnitCount)
+        cursor += name.utf8CodeUnitCount
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: ":"))
     }
 
     /// RFC 8259 string: `"` and `\` escaped, control characters as `\u00XX`, everything else
     /// (UTF-8 included) as is.
-    private mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+    mutating func string(_ value: String) {
+        byte(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
-            for byte in utf8 {
-                switch byte {
+            for b in utf8 {
+                switch b {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    bytes.append(UInt8(ascii: "\\"))
-                    bytes.append(byte)
+                    byte(UInt8(ascii: "\\"))
+                    byte(b)
                 case 0..<0x20:
-                    for escape in "\\u00".utf8 { bytes.append(escape) }
-                    bytes.append(Self.hexDigits[Int(byte >> 4)])
-                    bytes.append(Self.hexDigits[Int(byte & 0xF)])
+                    for escape in "\\u00".utf8 { byte(escape) }
+                    byte(Writer.hexDigit(b >> 4))
+                    byte(Writer.hexDigit(b & 0xF))
                 default:
-                    bytes.append(byte)
+                    byte(b)
                 }
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 
-    private mutating func integer(_ value: Int64) {
+    mutating func integer(_ value: Int64) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            byte(UInt8(ascii: "-"))
             unsigned(value.magnitude)
         } else {
             unsigned(UInt64(value))
@@ -129,14 +177,22 @@ struct CanonicalLine {
     }
 
     /// Decimal digits, most significant first (UInt64 has at most 20).
-    private mutating func unsigned(_ value: UInt64) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
+    mutating func unsigned(_ value: UInt64) {
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
         }
+        rest = value
+        var i = digits - 1
+        while i >= 0 {
+            cursor[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            i -= 1
+        }
+        cursor += digits
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
 }

@@ -4,9 +4,10 @@ import Reactor
 /// Records trace events: stamps each with the reactor's time, encodes it as its canonical JSON line,
 /// feeds the line to a running SHA-256 (when hashing) and hands it to the sinks chosen at start.
 ///
-/// Instrumented objects hold an optional reference (`var tracer: Tracer?`) and call `record(_:)`
-/// only when it is set, from an out-of-line function: with no tracer the hot path pays one
-/// predictable branch per site and nothing else. Same scenario + seed ⇒ same events in the same
+/// Instrumented objects hold an optional reference (`@exclusivity(unchecked) var tracer: Tracer?`)
+/// and call `record(_:)` only when it is set, from an out-of-line function: with no tracer the hot
+/// path pays one predictable branch per site and nothing else. (Unchecked: a checked class `var`
+/// costs a `swift_beginAccess` per read; measured at +430 instructions per completion.) Same scenario + seed ⇒ same events in the same
 /// order ⇒ same bytes ⇒ same hash, in debug and release builds (virtual time; a real-time run
 /// stamps wall-clock nanoseconds and is not reproducible).
 ///
@@ -36,7 +37,7 @@ public final class Tracer {
     private unowned let reactor: Reactor
     private let sinks: [any TraceSink]
     private var hasher: SHA256?
-    private var line = CanonicalLine()
+    private let line = CanonicalLine()
     private var declared: Set<TraceTrack> = []
     public private(set) var eventCount = 0
     public private(set) var isFinished = false
@@ -71,10 +72,9 @@ public final class Tracer {
         eventCount += 1
         guard hasher != nil || !sinks.isEmpty else { return }
         line.encode(event, at: nanoseconds)
-        line.bytes.withUnsafeBytes { bytes in
-            hasher?.update(bufferPointer: bytes)
-            for sink in sinks { sink.write(event, at: nanoseconds, line: bytes) }
-        }
+        let bytes = line.bytes
+        hasher?.update(bufferPointer: bytes)
+        for sink in sinks { sink.write(event, at: nanoseconds, line: bytes) }
     }
 
     /// The SHA-256 of every canonical line so far, in lowercase hex; nil when not hashing.
