@@ -15,12 +15,15 @@ extension Reactor {
             precondition(signalWakeFD >= 0, "eventfd failed: errno \(errno)")
             signalWakeEvent = event_new(base, signalWakeFD, Int16(EV_READ | EV_PERSIST), reactorTrampoline, signalContext)
             event_add(signalWakeEvent, nil)
-            _ = uioemu_take_stop_signal()
-            uioemu_install_stop_signals(signalWakeFD)
+            signalsSeen = uioemu_stop_signal_count()
+            signalRegistration = uioemu_stop_signals_register(signalWakeFD)
+            precondition(signalRegistration >= 0, "more than 64 reactors handle stop signals at once")
             core.pointee.watchingSignals = true
         } else {
             guard core.pointee.watchingSignals else { return }
-            uioemu_remove_stop_signals()
+            // Unregister before closing, so the handler never writes to a closed (or reused) fd.
+            uioemu_stop_signals_unregister(signalRegistration)
+            signalRegistration = -1
             if let signalWakeEvent { event_free(signalWakeEvent) }
             signalWakeEvent = nil
             close(signalWakeFD)

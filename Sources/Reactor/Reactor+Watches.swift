@@ -1,3 +1,4 @@
+import Glibc
 import CLibevent
 
 /// What a watch waits on: a real file descriptor, or a doorbell (in-process or eventfd-backed).
@@ -172,10 +173,21 @@ extension Reactor {
         guard let ev = event_new(base, fd, flags, reactorTrampoline, context) else {
             preconditionFailure("libevent could not create a watch for fd \(fd)")
         }
-        event_add(ev, nil)
         core.pointee.watches.setEvent(Int(id.slot), event: ev, context: context)
         core.pointee.libeventWatches += 1
+        if event_add(ev, nil) != 0 {
+            // epoll refuses some fds (a regular file: EPERM). A watch that can never fire must not
+            // keep the loop waiting: it is cancelled at once and the failure kept for the caller.
+            watchFailures.append((id, errno))
+            cancelWatch(slot: Int(id.slot))
+        }
     }
+
+    /// Whether `watch` is registered (false after `cancel`, or when the system refused it).
+    public func isWatching(_ watch: WatchID) -> Bool { core.pointee.watches.isLive(watch) }
+
+    /// The errno with which the system refused `watch` (epoll_ctl), if it did.
+    public func refusal(of watch: WatchID) -> Int32? { watchFailures.last { $0.id == watch }?.errno }
 
     func fireWatch(slot: Int) {
         let entry = core.pointee.watches.entry(slot)

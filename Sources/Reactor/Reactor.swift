@@ -30,6 +30,8 @@ public final class Reactor {
     /// The queues hold `Unmanaged` copies, so dispatch never touches reference counts.
     var owners: [ReactorTarget?] = []
     var freeOwnerSlots: [Int] = []
+    /// Watches the system refused, with the errno (cold path: set up only).
+    var watchFailures: [(id: WatchID, errno: Int32)] = []
     private let ownerThread = pthread_self()
 
     // libevent events owned by the reactor itself, each with a fixed context.
@@ -37,6 +39,9 @@ public final class Reactor {
     var wakeEvent: OpaquePointer? = nil
     var signalWakeEvent: OpaquePointer? = nil
     var signalWakeFD: Int32 = -1
+    var signalRegistration: Int32 = -1
+    /// The process's stop-signal count this reactor has already acted on.
+    var signalsSeen: UInt = 0
     let postContext: UnsafeMutablePointer<EventContext>
     let wakeContext: UnsafeMutablePointer<EventContext>
     let signalContext: UnsafeMutablePointer<EventContext>
@@ -188,10 +193,12 @@ public final class Reactor {
         }
     }
 
+    /// A signal arrived since this reactor last looked: stop (each reactor sees each signal once).
     private func noticeStopSignal() -> Bool {
-        let s = uioemu_take_stop_signal()
-        guard s != 0 else { return false }
-        stoppedBySignal = s
+        let count = uioemu_stop_signal_count()
+        guard count != signalsSeen else { return false }
+        signalsSeen = count
+        stoppedBySignal = uioemu_last_stop_signal()
         core.pointee.stopRequested = true
         return true
     }
@@ -271,7 +278,7 @@ public final class Reactor {
             event_base_loop(base, Int32(EVLOOP_NONBLOCK))
             if core.pointee.dispatchCount == before && !hasPendingWork { break }
         }
-        _ = noticeStopSignal()
+        if core.pointee.watchingSignals { _ = noticeStopSignal() }
         if let stopTimer { cancel(stopTimer) }
         refreshRealTimeClock()
     }

@@ -41,8 +41,9 @@ public struct ScenarioRunner {
         self.seed = seed ?? spec.seed
     }
 
-    /// `prepare` sees the reactor before anything runs (tests use it to schedule a stop signal).
-    public func run(prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome {
+    /// `handleSignals`: SIGINT/SIGTERM end the run cleanly (the CLI wants that; a library caller may
+    /// not). `prepare` sees the reactor before anything runs (tests use it to schedule a signal).
+    public func run(handleSignals: Bool = false, prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome {
         let target: PlayTarget
         switch spec.mode {
         case .receive: target = try ReceivePlay(spec: spec, profile: profile, seed: seed)
@@ -50,12 +51,12 @@ public struct ScenarioRunner {
         case .script: target = try ScriptPlay(spec: spec, profile: profile, seed: seed)
         }
         prepare(target.reactor)
-        return play(target)
+        return play(target, handleSignals: handleSignals)
     }
 
-    private func play(_ target: PlayTarget) -> Outcome {
+    private func play(_ target: PlayTarget, handleSignals: Bool) -> Outcome {
         let reactor = target.reactor
-        reactor.handleStopSignals()
+        if handleSignals { reactor.handleStopSignals() }
         defer { reactor.handleStopSignals(false) }
         var failures: [Failure] = []
         let end = Instant.start + spec.duration

@@ -55,7 +55,7 @@ struct PlayCommand: ParsableCommand {
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
-                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run()
+                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run(handleSignals: true)
             } catch {
                 var stderr = StandardError()
                 print("\(spec.boardLocation): error: \(error)", to: &stderr)

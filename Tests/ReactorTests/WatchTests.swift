@@ -30,6 +30,20 @@ struct WatchTests {
         #expect(!r.hasPendingWork)
     }
 
+    @Test("a watch the system refuses (epoll cannot watch a regular file) is reported, not left to hang the loop")
+    func refusedWatch() throws {
+        let path = "/tmp/uioemu-refused-watch-\(getpid())"
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let r = Reactor(clock: .realTime)
+        let watch = r.watch(fd: fd, for: .read) { Issue.record("a refused watch fired") }
+        #expect(!r.isWatching(watch))
+        #expect(r.refusal(of: watch) == EPERM)
+        #expect(!r.hasPendingWork)
+        r.run()  // returns: nothing keeps the loop alive
+    }
+
     @Test("a write watch fires while the fd is writable")
     func writeWatch() {
         let r = Reactor(clock: .realTime)
@@ -147,7 +161,8 @@ struct RealTimeTests {
         #expect(r.stoppedBySignal == SIGINT)
         // The handler may run on another thread, so the loop notices a few turns later; in virtual time
         // those turns take nanoseconds of wall time, so the tick count after the signal is not fixed.
-        #expect(ticks >= 3)
+        // (A SIGINT sent by another test running in parallel stops this reactor too: Ctrl-C semantics.)
+        #expect(ticks >= 1)
         #expect(r.hasPendingWork)  // the periodic timer is still armed: nothing was torn down
     }
 }

@@ -108,12 +108,12 @@ struct ScenarioRunnerTests {
         let outcome = play("""
             board: p2020-fpga
             duration: 3600s
-            """, prepare: { reactor in
+            """, handleSignals: true, prepare: { reactor in
                 reactor.schedule(after: .milliseconds(1)) { kill(getpid(), SIGINT) }
             })
+        // Any SIGINT stops every reactor that handles signals (another test's may come first).
         #expect(outcome.stoppedBySignal)
         #expect(outcome.virtualSeconds < 3600)
-        #expect(outcome.completions > 0)
     }
 
     @Test("--shard slices are disjoint and together cover the list, in a stable order")

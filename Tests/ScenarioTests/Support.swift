@@ -1,5 +1,6 @@
 import Board
 import Foundation
+import Glibc
 import Scenario
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -33,9 +34,11 @@ func board(for spec: ScenarioSpec) -> BoardProfile {
     }
 }
 
-func play(_ text: String, seed: UInt64? = nil, prepare: (Reactor) -> Void = { _ in }) -> ScenarioRunner.Outcome {
+func play(_ text: String, seed: UInt64? = nil, handleSignals: Bool = false, prepare: (Reactor) -> Void = { _ in })
+    -> ScenarioRunner.Outcome
+{
     guard case let .success(spec) = parse(text) else { fatalError("scenario does not parse: \(parse(text))") }
-    return try! ScenarioRunner(spec: spec, profile: board(for: spec), seed: seed).run(prepare: prepare)
+    return try! ScenarioRunner(spec: spec, profile: board(for: spec), seed: seed).run(handleSignals: handleSignals, prepare: prepare)
 }
 
 import Reactor
@@ -45,18 +48,29 @@ var uioemuExecutable: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("uioemu")
 }
 
-/// Runs `uioemu` with `arguments`; returns exit status, stdout and stderr.
+/// Runs `uioemu` with `arguments` from the repository root; returns exit status, stdout and stderr.
+///
+/// Through `posix_spawn` of `/bin/sh` with the output redirected to files, not Foundation's
+/// `Process` and `Pipe`: tests run in parallel in one process, and a descriptor closed twice by a
+/// pipe's bookkeeping would close another test's eventfd or socket that reused the number.
 func runUIOEmu(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let p = Process()
-    p.executableURL = uioemuExecutable
-    p.arguments = arguments
-    p.currentDirectoryURL = repositoryRoot
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    let stamp = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-out-\(stamp)").path
+    let err = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-err-\(stamp)").path
+    defer {
+        unlink(out)
+        unlink(err)
+    }
+    let command = "cd \(quote(repositoryRoot.path)) && " + ([uioemuExecutable.path] + arguments).map(quote).joined(separator: " ")
+        + " >\(quote(out)) 2>\(quote(err))"
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
+    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exitStatus = (status >> 8) & 0xFF
+    return (exitStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }

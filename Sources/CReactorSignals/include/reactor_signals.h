@@ -1,16 +1,18 @@
-// SIGINT/SIGTERM for the reactor: the handler only stores the signal number and pokes a wake-up fd,
-// both async-signal-safe. The reactor checks the flag once per loop turn (virtual time makes no
-// system call for this) and watches the wake-up fd when it blocks in libevent.
+// SIGINT/SIGTERM for reactors. The handler only bumps a counter, records the signal number and
+// pokes the wake-up fd of every registered reactor, all async-signal-safe. Each reactor keeps the
+// counter value it has seen, so every reactor notices every signal once, however many run (tests
+// run several at a time): nothing is consumed on another's behalf.
 #ifndef UIOEMU_REACTOR_SIGNALS_H
 #define UIOEMU_REACTOR_SIGNALS_H
 
-/// Installs the handler for SIGINT and SIGTERM. `wake_fd` (an eventfd, or -1) is written on each signal.
-int uioemu_install_stop_signals(int wake_fd);
-/// Restores the default dispositions and forgets the wake-up fd.
-void uioemu_remove_stop_signals(void);
-/// The last stop signal received (0 if none), cleared by the call.
-int uioemu_take_stop_signal(void);
-/// The last stop signal received (0 if none), left in place.
-int uioemu_peek_stop_signal(void);
+/// Registers `wake_fd` (an eventfd) to be written on each stop signal; the first registration
+/// installs the handler for SIGINT and SIGTERM. Returns a registration slot, or -1 if full.
+int uioemu_stop_signals_register(int wake_fd);
+/// Forgets a registration; the last one restores the default dispositions.
+void uioemu_stop_signals_unregister(int slot);
+/// How many stop signals have arrived since the process started.
+unsigned long uioemu_stop_signal_count(void);
+/// The last stop signal received (0 if none).
+int uioemu_last_stop_signal(void);
 
 #endif
