@@ -126,7 +126,15 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
             retryTimer = reactor.makeTimer(target: self, tag: Tag.retry.rawValue)
             watchdogTimer = reactor.makeTimer(target: self, tag: Tag.watchdog.rawValue)
         }
-        if watch == nil { watch = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue) }
+        if watch == nil {
+            let id = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue)
+            // epoll refuses some descriptors (a regular file standing in for /dev/uioN): say so
+            // instead of waiting for an interrupt that can never be seen.
+            if let errno = reactor.refusal(of: id) {
+                return .failure(DriverSetupError("cannot watch the interrupt source: epoll refused it (\(Errno(rawValue: errno)))"))
+            }
+            watch = id
+        }
         // Baseline for lost-interrupt detection: whatever is pending now is stale.
         var baseline: Int32 = 0
         if case let .success(count) = interrupts.readEventCount() { baseline = count }
