@@ -2,6 +2,7 @@ import Board
 import Devices
 import Driver
 import Reactor
+import Trace
 import UIO
 
 /// `mode: receive`: the receive workload, steps acting on its source, channel, driver and consumer.
@@ -28,8 +29,10 @@ final class ReceivePlay: PlayTarget {
         if let node = spec.driver.uioNode { c.uioNode = node }
         workload = try ReceiveWorkload(profile: profile, clock: spec.clock, seed: seed, configuration: c)
         sideFile = workload.uioDevice.open(nonBlocking: true)
-        try workload.start()
     }
+
+    func attach(_ tracer: Tracer) { workload.attach(tracer) }
+    func start() throws(WorkloadError) { try workload.start() }
 
     func perform(_ action: ScenarioSpec.Step.Action) -> String? {
         switch action {
@@ -103,8 +106,10 @@ final class TransmitPlay: PlayTarget {
         c.maxRetries = spec.driver.maxRetries
         if let node = spec.driver.uioNode { c.uioNode = node }
         workload = try TransmitWorkload(profile: profile, seed: seed, configuration: c)
-        try workload.start()
     }
+
+    func attach(_ tracer: Tracer) { workload.attach(tracer) }
+    func start() throws(WorkloadError) { try workload.start() }
 
     func perform(_ action: ScenarioSpec.Step.Action) -> String? {
         switch action {
@@ -163,6 +168,13 @@ final class ScriptPlay: PlayTarget {
                                      rateBytesPerSecond: spec.stream.rateBytesPerSecond, backPressure: spec.stream.backPressure))
         }
     }
+
+    func attach(_ tracer: Tracer) {
+        board.interrupts.tracer = tracer
+        for dma in devices.axiDMAs { dma.tracer = tracer }
+    }
+
+    func start() throws(WorkloadError) {}
 
     func perform(_ action: ScenarioSpec.Step.Action) -> String? {
         let dma = devices.axiDMAs.first

@@ -2,6 +2,7 @@ import Board
 import Devices
 import Driver
 import Reactor
+import Trace
 import UIO
 
 /// Plays one scenario: builds the board and the workload its mode asks for, runs the timeline in
@@ -28,6 +29,8 @@ public struct ScenarioRunner {
         public let violations: Int
         public let virtualSeconds: Double
         public let stoppedBySignal: Bool
+        /// SHA-256 of the canonical trace (when traced).
+        public let traceHash: String?
         public var passed: Bool { failures.isEmpty }
     }
 
@@ -42,19 +45,33 @@ public struct ScenarioRunner {
     }
 
     /// `handleSignals`: SIGINT/SIGTERM end the run cleanly (the CLI wants that; a library caller may
-    /// not). `prepare` sees the reactor before anything runs (tests use it to schedule a signal).
-    public func run(handleSignals: Bool = false, prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome {
+    /// not). `trace`: record a trace (its hash, and the files the options name); a scenario that
+    /// expects a `trace-hash` is traced anyway. `prepare` sees the reactor before anything runs.
+    public func run(handleSignals: Bool = false, trace: Tracer.Options? = nil, prepare: (Reactor) -> Void = { _ in })
+        throws(WorkloadError) -> Outcome
+    {
         let target: PlayTarget
         switch spec.mode {
         case .receive: target = try ReceivePlay(spec: spec, profile: profile, seed: seed)
         case .transmit: target = try TransmitPlay(spec: spec, profile: profile, seed: seed)
         case .script: target = try ScriptPlay(spec: spec, profile: profile, seed: seed)
         }
+        let wantsHash = spec.expectations.contains { $0.metric == .traceHash }
+        var tracer: Tracer? = nil
+        if let options = trace ?? (wantsHash ? Tracer.Options() : nil) {
+            do throws(TraceError) {
+                tracer = try Tracer(reactor: target.reactor, options: options)
+            } catch {
+                throw WorkloadError("trace: \(error)")
+            }
+            target.attach(tracer!)
+        }
+        try target.start()
         prepare(target.reactor)
-        return play(target, handleSignals: handleSignals)
+        return play(target, handleSignals: handleSignals, tracer: tracer)
     }
 
-    private func play(_ target: PlayTarget, handleSignals: Bool) -> Outcome {
+    private func play(_ target: PlayTarget, handleSignals: Bool, tracer: Tracer?) -> Outcome {
         let reactor = target.reactor
         if handleSignals { reactor.handleStopSignals() }
         defer { reactor.handleStopSignals(false) }
@@ -78,8 +95,20 @@ public struct ScenarioRunner {
         if !stopped && reactor.stoppedBySignal == nil && reactor.now < end { reactor.run(until: end) }
         reactor.cancel(endTimer)
         target.finish()
+        var traceHash: String? = nil
+        if let tracer {
+            do throws(TraceError) {
+                traceHash = try tracer.finish()
+            } catch {
+                failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: "trace: \(error)"))
+            }
+        }
         for expectation in spec.expectations {
-            if let message = target.check(expectation) {
+            if case let .text(expected) = expectation.comparison, expectation.metric == .traceHash {
+                if traceHash != expected {
+                    failures.append(Failure(location: expectation.location, message: "expected trace-hash \(expected), found \(traceHash ?? "none")"))
+                }
+            } else if let message = target.check(expectation) {
                 failures.append(Failure(location: expectation.location, message: message))
             }
         }
@@ -88,7 +117,7 @@ public struct ScenarioRunner {
                        bytesDelivered: m.bytesDelivered, bytesDropped: m.bytesDropped, lostInterrupts: m.lostInterrupts,
                        spuriousInterrupts: m.spuriousInterrupts, recoveries: m.recoveries, violations: m.violations,
                        virtualSeconds: Double(reactor.now.nanosecondsSinceStart) / 1e9,
-                       stoppedBySignal: reactor.stoppedBySignal != nil)
+                       stoppedBySignal: reactor.stoppedBySignal != nil, traceHash: traceHash)
     }
 }
 
@@ -116,6 +145,9 @@ struct Measures {
 /// What a mode provides to the runner.
 protocol PlayTarget: AnyObject {
     var reactor: Reactor { get }
+    /// Before `start`: every emitting object of the target records into `tracer`.
+    func attach(_ tracer: Tracer)
+    func start() throws(WorkloadError)
     var completions: Int { get }
     /// Does `action`; returns a failure message, or nil.
     func perform(_ action: ScenarioSpec.Step.Action) -> String?
@@ -132,7 +164,7 @@ extension PlayTarget {
             let actual = String(m.driverState.prefix { $0.isLetter })
             return actual == expected ? nil : "expected driver-state \(expected), found \(m.driverState)"
         case (.traceHash, _):
-            return "trace-hash: this build records no trace hash for scenarios yet"
+            return nil  // checked by the runner, which owns the tracer
         case let (_, comparison):
             let actual: Int64
             switch metric {

@@ -3,6 +3,7 @@ import Board
 import Foundation
 import Glibc
 import Scenario
+import Trace
 
 /// `uioemu play <scenario>...`: plays scenarios and prints one summary line each; for a failure,
 /// the expectation that failed (expected vs actual, with its file:line:column) and the command that
@@ -27,6 +28,18 @@ struct PlayCommand: ParsableCommand {
 
     @Flag(help: "Follow the wall clock, whatever the scenarios say.")
     var realtime = false
+
+    @Option(help: "Write the canonical event trace (JSON lines) here; with several scenarios, NAME is added before the extension.")
+    var trace: String?
+
+    @Option(help: "Write a Chrome/Perfetto trace (open it in ui.perfetto.dev).")
+    var perfetto: String?
+
+    @Option(help: "Write interrupt lines, DMASR bits and driver states as VCD (open it in GTKWave).")
+    var vcd: String?
+
+    @Flag(name: .customLong("no-trace-hash"), help: "Skip the trace hash (faster).")
+    var noTraceHash = false
 
     func validate() throws {
         if scenarios.isEmpty { throw ValidationError("Give at least one scenario file.") }
@@ -55,7 +68,8 @@ struct PlayCommand: ParsableCommand {
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
-                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run(handleSignals: true)
+                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed)
+                    .run(handleSignals: true, trace: traceOptions(for: spec, among: specs.count))
             } catch {
                 var stderr = StandardError()
                 print("\(spec.boardLocation): error: \(error)", to: &stderr)
@@ -74,6 +88,19 @@ struct PlayCommand: ParsableCommand {
             if outcome.stoppedBySignal { break }
         }
         if failed { throw ExitCode.failure }
+    }
+
+    /// What to record: the hash unless told not to, and the files asked for (one set per scenario).
+    private func traceOptions(for spec: ScenarioSpec, among count: Int) -> Tracer.Options? {
+        func path(_ file: String?) -> String? {
+            guard let file, count > 1 else { return file }
+            let url = URL(fileURLWithPath: file)
+            let ext = url.pathExtension
+            let base = url.deletingPathExtension().path
+            return ext.isEmpty ? "\(base).\(spec.name)" : "\(base).\(spec.name).\(ext)"
+        }
+        let options = Tracer.Options(hashing: !noTraceHash, jsonLinesPath: path(trace), perfettoPath: path(perfetto), vcdPath: path(vcd))
+        return options.hashing || trace != nil || perfetto != nil || vcd != nil ? options : nil
     }
 
     private func loadBoard(for spec: ScenarioSpec) throws -> BoardProfile {
@@ -95,6 +122,7 @@ struct PlayCommand: ParsableCommand {
             + "  dropped \(pad(HumanUnits.bytes(o.bytesDropped), 9))  violations \(pad(o.violations, 3))"
             + "  \(pad(HumanUnits.seconds(o.virtualSeconds), 8)) board in \(pad(HumanUnits.seconds(wall), 8))"
             + "  \(pad(String(format: "%.1fx", speed), 8)) real time  \(pad(HumanUnits.rate(Double(o.completions) / max(wall, 1e-9)), 8))"
+            + (o.traceHash.map { "  trace \($0.prefix(12))" } ?? "")
     }
 
     /// A progress line on stderr, rewritten in place (only when stderr is a terminal).
@@ -135,7 +163,7 @@ struct PlayResult: Encodable {
         spurious_irqs = o.spuriousInterrupts
         recoveries = o.recoveries
         violations = o.violations
-        trace_hash = nil
+        trace_hash = o.traceHash
         wall_seconds = wall
         virtual_seconds = o.virtualSeconds
         failures = o.failures.map(\.description)

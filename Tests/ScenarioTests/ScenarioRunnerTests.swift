@@ -44,6 +44,27 @@ struct ScenarioRunnerTests {
         #expect(a.bytesDelivered != c.bytesDelivered)
     }
 
+    @Test("a traced play gives the same hash twice; another seed gives another; a wrong expected hash fails")
+    func traceHashes() throws {
+        let text = """
+            board: p2020-fpga
+            duration: 1ms
+            stream:
+              pattern: prbs31
+              packet-size: { min: 64 B, max: 4 KiB }
+            """
+        guard case let .success(spec) = parse(text) else { Issue.record("did not parse"); return }
+        func hash(_ seed: UInt64) throws -> String? {
+            try ScenarioRunner(spec: spec, profile: board(for: spec), seed: seed).run(trace: .init()).traceHash
+        }
+        let a = try hash(1), b = try hash(1), c = try hash(2)
+        #expect(a != nil && a?.count == 64)
+        #expect(a == b)
+        #expect(a != c)
+        let wrong = play(text + "\nexpect:\n  trace-hash: 0000\n")
+        #expect(wrong.failures.first?.message == "expected trace-hash 0000, found \(a!)")
+    }
+
     @Test("source steps: pause stops delivery, resume and set-rate bring it back, data still verified")
     func sourceSteps() {
         let outcome = play("""
