@@ -21,17 +21,19 @@ run: release
 	$(RELEASE_BIN)/uioemu self-check
 	$(RELEASE_BIN)/uioemu run p2020-fpga --duration 10ms
 
-# The allocation-counting suite reads process-wide malloc counters, so it runs alone, after the rest.
+# The allocation-counting suites read process-wide malloc counters, so they run alone, after the rest.
+# Last, a smoke of the benchmark (debug build, tiny counts, no peers) so the suite cannot rot.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip AllocationTests
 	$(SWIFT) test --skip-build --filter AllocationTests --no-parallel
+	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null
 
 bench: release
 	@scripts/apt-ensure $(BENCH_DEPS)
 	@mkdir -p bench
-	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
 	bench/peers/run
+	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
 
 clean:
 	rm -rf .build

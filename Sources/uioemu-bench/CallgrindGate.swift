@@ -57,7 +57,11 @@ struct CallgrindGate: Codable {
 
     private static func profile(_ binary: String, _ name: String, _ n: Int, _ dir: URL) throws -> (total: Int, watched: Int) {
         let out = dir.appendingPathComponent("\(name)-\(n).out").path
-        try run("/usr/bin/valgrind", ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "virtual-timers", "\(n)", "--case", name])
+        // The stripped copy lives elsewhere: point the loader at the build folder for the shared
+        // libraries the bench links (libMallocInterposerSwift.so).
+        let buildFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        try run("/usr/bin/valgrind", ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "virtual-timers", "\(n)", "--case", name],
+                environment: ["LD_LIBRARY_PATH": buildFolder])
         let text = try run("/usr/bin/callgrind_annotate", ["--threshold=100", out])
         var total = 0, watched = 0
         for line in text.split(separator: "\n") {
@@ -79,10 +83,11 @@ struct CallgrindGate: Codable {
     }
 
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tool)
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
