@@ -156,3 +156,68 @@ double floor_memcpy_ns(size_t bytes, long iterations) {
     free(dst);
     return (t1 - t0) / (double)iterations;
 }
+
+// ---- eventfd wake-up latency -------------------------------------------------------------------
+
+struct latency {
+    int fd;
+    long remaining;
+    long interval_us;
+    double *samples;
+    long taken;
+    double written_at;
+    struct event *timer;
+    struct event_base *base;
+};
+
+static void latency_timer_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    struct latency *l = arg;
+    uint64_t one = 1;
+    l->written_at = now_ns();
+    if (write(l->fd, &one, 8) != 8) event_base_loopbreak(l->base);
+}
+
+static void latency_read_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    struct latency *l = arg;
+    uint64_t v;
+    if (read(fd, &v, 8) != 8) return;
+    l->samples[l->taken++] = now_ns() - l->written_at;
+    if (--l->remaining <= 0) { event_base_loopbreak(l->base); return; }
+    struct timeval tv = {0, l->interval_us};
+    event_add(l->timer, &tv);
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p99, double *p999) {
+    struct latency l;
+    memset(&l, 0, sizeof l);
+    l.fd = eventfd(0, EFD_NONBLOCK);
+    l.base = precise_base();
+    l.samples = calloc((size_t)samples, sizeof(double));
+    if (l.fd < 0 || !l.base || !l.samples) return -1;
+    l.remaining = samples;
+    l.interval_us = interval_us;
+    struct event *watch = event_new(l.base, l.fd, EV_READ | EV_PERSIST, latency_read_cb, &l);
+    l.timer = event_new(l.base, -1, 0, latency_timer_cb, &l);
+    event_add(watch, NULL);
+    struct timeval tv = {0, interval_us};
+    event_add(l.timer, &tv);
+    event_base_dispatch(l.base);
+    qsort(l.samples, (size_t)l.taken, sizeof(double), compare_doubles);
+    *p50 = l.samples[(l.taken * 50) / 100];
+    *p99 = l.samples[(l.taken * 99) / 100];
+    *p999 = l.samples[(l.taken * 999) / 1000];
+    event_free(watch);
+    event_free(l.timer);
+    event_base_free(l.base);
+    close(l.fd);
+    free(l.samples);
+    return 0;
+}

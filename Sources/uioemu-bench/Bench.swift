@@ -49,6 +49,20 @@ struct Floors: ParsableCommand {
                         c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5)))
         let mallocs = try EndToEnd.mallocsPerCompletion(profile, completions: n(100_000))
         rows.append(Row(id: "mallocs", name: "mallocs per completion after warm-up (value, not ns)", c: nil, swift: mallocs, target: .valueAtMost(0)))
+        // Real time: the driver's interrupt-to-handler latency against a raw libevent eventfd
+        // wake-up measured the same way (a timer writes, a read watch takes it), and pacing.
+        var p50 = 0.0, p99 = 0.0, p999 = 0.0
+        _ = floor_eventfd_latency(Int(max(20_000 * scale, 1_000)), 20, &p50, &p99, &p999)
+        let live = try EndToEnd.realTime(profile, boardTime: .milliseconds(Int64(max(1000 * scale, 50))))
+        rows.append(Row(id: "rt-p50", name: "real time: interrupt -> handler p50 (raw eventfd wake-up p50 in C column)",
+                        c: p50, swift: live.p50, target: nil))
+        rows.append(Row(id: "rt-p99", name: "real time: interrupt -> handler p99, limit raw eventfd p99 + 10 us (value: ns over the raw p99)",
+                        c: nil, swift: live.p99 - p99, target: .valueAtMost(10_000)))
+        rows.append(Row(id: "rt-p999", name: "real time: interrupt -> handler p99.9 (raw eventfd p99.9 in C column)",
+                        c: p999, swift: live.p999, target: nil))
+        rows.append(Row(id: "rt-pace", name: String(format: "real time: keeping up, %% of the %.0f completions the source implies that did not happen (%d did)",
+                                                     live.expectedCompletions, live.completions),
+                        c: nil, swift: live.shortfallPercent, target: .valueAtMost(1)))
         let rss = try EndToEnd.residentSet(profile, scale: scale)
         rows.append(Row(id: "rss", name: "RSS growth (KiB) from \(rss.small) to \(rss.small + rss.large) completions (value, not ns)",
                         c: nil, swift: Double(rss.afterLarge - rss.afterSmall), target: .valueAtMost(1024)))

@@ -112,3 +112,34 @@ struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension EndToEnd {
+    struct RealTime {
+        let p50: Double
+        let p99: Double
+        let p999: Double
+        let completions: Int
+        /// Board seconds run (the wall clock, in real time).
+        let boardSeconds: Double
+        /// Completions the source's 200 MB/s of 4 KiB packets implies for that time.
+        var expectedCompletions: Double { boardSeconds * 200_000_000 / 4096 }
+        /// How far the emulation fell behind the board it emulates, in percent (0: it kept up).
+        var shortfallPercent: Double { max(0, 1 - Double(completions) / expectedCompletions) * 100 }
+    }
+
+    /// The receive workload in real time for `boardTime` (eventfd-backed interrupt delivery, as on a
+    /// board): interrupt-raise → driver-handler latency from the driver's HdrHistogram, and pacing.
+    static func realTime(_ profile: BoardProfile, boardTime: TimeSpan) throws -> RealTime {
+        var c = ReceiveWorkload.Configuration()
+        c.rateBytesPerSecond = 200_000_000
+        c.backPressure = true
+        let w = try ReceiveWorkload(profile: profile, clock: .realTime, configuration: c)
+        try w.start()
+        let start = w.reactor.now
+        w.run(for: boardTime)
+        let board = Double((w.reactor.now - start).nanoseconds) / 1e9
+        let h = w.driver.latency
+        return RealTime(p50: Double(h.valueAtPercentile(50)), p99: Double(h.valueAtPercentile(99)),
+                        p999: Double(h.valueAtPercentile(99.9)), completions: w.driver.completions, boardSeconds: board)
+    }
+}

@@ -19,4 +19,8 @@ double floor_zero_timer_ns(long iterations);
 /// memcpy of `bytes` between two page-aligned buffers. One operation = one copy.
 double floor_memcpy_ns(size_t bytes, long iterations);
 
+/// Wake-up latency of a libevent eventfd read watch: a timer every `interval_us` writes the eventfd
+/// with the time, the watch reads it and records now - then. Percentiles in ns of `samples` wake-ups.
+int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p99, double *p999);
+
 #endif
