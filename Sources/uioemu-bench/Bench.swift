@@ -49,6 +49,13 @@ struct Floors: ParsableCommand {
                         c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5)))
         let mallocs = try EndToEnd.mallocsPerCompletion(profile, completions: n(100_000))
         rows.append(Row(id: "mallocs", name: "mallocs per completion after warm-up (value, not ns)", c: nil, swift: mallocs, target: .valueAtMost(0)))
+        // Scale: independent channels in one reactor; the cost per completion must stay flat.
+        let single = try EndToEnd.fleet(channels: 1, completions: n(400_000))
+        for channels in [1, 4, 16, 64] {
+            let perCompletion = channels == 1 ? single : try EndToEnd.fleet(channels: channels, completions: n(400_000))
+            rows.append(Row(id: "scale-\(channels)", name: "\(channels) channel(s) in one reactor, ns per completion (1 channel in C column)",
+                            c: single, swift: perCompletion, target: channels == 64 ? .ratioAtMost(1.3) : nil))
+        }
         // Real time: the driver's interrupt-to-handler latency against a raw libevent eventfd
         // wake-up measured the same way (a timer writes, a read watch takes it), and pacing.
         var p50 = 0.0, p99 = 0.0, p999 = 0.0

@@ -143,3 +143,63 @@ extension EndToEnd {
                         p999: Double(h.valueAtPercentile(99.9)), completions: w.driver.completions, boardSeconds: board)
     }
 }
+
+extension EndToEnd {
+    /// A P2020-shaped board with `channels` AXI DMAs in the FPGA window at 0xf_0000_0000, 64 KiB
+    /// apart, each S2MM channel on its own MPIC line with its own UIO node.
+    static func fleetProfile(channels: Int) throws -> BoardProfile {
+        var text = """
+            name: p2020-fleet-\(channels)
+            description: P2020 with \(channels) AXI DMA engines (scaling benchmark)
+            cpu: { core: e500v2, cores: 2, clock: 1200 MHz, endianness: big, physical-address-bits: 36 }
+            memory:
+              - { name: ddr, base: 0x0, size: 1 GiB }
+            dma-pool: { base: 0x3c00_0000, size: 64 MiB, coherent: true }
+            interrupt-controller: { kind: mpic, lines: 256 }
+            devices:
+
+            """
+        for k in 0..<channels {
+            text += """
+                  - name: dma\(k)
+                    kind: axi-dma
+                    base: \(String(format: "0x%llx", 0xF_0000_0000 as UInt64 + UInt64(k) * 0x10000))
+                    size: 64 KiB
+                    bus-endianness: little
+                    clock: 100 MHz
+                    data-width-bytes: 4
+                    fifo-depth: 64 KiB
+                    length-width-bits: 23
+                    setup-cycles: 100
+                    mm2s: { interrupt: \(2 * k + 1), sense: 2 }
+                    s2mm: { interrupt: \(2 * k + 2), sense: 2 }
+
+                """
+        }
+        text += "uio:\n"
+        for k in 0..<channels {
+            text += "  - { name: s2mm\(k), device: dma\(k), interrupt: s2mm, maps: [ { name: registers, region: dma\(k) } ] }\n"
+        }
+        do throws(Diagnostics) {
+            return try BoardProfile.parse(text, file: "fleet-\(channels).yaml")
+        } catch {
+            throw BenchError("\(error)")
+        }
+    }
+
+    /// ns per completion with `channels` independent channels in one reactor (4 KiB, checked).
+    static func fleet(channels: Int, completions: Int) throws -> Double {
+        var c = ReceiveWorkload.Configuration()
+        c.rateBytesPerSecond = 200_000_000
+        c.backPressure = true
+        let fleet = try ReceiveFleet(profile: fleetProfile(channels: channels), configuration: c)
+        try fleet.start()
+        fleet.run(completions: completions / 10 + channels)
+        let before = fleet.completions
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        fleet.run(completions: before + completions)
+        let ns = Double(DispatchTime.now().uptimeNanoseconds - t0)
+        guard fleet.mismatchedBytes == 0 else { throw BenchError("fleet of \(channels): \(fleet.mismatchedBytes) bytes mismatched") }
+        return ns / Double(fleet.completions - before)
+    }
+}

@@ -1,0 +1,61 @@
+import Board
+import Devices
+import Driver
+import Reactor
+import UIO
+
+/// Many independent receive channels in one reactor: every UIO node of the board that maps an AXI
+/// DMA with an S2MM channel gets its own source, file, driver and byte-checking consumer. For
+/// scaling measurements (cost per completion with 1, 4, 16, 64 channels).
+public final class ReceiveFleet {
+    public let reactor: Reactor
+    public let board: Board
+    public let uio: UIOSystem
+    public let devices: DeviceSet
+    public let drivers: [ReceiveWorkload.Driver]
+    public let consumers: [VerifyingConsumer]
+
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: ReceiveWorkload.Configuration = .init()) throws(WorkloadError) {
+        reactor = Reactor(clock: .virtual)
+        board = Board(profile: profile)
+        uio = UIOSystem(board: board, reactor: reactor)
+        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
+        var drivers: [ReceiveWorkload.Driver] = []
+        var consumers: [VerifyingConsumer] = []
+        for node in uio.devices {
+            guard let map = node.maps.first, let s2mm = devices.axiDMA(named: map.region)?.s2mm,
+                  node.interruptLine == s2mm.route.line,
+                  case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
+            else { continue }
+            s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
+                                     rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
+            let consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,
+                                             ringSize: configuration.ringSize, reactor: reactor)
+            let driver = ReceiveWorkload.Driver(
+                reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap, consumer: consumer,
+                configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes))
+            consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+            drivers.append(driver)
+            consumers.append(consumer)
+        }
+        guard !drivers.isEmpty else { throw WorkloadError("board \(profile.name) has no UIO node on an S2MM channel") }
+        self.drivers = drivers
+        self.consumers = consumers
+    }
+
+    public func start() throws(WorkloadError) {
+        for driver in drivers {
+            if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+        }
+    }
+
+    public var completions: Int { drivers.reduce(0) { $0 + $1.completions } }
+
+    /// Runs until all channels together have completed `total` transfers.
+    public func run(completions total: Int) {
+        reactor.run(until: { self.completions >= total })
+    }
+
+    /// Bytes that failed verification, over all channels.
+    public var mismatchedBytes: UInt64 { consumers.reduce(0) { $0 + $1.statistics.mismatchedBytes } }
+}
