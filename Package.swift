@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "uioemu-bench",
             dependencies: [
-                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "AllocationCounting",
+                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "Trace", "AllocationCounting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/uioemu-bench"

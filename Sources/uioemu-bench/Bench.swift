@@ -37,6 +37,9 @@ struct Floors: ParsableCommand {
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2)))
         rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB copied + verified, vs SimPy", c: ns(peers?.simpy),
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40)))
+        let traced = try EndToEnd.traced(profile, completions: n(100_000))
+        rows.append(Row(id: "e2e-trace", name: "end to end with the JSONL trace written and hashed (untraced in C column)",
+                        c: withSource.nanosecondsPerCompletion, swift: traced, target: nil))
         let noSource = try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000))
         rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB copied + verified, vs SystemC without source",
                         c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil))

@@ -4,6 +4,7 @@ import Devices
 import Foundation
 import Reactor
 import Scenario
+import Trace
 
 /// uioemu end to end, through every layer (source, FIFO, AXI DMA registers, interrupt controller,
 /// UIO, driver, consumer verifying every byte), with the peers' parameters: 4096-byte chunks at
@@ -201,5 +202,31 @@ extension EndToEnd {
         let ns = Double(DispatchTime.now().uptimeNanoseconds - t0)
         guard fleet.mismatchedBytes == 0 else { throw BenchError("fleet of \(channels): \(fleet.mismatchedBytes) bytes mismatched") }
         return ns / Double(fleet.completions - before)
+    }
+}
+
+extension EndToEnd {
+    /// ns per completion with the canonical JSONL trace written (to a temporary file) and hashed.
+    static func traced(_ profile: BoardProfile, completions: Int) throws -> Double {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-bench-trace-\(getpid()).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var c = ReceiveWorkload.Configuration()
+        c.rateBytesPerSecond = 200_000_000
+        c.backPressure = true
+        let w = try ReceiveWorkload(profile: profile, configuration: c)
+        let tracer: Tracer
+        do throws(TraceError) {
+            tracer = try Tracer(reactor: w.reactor, options: .init(hashing: true, jsonLinesPath: file))
+        } catch {
+            throw BenchError("trace: \(error)")
+        }
+        w.attach(tracer)
+        try w.start()
+        w.run(completions: completions / 10 + 1)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        w.run(completions: completions / 10 + 1 + completions)
+        let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(completions)
+        _ = try? tracer.finish()
+        return ns
     }
 }
