@@ -17,6 +17,8 @@ struct CallgrindGate: Codable {
         let watchedSmall: Int
         let watchedLarge: Int
         var pass: Bool { watchedLarge <= watchedSmall + watchedSmall / 100 + 100 }
+        /// Instructions in the watched functions per dispatch (0 when they do not grow).
+        var watchedPerDispatch: Double = 0
     }
 
     let small: Int
@@ -28,7 +30,8 @@ struct CallgrindGate: Codable {
         for c in cases {
             let name = c.name.padding(toLength: 9, withPad: " ", startingAt: 0)
             lines.append("  \(name)" + String(format: "%6.1f", c.instructionsPerDispatch) +
-                         " instructions/dispatch, watched functions \(c.watchedSmall) -> \(c.watchedLarge) instructions: " +
+                         " instructions/dispatch, watched functions \(c.watchedSmall) -> \(c.watchedLarge) instructions" +
+                         String(format: " (%.1f per dispatch): ", c.watchedPerDispatch) +
                          (c.pass ? "PASS" : "FAIL"))
         }
         return lines.joined(separator: "\n")
@@ -43,14 +46,16 @@ struct CallgrindGate: Codable {
         let binary = dir.appendingPathComponent("uioemu-bench").path
         try FileManager.default.copyItem(atPath: CommandLine.arguments[0], toPath: binary)
         try run("/usr/bin/strip", ["--strip-debug", binary])
-        let small = 20_000, large = 200_000
+        let small = 20_000, large = 100_000
         var cases: [Case] = []
-        for name in ["timer", "doorbell", "post"] {
+        for name in ["timer", "doorbell", "post", "e2e"] {
             let a = try profile(binary, name, small, dir), b = try profile(binary, name, large, dir)
             // Each run dispatches n plus a warm-up of n/10 + 1 (ReactorCases).
             let dispatches = Double((large + large / 10) - (small + small / 10))
-            cases.append(Case(name: name, instructionsPerDispatch: Double(b.total - a.total) / dispatches,
-                              watchedSmall: a.watched, watchedLarge: b.watched))
+            var c = Case(name: name, instructionsPerDispatch: Double(b.total - a.total) / dispatches,
+                         watchedSmall: a.watched, watchedLarge: b.watched)
+            c.watchedPerDispatch = Double(b.watched - a.watched) / dispatches
+            cases.append(c)
         }
         return CallgrindGate(small: small, large: large, cases: cases)
     }
