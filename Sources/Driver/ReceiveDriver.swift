@@ -70,15 +70,16 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     let interrupts: Interrupts
     let provider: Buffers
     let consumer: Consumer
-    public private(set) var machine: ReceiveStateMachine
-    public private(set) var buffers: [Buffers.Buffer] = []
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
+    @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
     /// Interrupt-to-handler latency in nanoseconds (when the platform knows when it was raised).
-    public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    @exclusivity(unchecked) public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
 
-    private var watch: WatchID? = nil
-    private var retryTimer: TimerID? = nil
-    private var watchdogTimer: TimerID? = nil
-    private var resetTimeouts = 0
+    @exclusivity(unchecked) private var watch: WatchID? = nil
+    @exclusivity(unchecked) private var retryTimer: TimerID? = nil
+    @exclusivity(unchecked) private var watchdogTimer: TimerID? = nil
+    @exclusivity(unchecked) private var resetTimeouts = 0
 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
     /// found by comparing the machine with what was last recorded before performing each input's
@@ -91,9 +92,9 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
         }
     }
     /// The driver's name in traces.
-    public var traceName = "receive-driver"
-    private var tracedState = ReceiveStateMachine.State.stopped
-    private var tracedOwners: [ReceiveStateMachine.Owner] = []
+    @exclusivity(unchecked) public var traceName = "receive-driver"
+    @exclusivity(unchecked) private var tracedState = ReceiveStateMachine.State.stopped
+    @exclusivity(unchecked) private var tracedOwners: [ReceiveStateMachine.Owner] = []
 
     private enum Tag: UInt64 {
         case interrupt, retry, watchdog

@@ -23,12 +23,13 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     let interrupts: Interrupts
     let provider: Buffers
     let producer: Producer
-    public private(set) var machine: TransmitStateMachine
-    public private(set) var buffers: [Buffers.Buffer] = []
-    private var watch: WatchID? = nil
-    private var retryTimer: TimerID? = nil
-    private var watchdogTimer: TimerID? = nil
-    public private(set) var resetsTimedOut = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
+    @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
+    @exclusivity(unchecked) private var watch: WatchID? = nil
+    @exclusivity(unchecked) private var retryTimer: TimerID? = nil
+    @exclusivity(unchecked) private var watchdogTimer: TimerID? = nil
+    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
     /// found by comparing the machine with what was last recorded before performing each input's
@@ -41,9 +42,9 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
         }
     }
     /// The driver's name in traces.
-    public var traceName = "transmit-driver"
-    private var tracedState = TransmitStateMachine.State.stopped
-    private var tracedOwners: [TransmitStateMachine.Owner] = []
+    @exclusivity(unchecked) public var traceName = "transmit-driver"
+    @exclusivity(unchecked) private var tracedState = TransmitStateMachine.State.stopped
+    @exclusivity(unchecked) private var tracedOwners: [TransmitStateMachine.Owner] = []
 
     private enum Tag: UInt64 {
         case interrupt, retry, watchdog

@@ -81,7 +81,8 @@ public final class ReceiveWorkload {
     }
 
     /// The tracer attached with `attach(_:)`, if any.
-    public private(set) var tracer: Tracer?
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var tracer: Tracer?
 
     /// Records this workload's events into `tracer`: the interrupt controller, every AXI DMA (and so
     /// every channel), the UIO file, the DMA heap and its buffers, and the driver. Attach before

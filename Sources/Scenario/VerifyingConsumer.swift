@@ -27,14 +27,15 @@ public final class VerifyingConsumer: ReceiveConsumer {
 
     public typealias Buffer = DMABuffer
 
-    public private(set) var statistics = Statistics()
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var statistics = Statistics()
     /// DMA address each slot was first delivered at.
-    public private(set) var addressBySlot: [UInt64]
+    @exclusivity(unchecked) public private(set) var addressBySlot: [UInt64]
 
     let channel: DMAChannel
     let checksData: Bool
-    private var generator: PatternGenerator
-    private var streamPosition: UInt64 = 0
+    @exclusivity(unchecked) private var generator: PatternGenerator
+    @exclusivity(unchecked) private var streamPosition: UInt64 = 0
     private let expected: UnsafeMutableRawBufferPointer
 
     // Slow consumer: hold each buffer for `processing`, at most `hold` at a time beyond which it
@@ -42,13 +43,13 @@ public final class VerifyingConsumer: ReceiveConsumer {
     let processing: TimeSpan
     let hold: Int
     let reactor: Reactor
-    private var held: [Int]
-    private var heldHead = 0
-    private var heldCount = 0
-    private var releaseTimer: TimerID? = nil
-    private var releaseTarget: ReleaseTimer? = nil
+    @exclusivity(unchecked) private var held: [Int]
+    @exclusivity(unchecked) private var heldHead = 0
+    @exclusivity(unchecked) private var heldCount = 0
+    @exclusivity(unchecked) private var releaseTimer: TimerID? = nil
+    @exclusivity(unchecked) private var releaseTarget: ReleaseTimer? = nil
     /// Set by the workload: how a kept buffer goes back to the driver.
-    var release: ((Int) -> Void)? = nil
+    @exclusivity(unchecked) var release: ((Int) -> Void)? = nil
 
     init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor,
          processing: TimeSpan = .zero, hold: Int = 0) {
@@ -127,8 +128,8 @@ public final class VerifyingConsumer: ReceiveConsumer {
 
     // MARK: stall (scenario step `consumer-stall`)
 
-    private var stalled = false
-    private var stalledSlots: [Int] = []
+    @exclusivity(unchecked) private var stalled = false
+    @exclusivity(unchecked) private var stalledSlots: [Int] = []
 
     /// Stops giving buffers back for `duration`, then returns every one it kept meanwhile.
     func stall(for duration: TimeSpan) {

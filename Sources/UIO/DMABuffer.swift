@@ -25,8 +25,9 @@ public final class DMABuffer {
     public let physicalAddress: PhysicalAddress
     public let size: UInt64
     public let isCoherent: Bool
-    public private(set) var owner: Owner = .cpu
-    public internal(set) var isLive = true
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var owner: Owner = .cpu
+    @exclusivity(unchecked) public internal(set) var isLive = true
     /// Records ownership moves and findings when set (the heap sets it on all its buffers).
     @exclusivity(unchecked) public internal(set) var tracer: Tracer?
 

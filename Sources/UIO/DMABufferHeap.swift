@@ -17,10 +17,11 @@ import Trace
 public final class DMABufferHeap {
     public let pool: AddressRange
     public let isCoherent: Bool
-    public var guardEnabled: Bool
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public var guardEnabled: Bool
     public let findings = DMAFindings()
-    public private(set) var isDriverStarted = false
-    public private(set) var allocationsAfterStart = 0
+    @exclusivity(unchecked) public private(set) var isDriverStarted = false
+    @exclusivity(unchecked) public private(set) var allocationsAfterStart = 0
     /// Records findings, and (through every buffer, present and future) ownership moves, when set.
     @exclusivity(unchecked) public var tracer: Tracer? {
         didSet { for buffer in liveBuffers { buffer.tracer = tracer } }
@@ -29,11 +30,11 @@ public final class DMABufferHeap {
     let reactor: Reactor
     let poolMemory: UnsafeMutableRawPointer
     /// Live buffers sorted by address.
-    public private(set) var liveBuffers: [DMABuffer] = []
-    private var nextIndex = 0
+    @exclusivity(unchecked) public private(set) var liveBuffers: [DMABuffer] = []
+    @exclusivity(unchecked) private var nextIndex = 0
     /// The buffer that matched the last guard check: a driver cycling through its ring usually hits it
     /// or its neighbour, so most checks cost a comparison.
-    private var lastHit = 0
+    @exclusivity(unchecked) private var lastHit = 0
 
     public init(board: Board, reactor: Reactor, guardEnabled: Bool = true) {
         pool = board.dmaPool

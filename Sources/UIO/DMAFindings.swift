@@ -41,8 +41,9 @@ public struct DMAFinding: Sendable, Hashable, CustomStringConvertible {
 /// Nothing is dropped silently: `count` is exact even when the log is full.
 public final class DMAFindings {
     public let logLimit = 256
-    public private(set) var log: [DMAFinding] = []
-    private var counts: [DMAFinding.Kind: (violations: Int, warnings: Int)] = [:]
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var log: [DMAFinding] = []
+    @exclusivity(unchecked) private var counts: [DMAFinding.Kind: (violations: Int, warnings: Int)] = [:]
 
     public init() {}
 

@@ -36,29 +36,30 @@ public final class UIODevice: InterruptSubscriber {
     let activity: RegisterActivity
 
     /// The kernel's `atomic_t event`: every interrupt handled. Read by userspace as an s32.
-    public private(set) var eventCount: UInt32 = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var eventCount: UInt32 = 0
     /// When the handler last ran (the line was raised): the start of interrupt-to-handler latency.
-    public private(set) var lastInterruptTime: Instant? = nil
+    @exclusivity(unchecked) public private(set) var lastInterruptTime: Instant? = nil
     /// `UIO_IRQ_DISABLED` in the driver's flags: the line is disabled until userspace enables it.
     /// uio_pdrv_genirq probes with the flag clear ("interrupt is enabled to begin with") and
     /// `request_irq` enables the line, so a node's line starts enabled.
-    public private(set) var interruptDisabled = false
+    @exclusivity(unchecked) public private(set) var interruptDisabled = false
 
     // Storm detection.
     public let stormThreshold: Int
-    public private(set) var storms = 0
-    public private(set) var firstStormAt: Instant? = nil
+    @exclusivity(unchecked) public private(set) var storms = 0
+    @exclusivity(unchecked) public private(set) var firstStormAt: Instant? = nil
     /// Enables refused because a storm was detected and no register was written since.
-    public private(set) var enablesRefusedInStorm = 0
+    @exclusivity(unchecked) public private(set) var enablesRefusedInStorm = 0
     /// Enables while the level cause was still asserted (the line fired again at once). A correct
     /// driver clears the cause (W1C) before enabling, so this is a level-interrupt storm in the
     /// making: with any delay between the enable and the clear, interrupts come back to back.
-    public private(set) var enablesWithCauseAsserted = 0
-    private var eventsWithoutRegisterWrite = 0
-    private var writeSequenceAtLastEvent: UInt64 = 0
-    private var stormHeld = false
+    @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
+    @exclusivity(unchecked) private var eventsWithoutRegisterWrite = 0
+    @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
+    @exclusivity(unchecked) private var stormHeld = false
 
-    private var files: [UIOFile] = []
+    @exclusivity(unchecked) private var files: [UIOFile] = []
 
     init(index: Int, spec: UIONodeSpec, board: Board, reactor: Reactor, activity: RegisterActivity, stormThreshold: Int) {
         self.index = index
@@ -168,5 +169,6 @@ public final class UIODevice: InterruptSubscriber {
 
 /// Counts register writes to one device window, across all UIO nodes that map it.
 final class RegisterActivity {
-    var writes: UInt64 = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) var writes: UInt64 = 0
 }

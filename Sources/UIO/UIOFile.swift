@@ -19,8 +19,9 @@ public final class UIOFile {
     public let isNonBlocking: Bool
     let doorbell: Doorbell
     /// `listener->event_count`: the count this file last returned (set to the current count at open).
-    public private(set) var lastSeenCount: UInt32
-    public private(set) var isClosed = false
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var lastSeenCount: UInt32
+    @exclusivity(unchecked) public private(set) var isClosed = false
     /// Records successful reads and enable/disable writes when set (nil: tracing off).
     @exclusivity(unchecked) public var tracer: Tracer?
 

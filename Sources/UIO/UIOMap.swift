@@ -40,7 +40,8 @@ public final class UIOMapping {
     let activity: RegisterActivity
     let pageBase: PhysicalAddress
     /// Accesses refused (outside the mapping) or faulted on the bus.
-    public private(set) var faults = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var faults = 0
 
     init(map: UIOMap, length: UInt64, bus: Bus, activity: RegisterActivity) {
         self.map = map

@@ -23,12 +23,13 @@ public final class Bus {
     /// Addresses at or above 2^physicalAddressBits are never mapped.
     public let physicalAddressBits: Int
     /// Sorted by base address, pairwise disjoint.
-    public private(set) var regions: [Region] = []
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var regions: [Region] = []
 
     /// Register accesses whose assumed byte order was wrong, oldest first, at most
     /// `violationLogLimit` of them; `endiannessViolationCount` counts them all.
-    public internal(set) var endiannessViolations: [EndiannessViolation] = []
-    public internal(set) var endiannessViolationCount = 0
+    @exclusivity(unchecked) public internal(set) var endiannessViolations: [EndiannessViolation] = []
+    @exclusivity(unchecked) public internal(set) var endiannessViolationCount = 0
     public let violationLogLimit = 1024
 
     public init(physicalAddressBits: Int) {

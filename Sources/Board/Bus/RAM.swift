@@ -18,13 +18,14 @@ public final class RAM {
     public let name: String
     public let range: AddressRange
     /// Pages allocated so far.
-    public private(set) var residentPages: Int = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var residentPages: Int = 0
 
     @usableFromInline let pageCount: Int
     @usableFromInline let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Contiguous blocks allocated by `back(_:)`; their pages point into them and are not freed
     /// one by one.
-    private var blocks: [(first: Int, count: Int, memory: UnsafeMutableRawPointer)] = []
+    @exclusivity(unchecked) private var blocks: [(first: Int, count: Int, memory: UnsafeMutableRawPointer)] = []
 
     public init(name: String, range: AddressRange) {
         self.name = name

@@ -16,7 +16,8 @@ public final class DeviceWindow {
     public let range: AddressRange
     public let endianness: Endianness
     /// Nil until a model is attached: accesses then fault as `unmodelled`.
-    public internal(set) var model: (any RegisterWindow)?
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public internal(set) var model: (any RegisterWindow)?
 
     init(name: String, range: AddressRange, endianness: Endianness) {
         self.name = name

@@ -30,12 +30,13 @@ public final class InterruptController {
     public let kind: InterruptControllerKind
     public let lineCount: Int
 
-    private var sense: [InterruptSense]
-    private var input: [Bool]
-    private var latched: [Bool]
-    private var masked: [Bool]
-    private var counters: [InterruptLineCounters]
-    private var subscribers: [[any InterruptSubscriber]]
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var sense: [InterruptSense]
+    @exclusivity(unchecked) private var input: [Bool]
+    @exclusivity(unchecked) private var latched: [Bool]
+    @exclusivity(unchecked) private var masked: [Bool]
+    @exclusivity(unchecked) private var counters: [InterruptLineCounters]
+    @exclusivity(unchecked) private var subscribers: [[any InterruptSubscriber]]
     /// Records every input level change when set (nil: tracing off, one branch per change).
     @exclusivity(unchecked) public var tracer: Tracer?
 

@@ -20,8 +20,9 @@ public final class AXIDMA: RegisterWindow {
 
     /// Reads and writes of offsets with no register (reserved in direct register mode): they read
     /// 0 and are ignored, never a trap.
-    public private(set) var reservedAccesses = 0
-    public private(set) var softResets = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) public private(set) var reservedAccesses = 0
+    @exclusivity(unchecked) public private(set) var softResets = 0
 
     /// Records register accesses (and, through the channels, transfers, faults and status changes)
     /// when set; nil is tracing off. The channels are named `<device>.mm2s` / `<device>.s2mm`.

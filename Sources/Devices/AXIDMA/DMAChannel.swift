@@ -67,59 +67,60 @@ public final class DMAChannel: ReactorTarget {
     /// MM2S: data read from memory, and what the sink expects; empty for S2MM.
     let scratch: UnsafeMutableRawBufferPointer
     let expected: UnsafeMutableRawBufferPointer
-    var completionTimer: TimerID!
-    var sourceTimer: TimerID!
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) var completionTimer: TimerID!
+    @exclusivity(unchecked) var sourceTimer: TimerID!
 
     // MARK: registers (PG021 names)
 
-    public internal(set) var dmacr: UInt32
-    public internal(set) var dmasr: UInt32
+    @exclusivity(unchecked) public internal(set) var dmacr: UInt32
+    @exclusivity(unchecked) public internal(set) var dmasr: UInt32
     /// SA or DA, and SA_MSB or DA_MSB.
-    var addressLow: UInt32 = 0
-    var addressHigh: UInt32 = 0
-    public internal(set) var length: UInt32 = 0
+    @exclusivity(unchecked) var addressLow: UInt32 = 0
+    @exclusivity(unchecked) var addressHigh: UInt32 = 0
+    @exclusivity(unchecked) public internal(set) var length: UInt32 = 0
 
     // MARK: state
 
-    var state = TransferState.idle
-    var faults = PendingFaults()
+    @exclusivity(unchecked) var state = TransferState.idle
+    @exclusivity(unchecked) var faults = PendingFaults()
     /// The derived output before fault handling, and whether a lost edge is being held down.
-    var outputDerived = false
-    var holdingLostEdge = false
-    public internal(set) var counters = ChannelCounters()
+    @exclusivity(unchecked) var outputDerived = false
+    @exclusivity(unchecked) var holdingLostEdge = false
+    @exclusivity(unchecked) public internal(set) var counters = ChannelCounters()
     /// Tracing (DMAChannel+Trace.swift): nil is off; set through `AXIDMA.tracer`.
     @exclusivity(unchecked) var tracer: Tracer?
-    var traceName = ""
-    var tracedRegisters: (control: UInt32, status: UInt32)? = nil
+    @exclusivity(unchecked) var traceName = ""
+    @exclusivity(unchecked) var tracedRegisters: (control: UInt32, status: UInt32)? = nil
 
     // Stream endpoint state (see DMAChannel+Stream.swift).
-    public internal(set) var source: StreamSource? = nil
-    public internal(set) var sink: StreamSink? = nil
-    public internal(set) var accounting = StreamAccounting()
-    public internal(set) var sinkStatistics = SinkStatistics()
-    var generator = PatternGenerator(.none)
-    var random: SplitMix64
-    var sourceAttached = false
+    @exclusivity(unchecked) public internal(set) var source: StreamSource? = nil
+    @exclusivity(unchecked) public internal(set) var sink: StreamSink? = nil
+    @exclusivity(unchecked) public internal(set) var accounting = StreamAccounting()
+    @exclusivity(unchecked) public internal(set) var sinkStatistics = SinkStatistics()
+    @exclusivity(unchecked) var generator = PatternGenerator(.none)
+    @exclusivity(unchecked) var random: SplitMix64
+    @exclusivity(unchecked) var sourceAttached = false
     /// Paused by `pauseSource()` (attached, but producing nothing).
-    var sourcePaused = false
-    var sourceUnlimited = true
-    var sourceRateBytesPerSecond: UInt64 = 1
-    var sourceRateCarry: UInt64 = 0
-    var sourcePacketSize = PacketSize.fixed(1)
-    var sourceBackPressure = false
-    var sourceRemainingPackets: UInt64 = 0
+    @exclusivity(unchecked) var sourcePaused = false
+    @exclusivity(unchecked) var sourceUnlimited = true
+    @exclusivity(unchecked) var sourceRateBytesPerSecond: UInt64 = 1
+    @exclusivity(unchecked) var sourceRateCarry: UInt64 = 0
+    @exclusivity(unchecked) var sourcePacketSize = PacketSize.fixed(1)
+    @exclusivity(unchecked) var sourceBackPressure = false
+    @exclusivity(unchecked) var sourceRemainingPackets: UInt64 = 0
     /// S2MM: where the packet being moved starts in the source's stream.
-    var inFlightStreamOffset: UInt64 = 0
+    @exclusivity(unchecked) var inFlightStreamOffset: UInt64 = 0
     /// S2MM: where the packet of the last successful transfer starts in the source's stream (bytes
     /// the source produced before it, dropped ones included). A checker uses it to line its pattern
     /// up with a delivered buffer when drops left gaps; it stays valid until the next transfer completes.
-    public internal(set) var lastCompletedStreamOffset: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var lastCompletedStreamOffset: UInt64 = 0
     /// The length of the packet due at the next source tick, drawn when it was scheduled.
-    var nextPacketBytes = 0
+    @exclusivity(unchecked) var nextPacketBytes = 0
     /// A back-pressured packet waiting at the source for room in the FIFO (0: none).
-    var stalledPacketBytes = 0
-    var sinkRateBytesPerSecond: UInt64 = 0
-    var sinkChecksData = false
+    @exclusivity(unchecked) var stalledPacketBytes = 0
+    @exclusivity(unchecked) var sinkRateBytesPerSecond: UInt64 = 0
+    @exclusivity(unchecked) var sinkChecksData = false
 
     init(
         direction: DMADirection, route: InterruptRoute, deviceIndex: Int, parameters: AXIDMAParameters,

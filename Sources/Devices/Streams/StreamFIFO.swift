@@ -18,21 +18,22 @@ final class StreamFIFO {
     let depthBytes: Int
 
     /// Nil for a source without data (`none`) or before a source is attached.
-    private var ring: UnsafeMutableRawPointer? = nil
-    private var ringCapacity = 0
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var ring: UnsafeMutableRawPointer? = nil
+    @exclusivity(unchecked) private var ringCapacity = 0
     /// Ring index of the oldest byte held (the in-flight packet's first byte, if any).
-    private var ringHead = 0
-    private(set) var heldBytes = 0
+    @exclusivity(unchecked) private var ringHead = 0
+    @exclusivity(unchecked) private(set) var heldBytes = 0
 
-    private var lengths: UnsafeMutablePointer<Int32>? = nil
+    @exclusivity(unchecked) private var lengths: UnsafeMutablePointer<Int32>? = nil
     /// Each waiting packet's position in the source's stream (bytes produced before it), beside its
     /// length, so a checker can verify a packet even after drops left gaps in the pattern.
-    private var offsets: UnsafeMutablePointer<UInt64>? = nil
-    private var lengthCapacity = 0
-    private var lengthHead = 0
+    @exclusivity(unchecked) private var offsets: UnsafeMutablePointer<UInt64>? = nil
+    @exclusivity(unchecked) private var lengthCapacity = 0
+    @exclusivity(unchecked) private var lengthHead = 0
     /// Packets waiting (not taken by a transfer).
-    private(set) var waitingPackets = 0
-    private(set) var waitingBytes = 0
+    @exclusivity(unchecked) private(set) var waitingPackets = 0
+    @exclusivity(unchecked) private(set) var waitingBytes = 0
 
     /// Whether packets carry bytes (not a `none` source).
     var carriesData: Bool { ring != nil }
