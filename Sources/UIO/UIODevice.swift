@@ -30,6 +30,8 @@ public final class UIODevice: InterruptSubscriber {
     public let cpuEndianness: Endianness
 
     let board: Board
+    /// `board.interrupts`, held directly: a strong `let` is called without a retain per interrupt.
+    let interrupts: InterruptController
     let reactor: Reactor
     /// Register writes to the device window behind this node (shared with other nodes on the same
     /// device), for storm detection.
@@ -68,6 +70,7 @@ public final class UIODevice: InterruptSubscriber {
         maps = spec.maps.enumerated().map { UIOMap(index: $0.offset, spec: $0.element) }
         cpuEndianness = board.profile.cpu.endianness
         self.board = board
+        interrupts = board.interrupts
         self.reactor = reactor
         self.activity = activity
         self.stormThreshold = stormThreshold
@@ -97,9 +100,9 @@ public final class UIODevice: InterruptSubscriber {
 
     /// The in-kernel handler: disable the line, count the event, wake every open file.
     public func interruptPending(line: Int) {
-        board.interrupts.mask(line: line)
+        interrupts.mask(line: line)
         interruptDisabled = true
-        board.interrupts.acknowledge(line: line)
+        interrupts.acknowledge(line: line)
         eventCount &+= 1
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
@@ -125,13 +128,13 @@ public final class UIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if board.interrupts.isPending(line) && !board.interrupts.sense(of: line).isEdge { enablesWithCauseAsserted += 1 }
+            if interrupts.isPending(line) && !interrupts.sense(of: line).isEdge { enablesWithCauseAsserted += 1 }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).
-            board.interrupts.unmask(line: line)
+            interrupts.unmask(line: line)
         } else {
             guard !interruptDisabled else { return }
             interruptDisabled = true
-            board.interrupts.mask(line: line)
+            interrupts.mask(line: line)
         }
     }
 

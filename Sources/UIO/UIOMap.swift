@@ -39,6 +39,10 @@ public final class UIOMapping {
     let bus: Bus
     let activity: RegisterActivity
     let pageBase: PhysicalAddress
+    /// The register window holding the map, if it is one, resolved once: an access inside it goes
+    /// straight to `Bus.readRegister`/`writeRegister` (what `Bus.read32`/`write32` would pick by
+    /// searching the map) without the search or a region copy per access.
+    let window: DeviceWindow?
     /// Accesses refused (outside the mapping) or faulted on the bus.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var faults = 0
@@ -49,6 +53,11 @@ public final class UIOMapping {
         self.bus = bus
         self.activity = activity
         pageBase = PhysicalAddress(map.address.rawValue - map.offset)
+        if case .device(let window)? = bus.region(at: map.address)?.target {
+            self.window = window
+        } else {
+            window = nil
+        }
     }
 
     /// A 32-bit load at `offset`, assuming the register's byte order is `order` (what the driver's
@@ -59,7 +68,16 @@ public final class UIOMapping {
             faults += 1
             return .failure(.outsideMapping(offset: offset, length: length))
         }
-        switch bus.read32(at: pageBase + offset, assuming: order) {
+        let address = pageBase + offset
+        if let window, window.range.contains(address, count: 4) {
+            switch bus.readRegister(window, at: address, assuming: order) {
+            case let .success(value): return .success(value)
+            case let .failure(fault):
+                faults += 1
+                return .failure(.bus(fault))
+            }
+        }
+        switch bus.read32(at: address, assuming: order) {
         case let .success(value): return .success(value)
         case let .failure(fault):
             faults += 1
@@ -76,7 +94,13 @@ public final class UIOMapping {
             return .outsideMapping(offset: offset, length: length)
         }
         activity.writes &+= 1
-        guard let fault = bus.write32(value, at: pageBase + offset, assuming: order) else { return nil }
+        let address = pageBase + offset
+        let outcome = if let window, window.range.contains(address, count: 4) {
+            bus.writeRegister(window, value, at: address, assuming: order)
+        } else {
+            bus.write32(value, at: address, assuming: order)
+        }
+        guard let fault = outcome else { return nil }
         faults += 1
         return .bus(fault)
     }

@@ -25,7 +25,8 @@ extension Bus {
         return nil
     }
 
-    func readRegister(_ window: DeviceWindow, at address: PhysicalAddress, assuming order: Endianness)
+    /// `read32` on an address inside `window` (a window of this bus), without the map search.
+    public func readRegister(_ window: DeviceWindow, at address: PhysicalAddress, assuming order: Endianness)
         -> Result<UInt32, BusFault>
     {
         guard let offset = registerOffset(window, address) else {
@@ -43,7 +44,8 @@ extension Bus {
         return .success(cpuValue)
     }
 
-    func writeRegister(_ window: DeviceWindow, _ value: UInt32, at address: PhysicalAddress, assuming order: Endianness)
+    /// `write32` on an address inside `window` (a window of this bus), without the map search.
+    public func writeRegister(_ window: DeviceWindow, _ value: UInt32, at address: PhysicalAddress, assuming order: Endianness)
         -> BusFault?
     {
         guard let offset = registerOffset(window, address) else {

@@ -64,19 +64,19 @@ public final class AXIDMA: RegisterWindow {
     // MARK: register access
 
     public func read32(offset: UInt32) -> UInt32 {
-        guard let (channel, register) = decode(offset) else {
+        guard let (direction, register) = decode(offset) else {
             reservedAccesses += 1
             if tracer != nil { traceAccess(offset, 0, .read) }
             return 0
         }
-        let value = channel.read(register)
+        let value = direction == .mm2s ? mm2s.unsafelyUnwrapped.read(register) : s2mm.unsafelyUnwrapped.read(register)
         if tracer != nil { traceAccess(offset, value, .read) }
         return value
     }
 
     public func write32(offset: UInt32, value: UInt32) {
         if tracer != nil { traceAccess(offset, value, .write) }
-        guard let (channel, register) = decode(offset) else {
+        guard let (direction, register) = decode(offset) else {
             reservedAccesses += 1
             return
         }
@@ -86,7 +86,11 @@ public final class AXIDMA: RegisterWindow {
             reset()
             return
         }
-        channel.write(register, value)
+        if direction == .mm2s {
+            mm2s.unsafelyUnwrapped.write(register, value)
+        } else {
+            s2mm.unsafelyUnwrapped.write(register, value)
+        }
     }
 
     /// Out of line, so a run without a tracer pays only the nil check; the name comes from the
@@ -97,14 +101,17 @@ public final class AXIDMA: RegisterWindow {
         tracer?.record(.register(device: name, register: register, offset: offset, value: value, access: access))
     }
 
+    /// The channel (present in this core) and register at `offset`. Returns the direction, not the
+    /// channel: handing a class reference out would cost a retain/release per register access;
+    /// callers call through the `let` (`unsafelyUnwrapped`, checked present here).
     @inline(__always)
-    private func decode(_ offset: UInt32) -> (DMAChannel, ChannelRegister)? {
+    private func decode(_ offset: UInt32) -> (DMADirection, ChannelRegister)? {
         let direction: DMADirection = offset < DMADirection.s2mm.baseOffset ? .mm2s : .s2mm
-        guard let channel = direction == .mm2s ? mm2s : s2mm,
+        guard (direction == .mm2s ? mm2s != nil : s2mm != nil),
             offset - direction.baseOffset < DMADirection.s2mm.baseOffset,
             let register = ChannelRegister(rawValue: offset - direction.baseOffset)
         else { return nil }
-        return (channel, register)
+        return (direction, register)
     }
 
     // MARK: reset
