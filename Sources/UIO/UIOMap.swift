@@ -43,6 +43,9 @@ public final class UIOMapping {
     /// straight to `Bus.readRegister`/`writeRegister` (what `Bus.read32`/`write32` would pick by
     /// searching the map) without the search or a region copy per access.
     let window: DeviceWindow?
+    /// `window` unretained (the bus map and `window` keep it alive): binding the Optional `let`
+    /// would retain/release it per access.
+    let windowRef: Unmanaged<DeviceWindow>?
     /// Accesses refused (outside the mapping) or faulted on the bus.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var faults = 0
@@ -58,6 +61,7 @@ public final class UIOMapping {
         } else {
             window = nil
         }
+        windowRef = window.map { Unmanaged.passUnretained($0) }
     }
 
     /// A 32-bit load at `offset`, assuming the register's byte order is `order` (what the driver's
@@ -69,8 +73,8 @@ public final class UIOMapping {
             return .failure(.outsideMapping(offset: offset, length: length))
         }
         let address = pageBase + offset
-        if let window, window.range.contains(address, count: 4) {
-            switch bus.readRegister(window, at: address, assuming: order) {
+        if let windowRef, windowRef._withUnsafeGuaranteedRef({ $0.range.contains(address, count: 4) }) {
+            switch windowRef._withUnsafeGuaranteedRef({ bus.readRegister($0, at: address, assuming: order) }) {
             case let .success(value): return .success(value)
             case let .failure(fault):
                 faults += 1
@@ -95,8 +99,8 @@ public final class UIOMapping {
         }
         activity.writes &+= 1
         let address = pageBase + offset
-        let outcome = if let window, window.range.contains(address, count: 4) {
-            bus.writeRegister(window, value, at: address, assuming: order)
+        let outcome = if let windowRef, windowRef._withUnsafeGuaranteedRef({ $0.range.contains(address, count: 4) }) {
+            windowRef._withUnsafeGuaranteedRef { bus.writeRegister($0, value, at: address, assuming: order) }
         } else {
             bus.write32(value, at: address, assuming: order)
         }

@@ -17,6 +17,10 @@ public final class AXIDMA: RegisterWindow {
     /// registers then read 0 and ignore writes.
     public let mm2s: DMAChannel?
     public let s2mm: DMAChannel?
+    /// Unretained views of `mm2s`/`s2mm` (which own the channels) for the register path: a call
+    /// through a reference taken out of an Optional costs a retain/release per access.
+    private let mm2sRef: Unmanaged<DMAChannel>?
+    private let s2mmRef: Unmanaged<DMAChannel>?
 
     /// Reads and writes of offsets with no register (reserved in direct register mode): they read
     /// 0 and are ignored, never a trap.
@@ -57,6 +61,8 @@ public final class AXIDMA: RegisterWindow {
         let s2mmRandom = random.split()
         mm2s = makeChannel(.mm2s, parameters.mm2s, mm2sRandom)
         s2mm = makeChannel(.s2mm, parameters.s2mm, s2mmRandom)
+        mm2sRef = mm2s.map { Unmanaged.passUnretained($0) }
+        s2mmRef = s2mm.map { Unmanaged.passUnretained($0) }
     }
 
     public func channel(_ direction: DMADirection) -> DMAChannel? { direction == .mm2s ? mm2s : s2mm }
@@ -69,7 +75,7 @@ public final class AXIDMA: RegisterWindow {
             if tracer != nil { traceAccess(offset, 0, .read) }
             return 0
         }
-        let value = direction == .mm2s ? mm2s.unsafelyUnwrapped.read(register) : s2mm.unsafelyUnwrapped.read(register)
+        let value = channelRef(direction)._withUnsafeGuaranteedRef { $0.read(register) }
         if tracer != nil { traceAccess(offset, value, .read) }
         return value
     }
@@ -86,11 +92,13 @@ public final class AXIDMA: RegisterWindow {
             reset()
             return
         }
-        if direction == .mm2s {
-            mm2s.unsafelyUnwrapped.write(register, value)
-        } else {
-            s2mm.unsafelyUnwrapped.write(register, value)
-        }
+        channelRef(direction)._withUnsafeGuaranteedRef { $0.write(register, value) }
+    }
+
+    /// The channel `decode` found present, unretained.
+    @inline(__always)
+    private func channelRef(_ direction: DMADirection) -> Unmanaged<DMAChannel> {
+        (direction == .mm2s ? mm2sRef : s2mmRef).unsafelyUnwrapped
     }
 
     /// Out of line, so a run without a tracer pays only the nil check; the name comes from the
@@ -103,7 +111,7 @@ public final class AXIDMA: RegisterWindow {
 
     /// The channel (present in this core) and register at `offset`. Returns the direction, not the
     /// channel: handing a class reference out would cost a retain/release per register access;
-    /// callers call through the `let` (`unsafelyUnwrapped`, checked present here).
+    /// callers call through `channelRef` (checked present here).
     @inline(__always)
     private func decode(_ offset: UInt32) -> (DMADirection, ChannelRegister)? {
         let direction: DMADirection = offset < DMADirection.s2mm.baseOffset ? .mm2s : .s2mm
