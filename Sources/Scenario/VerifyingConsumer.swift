@@ -106,9 +106,7 @@ public final class VerifyingConsumer: ReceiveConsumer {
             statistics.outOfOrder += 1
             return
         }
-        let reference = UnsafeMutableRawBufferPointer(rebasing: expected[0..<length])
-        generator.fill(reference)
-        let mismatches = buffer.withCPUBytes(count: length) { countMismatchedBytes($0, UnsafeRawBufferPointer(reference)) }
+        let mismatches = buffer.withCPUBytes(count: length) { generator.countMismatches(in: $0, scratch: expected) }
         statistics.mismatchedBytes += UInt64(mismatches)
         statistics.verifiedBytes += UInt64(length)
         streamPosition += UInt64(length)

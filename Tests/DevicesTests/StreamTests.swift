@@ -204,4 +204,24 @@ import Testing
         let count = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } }
         #expect(count == 3)
     }
+
+    @Test("checking against the generator counts and advances exactly as fill + compare", arguments: [StreamPattern.counter, .prbs31()])
+    func generatorCheck(pattern: StreamPattern) {
+        var reference = PatternGenerator(pattern)
+        var checker = PatternGenerator(pattern)
+        var scratch = [UInt8](repeating: 0, count: 4099)
+        // Word-aligned and not, matching and corrupted, so the fast path and the fallback both run.
+        for (round, length) in [4096, 4096, 3, 4096, 1024, 4099, 8].enumerated() {
+            var data = [UInt8](repeating: 0, count: length)
+            data.withUnsafeMutableBytes { reference.fill($0) }
+            if round % 2 == 1 { data[length / 2] ^= 0x10; data[length - 1] ^= 0xFF }
+            let got = data.withUnsafeBytes { d in scratch.withUnsafeMutableBytes { checker.countMismatches(in: d, scratch: $0) } }
+            #expect(got == (round % 2 == 1 ? 2 : 0), "round \(round), \(length) bytes")
+        }
+        // Both generators are at the same place.
+        var a = [UInt8](repeating: 0, count: 64), b = a
+        a.withUnsafeMutableBytes { reference.fill($0) }
+        b.withUnsafeMutableBytes { checker.fill($0) }
+        #expect(a == b)
+    }
 }

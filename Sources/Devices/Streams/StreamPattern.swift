@@ -99,6 +99,29 @@ public struct PatternGenerator: Sendable {
         }
     }
 
+    /// Compares `data` with the next `data.count` bytes of the stream and advances past them;
+    /// returns `countMismatchedBytes(data, those bytes)`. `scratch` (at least `data.count` bytes)
+    /// receives the expected bytes when they have to be materialised. A counter stream at a word
+    /// boundary is checked in one pass against the words it would generate, without writing them.
+    public mutating func countMismatches(in data: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Int {
+        if kind == .counter, pendingCount == 0, data.count & 3 == 0, let p = data.baseAddress {
+            let words = data.count >> 2
+            let start = counterWord
+            var difference: UInt32 = 0
+            for i in 0..<words {
+                difference |= p.loadUnaligned(fromByteOffset: i << 2, as: UInt32.self)
+                    ^ (start &+ UInt32(truncatingIfNeeded: i)).littleEndian
+            }
+            if difference == 0 {
+                counterWord = start &+ UInt32(truncatingIfNeeded: words)
+                return 0
+            }
+        }
+        let reference = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<data.count])
+        fill(reference)
+        return countMismatchedBytes(data, UnsafeRawBufferPointer(reference))
+    }
+
     /// Advances the stream by `count` bytes without producing them (a dropped packet still used
     /// its place in the pattern, so a checker sees the gap).
     public mutating func skip(_ count: Int) {
