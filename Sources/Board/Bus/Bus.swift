@@ -25,6 +25,9 @@ public final class Bus {
     /// Sorted by base address, pairwise disjoint.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var regions: [Region] = []
+    /// `regions` as plain values (range, unretained RAM or nil), index for index: searched and
+    /// read without copying a `Target` (a retain and release per access). `regions` owns the RAM.
+    @exclusivity(unchecked) private var lookup: [(range: AddressRange, ram: Unmanaged<RAM>?)] = []
 
     /// Register accesses whose assumed byte order was wrong, oldest first, at most
     /// `violationLogLimit` of them; `endiannessViolationCount` counts them all.
@@ -44,24 +47,49 @@ public final class Bus {
         precondition(index == regions.endIndex || !regions[index].range.overlaps(range), "overlapping map")
         precondition(index == 0 || !regions[index - 1].range.overlaps(range), "overlapping map")
         regions.insert(Region(range: range, target: target), at: index)
+        if case .ram(let ram) = target {
+            lookup.insert((range, Unmanaged.passUnretained(ram)), at: index)
+        } else {
+            lookup.insert((range, nil), at: index)
+        }
     }
 
-    /// The region holding `address`, by binary search.
+    /// The region holding `address`.
     public func region(at address: PhysicalAddress) -> Region? {
+        regionIndex(at: address).map { regions[$0] }
+    }
+
+    /// The index of the region holding `address`, by binary search.
+    func regionIndex(at address: PhysicalAddress) -> Int? {
         var low = 0
-        var high = regions.count
+        var high = lookup.count
         while low < high {
             let mid = (low + high) / 2
-            let range = regions[mid].range
+            let range = lookup[mid].range
             if address < range.base {
                 high = mid
             } else if range.contains(address) {
-                return regions[mid]
+                return mid
             } else {
                 low = mid + 1
             }
         }
         return nil
+    }
+
+    /// Whether one RAM region holds all `count` bytes from `address` (a DMA transfer's check).
+    public func ramHolds(_ address: PhysicalAddress, count: UInt64) -> Bool {
+        ramFastPath(address, count) != nil
+    }
+
+    /// The RAM holding all `count` bytes from `address` (unretained) and the offset into it; nil
+    /// for anything else, which `ram(at:count:)` then explains.
+    @inline(__always)
+    func ramFastPath(_ address: PhysicalAddress, _ count: UInt64) -> (Unmanaged<RAM>, UInt64)? {
+        guard let index = regionIndex(at: address) else { return nil }
+        let entry = lookup[index]
+        guard let ram = entry.ram, entry.range.contains(address, count: count) else { return nil }
+        return (ram, address - entry.range.base)
     }
 
     /// The RAM region (and offset into it) holding all `count` bytes from `address`, or the fault.
@@ -85,8 +113,12 @@ public final class Bus {
     // MARK: Block access (DMA engines, buffer heaps)
 
     /// Copies `buffer.count` bytes of RAM starting at `address` into `buffer`.
-    @inlinable public func read(into buffer: UnsafeMutableRawBufferPointer, from address: PhysicalAddress) -> BusFault? {
+    public func read(into buffer: UnsafeMutableRawBufferPointer, from address: PhysicalAddress) -> BusFault? {
         if buffer.isEmpty { return nil }
+        if let (ram, offset) = ramFastPath(address, UInt64(buffer.count)) {
+            ram._withUnsafeGuaranteedRef { $0.copyOut(offset: offset, into: buffer) }
+            return nil
+        }
         switch ram(at: address, count: UInt64(buffer.count)) {
         case .success(let (ram, offset)):
             ram.copyOut(offset: offset, into: buffer)
@@ -97,8 +129,12 @@ public final class Bus {
     }
 
     /// Copies `bytes` into RAM starting at `address`.
-    @inlinable public func write(_ bytes: UnsafeRawBufferPointer, to address: PhysicalAddress) -> BusFault? {
+    public func write(_ bytes: UnsafeRawBufferPointer, to address: PhysicalAddress) -> BusFault? {
         if bytes.isEmpty { return nil }
+        if let (ram, offset) = ramFastPath(address, UInt64(bytes.count)) {
+            ram._withUnsafeGuaranteedRef { $0.copyIn(offset: offset, from: bytes) }
+            return nil
+        }
         switch ram(at: address, count: UInt64(bytes.count)) {
         case .success(let (ram, offset)):
             ram.copyIn(offset: offset, from: bytes)

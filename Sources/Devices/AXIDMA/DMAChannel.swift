@@ -412,6 +412,7 @@ public final class DMAChannel: ReactorTarget {
         let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
         guard policy.admit(access) else { return DMASR.DMADecErr }
         guard count > 0 else { return nil }
+        if bus._withUnsafeGuaranteedRef({ $0.ramHolds(start, count: UInt64(count)) }) { return nil }
         let region = bus._withUnsafeGuaranteedRef { $0.region(at: start) }
         guard let region else { return DMASR.DMADecErr }
         switch region.target {
