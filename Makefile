@@ -25,8 +25,8 @@ run: release
 # Last, a smoke of the benchmark (debug build, tiny counts, no peers) so the suite cannot rot.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip AllocationTests
-	$(SWIFT) test --skip-build --filter AllocationTests --no-parallel
+	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
+	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null
 
 bench: release
