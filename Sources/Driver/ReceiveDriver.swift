@@ -76,9 +76,7 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     /// Interrupt-to-handler latency in nanoseconds (when the platform knows when it was raised).
     @exclusivity(unchecked) public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
 
-    @exclusivity(unchecked) private var watch: WatchID? = nil
-    @exclusivity(unchecked) private var retryTimer: TimerID? = nil
-    @exclusivity(unchecked) private var watchdogTimer: TimerID? = nil
+    @exclusivity(unchecked) private var events = DriverEvents()
     @exclusivity(unchecked) private var resetTimeouts = 0
 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
@@ -95,10 +93,6 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     @exclusivity(unchecked) public var traceName = "receive-driver"
     @exclusivity(unchecked) private var tracedState = ReceiveStateMachine.State.stopped
     @exclusivity(unchecked) private var tracedOwners: [ReceiveStateMachine.Owner] = []
-
-    private enum Tag: UInt64 {
-        case interrupt, retry, watchdog
-    }
 
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, consumer: Consumer,
                 configuration: DriverConfiguration) {
@@ -117,39 +111,20 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     /// buffer and starts watching the interrupt.
     public func start() -> Result<Void, DriverSetupError> {
         if buffers.isEmpty {
-            switch provider.allocateBuffers(count: configuration.ringSize, byteCount: configuration.bufferBytes) {
+            switch DriverEvents.allocateRing(provider, configuration) {
             case let .success(allocated): buffers = allocated
             case let .failure(error): return .failure(error)
             }
-            provider.driverStarted()
         }
-        if retryTimer == nil {
-            retryTimer = reactor.makeTimer(target: self, tag: Tag.retry.rawValue)
-            watchdogTimer = reactor.makeTimer(target: self, tag: Tag.watchdog.rawValue)
-        }
-        if watch == nil {
-            let id = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue)
-            // epoll refuses some descriptors (a regular file standing in for /dev/uioN): say so
-            // instead of waiting for an interrupt that can never be seen.
-            if let errno = reactor.refusal(of: id) {
-                return .failure(DriverSetupError("cannot watch the interrupt source: epoll refused it (\(Errno(rawValue: errno)))"))
-            }
-            watch = id
-        }
-        // Baseline for lost-interrupt detection: whatever is pending now is stale.
-        var baseline: Int32 = 0
-        if case let .success(count) = interrupts.readEventCount() { baseline = count }
-        perform(machine.start(eventCount: baseline))
+        if let error = events.open(reactor, target: self, readiness: interrupts.readiness) { return .failure(error) }
+        perform(machine.start(eventCount: DriverEvents.baseline(interrupts)))
         return .success(())
     }
 
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        if let watch { reactor.cancel(watch) }
-        watch = nil
-        if let retryTimer { reactor.disarm(retryTimer) }
-        if let watchdogTimer { reactor.disarm(watchdogTimer) }
+        events.close(reactor)
     }
 
     /// The consumer gives a kept buffer back.
@@ -176,7 +151,7 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     // MARK: events
 
     override public func reactorEvent(_ tag: UInt64) {
-        switch Tag(rawValue: tag) {
+        switch DriverEvents.Tag(rawValue: tag) {
         case .interrupt: handleInterrupt()
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
@@ -226,12 +201,12 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
     private func perform(_ action: ReceiveStateMachine.Action) {
         switch action {
         case .resetCore:
-            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            events.disarmWatchdog(reactor)
             if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetTimeouts += 1 }
         case let .writeControl(value):
             channel.write(.DMACR, value)
         case let .clearStatus(bits):
-            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            events.disarmWatchdog(reactor)
             channel.write(.DMASR, bits)
         case let .deliver(slot, length, transfer):
             let buffer = buffers[slot]
@@ -243,13 +218,13 @@ public final class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptS
             let buffer = buffers[slot]
             buffer.syncForDevice(length: buffer.byteCount)
             channel.start(address: buffer.dmaAddress, length: configuration.bufferBytes)
-            if let watchdog = configuration.watchdog, let watchdogTimer { reactor.arm(watchdogTimer, after: watchdog) }
+            events.armWatchdog(reactor, after: configuration.watchdog)
         case .enableInterrupt:
             if case .failure = interrupts.setInterruptEnabled(true) {
                 machine.noteFaults(register: registers.faults, interruptSource: 1)
             }
         case let .scheduleRetry(attempt):
-            if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
+            events.armRetry(reactor, after: configuration.backoff(attempt: attempt))
         }
     }
 

@@ -26,9 +26,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
-    @exclusivity(unchecked) private var watch: WatchID? = nil
-    @exclusivity(unchecked) private var retryTimer: TimerID? = nil
-    @exclusivity(unchecked) private var watchdogTimer: TimerID? = nil
+    @exclusivity(unchecked) private var events = DriverEvents()
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
@@ -46,10 +44,6 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     @exclusivity(unchecked) private var tracedState = TransmitStateMachine.State.stopped
     @exclusivity(unchecked) private var tracedOwners: [TransmitStateMachine.Owner] = []
 
-    private enum Tag: UInt64 {
-        case interrupt, retry, watchdog
-    }
-
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, producer: Producer,
                 configuration: DriverConfiguration) {
         self.configuration = configuration
@@ -65,38 +59,20 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
 
     public func start() -> Result<Void, DriverSetupError> {
         if buffers.isEmpty {
-            switch provider.allocateBuffers(count: configuration.ringSize, byteCount: configuration.bufferBytes) {
+            switch DriverEvents.allocateRing(provider, configuration) {
             case let .success(allocated): buffers = allocated
             case let .failure(error): return .failure(error)
             }
-            provider.driverStarted()
         }
-        if retryTimer == nil {
-            retryTimer = reactor.makeTimer(target: self, tag: Tag.retry.rawValue)
-            watchdogTimer = reactor.makeTimer(target: self, tag: Tag.watchdog.rawValue)
-        }
-        if watch == nil {
-            let id = reactor.watch(interrupts.readiness, for: .read, target: self, tag: Tag.interrupt.rawValue)
-            // epoll refuses some descriptors (a regular file standing in for /dev/uioN): say so
-            // instead of waiting for an interrupt that can never be seen.
-            if let errno = reactor.refusal(of: id) {
-                return .failure(DriverSetupError("cannot watch the interrupt source: epoll refused it (\(Errno(rawValue: errno)))"))
-            }
-            watch = id
-        }
-        var baseline: Int32 = 0
-        if case let .success(count) = interrupts.readEventCount() { baseline = count }
-        perform(machine.start(eventCount: baseline))
+        if let error = events.open(reactor, target: self, readiness: interrupts.readiness) { return .failure(error) }
+        perform(machine.start(eventCount: DriverEvents.baseline(interrupts)))
         for slot in machine.freeSlots { offer(slot) }
         return .success(())
     }
 
     public func stop() {
         perform(machine.stop())
-        if let watch { reactor.cancel(watch) }
-        watch = nil
-        if let retryTimer { reactor.disarm(retryTimer) }
-        if let watchdogTimer { reactor.disarm(watchdogTimer) }
+        events.close(reactor)
     }
 
     /// Hands in a buffer the producer filled outside `fill`.
@@ -114,7 +90,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     }
 
     override public func reactorEvent(_ tag: UInt64) {
-        switch Tag(rawValue: tag) {
+        switch DriverEvents.Tag(rawValue: tag) {
         case .interrupt:
             switch interrupts.readEventCount() {
             case let .success(count): perform(machine.interrupt(eventCount: count, status: channel.read(.DMASR)))
@@ -144,18 +120,18 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     private func perform(_ action: TransmitStateMachine.Action) {
         switch action {
         case .resetCore:
-            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            events.disarmWatchdog(reactor)
             if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetsTimedOut += 1 }
         case let .writeControl(value):
             channel.write(.DMACR, value)
         case let .clearStatus(bits):
-            if let watchdogTimer { reactor.disarm(watchdogTimer) }
+            events.disarmWatchdog(reactor)
             channel.write(.DMASR, bits)
         case let .send(slot, length):
             let buffer = buffers[slot]
             buffer.syncForDevice(length: length)
             channel.start(address: buffer.dmaAddress, length: length)
-            if let watchdog = configuration.watchdog, let watchdogTimer { reactor.arm(watchdogTimer, after: watchdog) }
+            events.armWatchdog(reactor, after: configuration.watchdog)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
             buffers[slot].syncForCPU(length: 0)
@@ -163,7 +139,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
         case .enableInterrupt:
             _ = interrupts.setInterruptEnabled(true)
         case let .scheduleRetry(attempt):
-            if let retryTimer { reactor.arm(retryTimer, after: configuration.backoff(attempt: attempt)) }
+            events.armRetry(reactor, after: configuration.backoff(attempt: attempt))
         }
     }
 
