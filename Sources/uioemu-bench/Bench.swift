@@ -140,7 +140,7 @@ struct Floors: ParsableCommand {
 
 /// `uioemu-bench virtual-timers N [--case …]`: one hot loop and nothing else, for strace and callgrind.
 struct VirtualTimers: ParsableCommand {
-    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e }
+    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl" }
     static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
     @Argument var count: Int
     @Option(name: .customLong("case")) var which: Case = .timer
@@ -149,11 +149,11 @@ struct VirtualTimers: ParsableCommand {
         case .timer: _ = ReactorCases.timer(iterations: count, clock: .virtual, delay: .nanoseconds(1))
         case .doorbell: _ = ReactorCases.doorbell(iterations: count, backing: .inProcess, clock: .virtual)
         case .post: _ = ReactorCases.post(iterations: count, clock: .virtual)
-        case .e2e:
-            // The whole emulator with the peers' parameters, 4 KiB copied and checked: n plus a
-            // warm-up of n/10 + 1 completions, like the reactor cases.
+        case .e2e, .e2eControl:
+            // The whole emulator with the peers' parameters, 4 KiB copied and checked (or control
+            // only): n plus a warm-up of n/10 + 1 completions, like the reactor cases.
             guard let profile = try? EndToEnd.peerProfile(),
-                  let w = try? EndToEnd.workload(profile, source: .paced, pattern: .counter, bufferBytes: 4096)
+                  let w = try? EndToEnd.workload(profile, source: .paced, pattern: which == .e2e ? .counter : .none, bufferBytes: 4096)
             else { return }
             w.run(completions: count + count / 10 + 1)
         }
