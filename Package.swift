@@ -40,7 +40,8 @@ let package = Package(
                 "Trace",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(
             name: "LinuxUIO",

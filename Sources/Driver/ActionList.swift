@@ -1,7 +1,8 @@
-/// Up to eight actions, stored inline: a state machine returns them without allocating.
+/// Up to six actions, stored inline: a state machine returns them without allocating. (No input
+/// produces more than four. The capacity is kept small on purpose: the list is returned by value
+/// once per input, and a larger one is copied with a `memcpy` call each time.)
 public struct ActionList<Action: Equatable & Sendable>: Sequence, Equatable, Sendable {
-    private var storage: (Action?, Action?, Action?, Action?, Action?, Action?, Action?, Action?) =
-        (nil, nil, nil, nil, nil, nil, nil, nil)
+    private var storage: (Action?, Action?, Action?, Action?, Action?, Action?) = (nil, nil, nil, nil, nil, nil)
     public private(set) var count = 0
 
     public init() {}
@@ -14,9 +15,7 @@ public struct ActionList<Action: Equatable & Sendable>: Sequence, Equatable, Sen
         case 3: storage.3 = action
         case 4: storage.4 = action
         case 5: storage.5 = action
-        case 6: storage.6 = action
-        case 7: storage.7 = action
-        default: preconditionFailure("more than eight actions from one input")
+        default: preconditionFailure("more than six actions from one input")
         }
         count += 1
     }
@@ -29,9 +28,7 @@ public struct ActionList<Action: Equatable & Sendable>: Sequence, Equatable, Sen
         case 2: return storage.2!
         case 3: return storage.3!
         case 4: return storage.4!
-        case 5: return storage.5!
-        case 6: return storage.6!
-        default: return storage.7!
+        default: return storage.5!
         }
     }
 

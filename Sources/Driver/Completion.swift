@@ -54,11 +54,11 @@ public struct CompletionQueue: Sendable {
 
     mutating func append(_ completion: Completion) {
         if count == ring.count {
-            head = (head + 1) % ring.count
+            head = wrapped(head + 1)
             count -= 1
             overwritten += 1
         }
-        ring[(head + count) % ring.count] = completion
+        ring[wrapped(head + count)] = completion
         count += 1
     }
 
@@ -66,10 +66,15 @@ public struct CompletionQueue: Sendable {
     public mutating func reap() -> Completion? {
         guard count > 0 else { return nil }
         let c = ring[head]
-        head = (head + 1) % ring.count
+        head = wrapped(head + 1)
         count -= 1
         return c
     }
+
+    /// `index % capacity` for an index below twice the capacity, without a division (once per
+    /// completion, a division is most of the append).
+    @inline(__always)
+    private func wrapped(_ index: Int) -> Int { index >= ring.count ? index - ring.count : index }
 }
 
 /// What can go wrong with a transfer, as the driver sees it.

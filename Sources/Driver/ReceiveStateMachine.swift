@@ -46,8 +46,10 @@ public struct ReceiveStateMachine: Sendable {
         case writeControl(UInt32)
         /// Write 1s to the given DMASR cause bits (W1C).
         case clearStatus(UInt32)
-        /// sync-for-cpu the first `length` bytes of `slot` and hand it to the consumer.
-        case deliver(slot: Int, length: Int, transfer: UInt64)
+        /// sync-for-cpu the bytes received into `slot` and hand it to the consumer; its completion
+        /// (`completions[slot]`) holds the byte count and the transfer number. (Only the slot rides
+        /// in the action: a smaller `Action` keeps the inline action list small to pass around.)
+        case deliver(slot: Int)
         /// sync-for-device `slot`, write its address, then LENGTH (last: that starts the transfer).
         case arm(slot: Int)
         /// Write 1 to the UIO file.
@@ -152,7 +154,7 @@ public struct ReceiveStateMachine: Sendable {
         owners[slot] = .consumer
         heldByConsumer += 1
         if heldByConsumer > metrics.maxHeldByConsumer { metrics.maxHeldByConsumer = heldByConsumer }
-        actions.append(.deliver(slot: slot, length: length, transfer: completions[slot].transfer))
+        actions.append(.deliver(slot: slot))
         let next = nextFree(after: slot)
         if let next { arm(next, &actions) } else { metrics.ringFullStalls += 1 }
         state = .running(armed: next)

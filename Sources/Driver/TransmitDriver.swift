@@ -12,8 +12,9 @@ public protocol TransmitProducer: AnyObject {
 }
 
 /// The shell around `TransmitStateMachine`, like `ReceiveDriver` for the MM2S channel: the same
-/// ports, the same ring discipline, the same recovery.
-public final class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
+/// ports, the same ring discipline, the same recovery, and the same concrete-subclass pattern for a
+/// specialised event path (see `ReceiveDriver`).
+open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
     Producer: TransmitProducer>: ReactorTarget where Producer.Buffer == Buffers.Buffer
 {
     public let configuration: DriverConfiguration
@@ -34,11 +35,14 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
     /// actions, so they come before the register writes they cause.
     @exclusivity(unchecked) public var tracer: Tracer? {
         didSet {
+            tracing = tracer != nil
             tracedState = machine.state
             tracedOwners = machine.owners
             tracer?.declare(.driver(traceName))
         }
     }
+    /// `tracer != nil` as a plain flag (testing the optional reference costs a retain and a release).
+    @exclusivity(unchecked) private var tracing = false
     /// The driver's name in traces.
     @exclusivity(unchecked) public var traceName = "transmit-driver"
     @exclusivity(unchecked) private var tracedState = TransmitStateMachine.State.stopped
@@ -89,13 +93,17 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
         return m
     }
 
-    override public func reactorEvent(_ tag: UInt64) {
+    override open func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
+
+    /// What `reactorEvent(_:)` does; a concrete subclass's override calls it.
+    public final func handleEvent(_ tag: UInt64) {
         switch DriverEvents.Tag(rawValue: tag) {
         case .interrupt:
             switch interrupts.readEventCount() {
             case let .success(count): perform(machine.interrupt(eventCount: count, status: channel.read(.DMASR)))
             case .failure(.resourceTemporarilyUnavailable): break
-            case .failure: break
+            // Counted, as the receive driver does: a failing UIO read is never dropped silently.
+            case .failure: machine.noteFaults(register: registers.faults, interruptSource: 1)
             }
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
@@ -112,7 +120,7 @@ public final class TransmitDriver<Registers: RegisterPort, Interrupts: Interrupt
 
     @inline(__always)
     private func perform(_ actions: TransmitStateMachine.Actions) {
-        if tracer != nil { traceTransitions() }
+        if tracing { traceTransitions() }
         for i in 0..<actions.count { perform(actions[i]) }
     }
 

@@ -162,6 +162,12 @@ public struct TransmitStateMachine: Sendable {
         return actions
     }
 
+    /// Adds the register port's and interrupt source's fault counts (the shell calls this).
+    public mutating func noteFaults(register: Int, interruptSource: Int) {
+        metrics.registerFaults = register
+        metrics.interruptSourceErrors += interruptSource
+    }
+
     private mutating func fail(_ error: DriverError, inFlight: Int?, _ actions: inout Actions) {
         metrics.errors[error, default: 0] += 1
         if let inFlight {

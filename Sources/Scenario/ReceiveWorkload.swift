@@ -34,7 +34,7 @@ public final class ReceiveWorkload {
         public init() {}
     }
 
-    public typealias Driver = ReceiveDriver<UIOMapping, UIOFile, DMABufferHeap, VerifyingConsumer>
+    public typealias Driver = EmulatedReceiveDriver
 
     public let configuration: Configuration
     public let reactor: Reactor
@@ -120,4 +120,10 @@ public struct WorkloadError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// The receive driver as the emulated board instantiates it: a concrete class, so the reactor's
+/// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
+public final class EmulatedReceiveDriver: ReceiveDriver<UIOMapping, UIOFile, DMABufferHeap, VerifyingConsumer> {
+    override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

@@ -53,7 +53,7 @@ public final class TransmitWorkload {
         public init() {}
     }
 
-    public typealias Driver = TransmitDriver<UIOMapping, UIOFile, DMABufferHeap, PatternProducer>
+    public typealias Driver = EmulatedTransmitDriver
 
     public let reactor: Reactor
     public let board: Board
@@ -108,4 +108,10 @@ public final class TransmitWorkload {
         let driver = self.driver
         reactor.run(until: { driver.completions >= completions })
     }
+}
+
+/// The transmit driver as the emulated board instantiates it: a concrete class, so the reactor's
+/// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
+public final class EmulatedTransmitDriver: TransmitDriver<UIOMapping, UIOFile, DMABufferHeap, PatternProducer> {
+    override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

@@ -58,7 +58,7 @@ struct DriverCommand: ParsableCommand {
                                          direction: .fromDevice)
         let reactor = Reactor(clock: .realTime)
         let consumer = CountingConsumer()
-        let driver = ReceiveDriver(reactor: reactor, registers: registers, interrupts: interrupts, buffers: buffers,
+        let driver = BoardReceiveDriver(reactor: reactor, registers: registers, interrupts: interrupts, buffers: buffers,
                                    consumer: consumer,
                                    configuration: DriverConfiguration(ringSize: udmabuf.count, bufferBytes: bufferBytes))
         if case let .failure(error) = driver.start() { throw SetupFailure(message: "driver start: \(error)") }
@@ -102,6 +102,12 @@ private struct SetupFailure: Error, CustomStringConvertible {
 }
 
 /// Takes each buffer, counts its bytes and gives it straight back.
+/// The receive driver on a real board: a concrete class, so the reactor's call lands in code
+/// specialised for the LinuxUIO ports (see `ReceiveDriver`).
+private final class BoardReceiveDriver: ReceiveDriver<UIORegisterMapping, UIOInterruptSource, UDMABufferProvider, CountingConsumer> {
+    override func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
+}
+
 private final class CountingConsumer: ReceiveConsumer {
     var bytes = 0
 
