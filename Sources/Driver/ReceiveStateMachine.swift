@@ -111,32 +111,20 @@ public struct ReceiveStateMachine: Sendable {
     /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
         var actions = Actions()
-        metrics.lostInterrupts += eventCounts.lost(before: eventCount)
-        let cause = status & AXIDMAHeader.causes
-        guard cause != 0 else {
-            metrics.spuriousInterrupts += 1
-            actions.append(.enableInterrupt)
-            return actions
+        var running = false, recovering = false, armed: Int? = nil
+        switch state {
+        case let .running(slot): running = true; armed = slot
+        case .recovering: recovering = true
+        case .stopped, .failed: break
         }
-        actions.append(.clearStatus(cause))
-        guard case let .running(armed) = state else {
-            // Late interrupt while recovering or failed: the cause is cleared; stay as we are.
-            if case .recovering = state { actions.append(.enableInterrupt) }
-            return actions
-        }
-        if let error = DriverError.from(status: status) {
+        let slot: Int
+        switch InterruptTriage.sort(eventCount: eventCount, status: status, running: running, recovering: recovering, active: armed,
+                                    eventCounts: &eventCounts, metrics: &metrics, actions: &actions) {
+        case .done: return actions
+        case let .error(error):
             fail(error, armed: armed, &actions)
             return actions
-        }
-        if cause & AXIDMAHeader.IOC_Irq == 0 {
-            metrics.delayInterrupts += 1
-            actions.append(.enableInterrupt)
-            return actions
-        }
-        guard let slot = armed else {
-            metrics.unexpectedCompletions += 1
-            actions.append(.enableInterrupt)
-            return actions
+        case let .completed(completed): slot = completed
         }
         let length = Int(receivedLength)
         guard length > 0 && length <= bufferBytes else {

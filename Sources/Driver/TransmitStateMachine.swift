@@ -100,31 +100,20 @@ public struct TransmitStateMachine: Sendable {
 
     public mutating func interrupt(eventCount: Int32, status: UInt32) -> Actions {
         var actions = Actions()
-        metrics.lostInterrupts += eventCounts.lost(before: eventCount)
-        let cause = status & AXIDMAHeader.causes
-        guard cause != 0 else {
-            metrics.spuriousInterrupts += 1
-            actions.append(.enableInterrupt)
-            return actions
+        var running = false, recovering = false, inFlight: Int? = nil
+        switch state {
+        case let .running(slot): running = true; inFlight = slot
+        case .recovering: recovering = true
+        case .stopped, .failed: break
         }
-        actions.append(.clearStatus(cause))
-        guard case let .running(inFlight) = state else {
-            if case .recovering = state { actions.append(.enableInterrupt) }
-            return actions
-        }
-        if let error = DriverError.from(status: status) {
+        let slot: Int
+        switch InterruptTriage.sort(eventCount: eventCount, status: status, running: running, recovering: recovering, active: inFlight,
+                                    eventCounts: &eventCounts, metrics: &metrics, actions: &actions) {
+        case .done: return actions
+        case let .error(error):
             fail(error, inFlight: inFlight, &actions)
             return actions
-        }
-        guard cause & AXIDMAHeader.IOC_Irq != 0 else {
-            metrics.delayInterrupts += 1
-            actions.append(.enableInterrupt)
-            return actions
-        }
-        guard let slot = inFlight else {
-            metrics.unexpectedCompletions += 1
-            actions.append(.enableInterrupt)
-            return actions
+        case let .completed(completed): slot = completed
         }
         consecutiveErrors = 0
         if completions[slot].signal(byteCount: lengths[slot]) != nil { metrics.completionMisuses += 1 }
