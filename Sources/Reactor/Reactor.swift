@@ -211,8 +211,10 @@ public final class Reactor {
         while !core.pointee.stopRequested {
             if core.pointee.watchingSignals && noticeStopSignal() { break }
             if runTurn() {
-                if condition() { return }
-                continue
+                if condition() || core.pointee.stopRequested { return }
+                // Usually the turn left nothing due at this instant: then go straight on to the
+                // clock jump below instead of running an empty turn first.
+                if !core.pointee.ready.isEmpty || isTimerDue { continue }
             }
             // Nothing left at this instant. Real fds get one non-blocking look before time moves on.
             if core.pointee.libeventWatches > 0 {
@@ -237,6 +239,12 @@ public final class Reactor {
         if let limit, !core.pointee.stopRequested, limit > core.pointee.nowNanoseconds {
             core.pointee.nowNanoseconds = limit
         }
+    }
+
+    /// Whether the earliest timer is due at the current instant.
+    @inline(__always)
+    var isTimerDue: Bool {
+        !core.pointee.timers.isEmpty && core.pointee.timers.first.deadline <= core.pointee.nowNanoseconds
     }
 
     /// One turn: the work queued before it, then the timers due now that were armed before it.
