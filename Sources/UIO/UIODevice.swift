@@ -61,7 +61,12 @@ public final class UIODevice: InterruptSubscriber {
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
 
-    @exclusivity(unchecked) private var files: [UIOFile] = []
+    @exclusivity(unchecked) private var files: [UIOFile] = [] {
+        didSet { rebuildDoorbells() }
+    }
+    /// The doorbells of `files`, unretained (`files` owns them), rebuilt when a file opens or
+    /// closes: the handler rings them without a retain per file per interrupt.
+    @exclusivity(unchecked) private var doorbells = UnsafeMutableBufferPointer<Unmanaged<Doorbell>>.allocate(capacity: 0)
 
     init(index: Int, spec: UIONodeSpec, board: Board, reactor: Reactor, activity: RegisterActivity, stormThreshold: Int) {
         self.index = index
@@ -74,11 +79,14 @@ public final class UIODevice: InterruptSubscriber {
         self.reactor = reactor
         self.activity = activity
         self.stormThreshold = stormThreshold
+        super.init()
         if let line = interruptLine {
             board.interrupts.subscribe(self, to: line)
             board.interrupts.unmask(line: line)
         }
     }
+
+    deinit { doorbells.deallocate() }
 
     // MARK: files
 
@@ -96,10 +104,16 @@ public final class UIODevice: InterruptSubscriber {
 
     public var openFileCount: Int { files.count }
 
+    private func rebuildDoorbells() {
+        doorbells.deallocate()
+        doorbells = .allocate(capacity: files.count)
+        for (i, file) in files.enumerated() { doorbells.initializeElement(at: i, to: .passUnretained(file.doorbell)) }
+    }
+
     // MARK: interrupt handling (kernel side)
 
     /// The in-kernel handler: disable the line, count the event, wake every open file.
-    public func interruptPending(line: Int) {
+    override public func interruptPending(line: Int) {
         interrupts.mask(line: line)
         interruptDisabled = true
         interrupts.acknowledge(line: line)
@@ -108,8 +122,8 @@ public final class UIODevice: InterruptSubscriber {
         noteEventForStormDetection()
         // Indexed, not `for in`: a debug build's unspecialised iterator mallocs per element.
         var i = 0
-        while i < files.count {
-            files[i].doorbell.ring()
+        while i < doorbells.count {
+            doorbells[i]._withUnsafeGuaranteedRef { $0.ring() }
             i += 1
         }
     }

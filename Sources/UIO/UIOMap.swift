@@ -39,13 +39,14 @@ public final class UIOMapping {
     let bus: Bus
     let activity: RegisterActivity
     let pageBase: PhysicalAddress
-    /// The register window holding the map, if it is one, resolved once: an access inside it goes
-    /// straight to `Bus.readRegister`/`writeRegister` (what `Bus.read32`/`write32` would pick by
-    /// searching the map) without the search or a region copy per access.
-    let window: DeviceWindow?
-    /// `window` unretained (the bus map and `window` keep it alive): binding the Optional `let`
-    /// would retain/release it per access.
+    /// The register window holding the whole mapping, if there is one, resolved once and held
+    /// unretained (the bus map keeps it alive; binding an Optional class `let` per access would
+    /// retain it). Every access that passes the mapping's own bounds and alignment check is then
+    /// inside the window, so it goes straight to the window (and, in the window's byte order, to
+    /// the model) without the map search `Bus.read32`/`write32` would do.
     let windowRef: Unmanaged<DeviceWindow>?
+    /// Where the mapping's first byte lies in `windowRef`'s window.
+    let windowOffset: UInt64
     /// Accesses refused (outside the mapping) or faulted on the bus.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var faults = 0
@@ -56,32 +57,62 @@ public final class UIOMapping {
         self.bus = bus
         self.activity = activity
         pageBase = PhysicalAddress(map.address.rawValue - map.offset)
-        if case .device(let window)? = bus.region(at: map.address)?.target {
-            self.window = window
+        if case .device(let window)? = bus.region(at: pageBase)?.target, window.range.contains(pageBase, count: length) {
+            windowRef = Unmanaged.passUnretained(window)
+            windowOffset = pageBase - window.range.base
         } else {
-            window = nil
+            windowRef = nil
+            windowOffset = 0
         }
-        windowRef = window.map { Unmanaged.passUnretained($0) }
     }
 
     /// A 32-bit load at `offset`, assuming the register's byte order is `order` (what the driver's
     /// accessor does: `in_le32` assumes little-endian, a plain load is big-endian on PowerPC).
     @inline(__always)
     public func read32(at offset: UInt64, assuming order: Endianness) -> Result<UInt32, UIOAccessFault> {
-        guard offset <= length &- 4, offset & 3 == 0 else {
-            faults += 1
-            return .failure(.outsideMapping(offset: offset, length: length))
+        guard offset <= length &- 4, offset & 3 == 0 else { return .failure(refuse(offset)) }
+        if let windowRef,
+            let value = windowRef._withUnsafeGuaranteedRef({ $0.readInWindowOrder(UInt32(truncatingIfNeeded: windowOffset &+ offset), assuming: order) })
+        {
+            return .success(value)
         }
+        return readThroughBus(at: offset, assuming: order)
+    }
+
+    /// A 32-bit store at `offset`; see `read32`.
+    @inline(__always)
+    @discardableResult
+    public func write32(_ value: UInt32, at offset: UInt64, assuming order: Endianness) -> UIOAccessFault? {
+        guard offset <= length &- 4, offset & 3 == 0 else { return refuse(offset) }
+        activity.writes &+= 1
+        if let windowRef,
+            windowRef._withUnsafeGuaranteedRef({ $0.writeInWindowOrder(value, UInt32(truncatingIfNeeded: windowOffset &+ offset), assuming: order) })
+        {
+            return nil
+        }
+        return writeThroughBus(value, at: offset, assuming: order)
+    }
+
+    // The uncommon cases stay out of line, so the inlined accessors above are a bounds check, a
+    // byte-order check and the model's call.
+
+    @inline(never)
+    private func refuse(_ offset: UInt64) -> UIOAccessFault {
+        faults += 1
+        return .outsideMapping(offset: offset, length: length)
+    }
+
+    /// A byte-order mismatch (the bus swaps and logs it), a window with no model, or a mapping that
+    /// is not inside one register window: the bus decides.
+    @inline(never)
+    private func readThroughBus(at offset: UInt64, assuming order: Endianness) -> Result<UInt32, UIOAccessFault> {
         let address = pageBase + offset
-        if let windowRef, windowRef._withUnsafeGuaranteedRef({ $0.range.contains(address, count: 4) }) {
-            switch windowRef._withUnsafeGuaranteedRef({ bus.readRegister($0, at: address, assuming: order) }) {
-            case let .success(value): return .success(value)
-            case let .failure(fault):
-                faults += 1
-                return .failure(.bus(fault))
-            }
+        let outcome = if let windowRef {
+            windowRef._withUnsafeGuaranteedRef { bus.readRegister($0, at: address, assuming: order) }
+        } else {
+            bus.read32(at: address, assuming: order)
         }
-        switch bus.read32(at: address, assuming: order) {
+        switch outcome {
         case let .success(value): return .success(value)
         case let .failure(fault):
             faults += 1
@@ -89,17 +120,10 @@ public final class UIOMapping {
         }
     }
 
-    /// A 32-bit store at `offset`; see `read32`.
-    @inline(__always)
-    @discardableResult
-    public func write32(_ value: UInt32, at offset: UInt64, assuming order: Endianness) -> UIOAccessFault? {
-        guard offset <= length &- 4, offset & 3 == 0 else {
-            faults += 1
-            return .outsideMapping(offset: offset, length: length)
-        }
-        activity.writes &+= 1
+    @inline(never)
+    private func writeThroughBus(_ value: UInt32, at offset: UInt64, assuming order: Endianness) -> UIOAccessFault? {
         let address = pageBase + offset
-        let outcome = if let windowRef, windowRef._withUnsafeGuaranteedRef({ $0.range.contains(address, count: 4) }) {
+        let outcome = if let windowRef {
             windowRef._withUnsafeGuaranteedRef { bus.writeRegister($0, value, at: address, assuming: order) }
         } else {
             bus.write32(value, at: address, assuming: order)

@@ -4,8 +4,8 @@ import Testing
 /// A register file standing in for a device model.
 final class RegisterFile: RegisterWindow {
     var registers: [UInt32: UInt32] = [:]
-    func read32(offset: UInt32) -> UInt32 { registers[offset] ?? 0 }
-    func write32(offset: UInt32, value: UInt32) { registers[offset] = value }
+    override func read32(offset: UInt32) -> UInt32 { registers[offset] ?? 0 }
+    override func write32(offset: UInt32, value: UInt32) { registers[offset] = value }
 }
 
 @Suite struct BusTests {

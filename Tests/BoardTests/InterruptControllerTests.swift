@@ -3,7 +3,7 @@ import Testing
 
 final class InterruptRecorder: InterruptSubscriber {
     var notified: [Int] = []
-    func interruptPending(line: Int) { notified.append(line) }
+    override func interruptPending(line: Int) { notified.append(line) }
 }
 
 @Suite struct InterruptControllerTests {

@@ -7,7 +7,7 @@
 extension Bus {
     /// Attaches a device model to the window named `name`. Returns false if there is no such window.
     @discardableResult
-    public func attach(_ model: any RegisterWindow, toWindow name: String) -> Bool {
+    public func attach(_ model: RegisterWindow, toWindow name: String) -> Bool {
         for region in regions {
             if case .device(let window) = region.target, window.name == name {
                 window.model = model
@@ -32,11 +32,11 @@ extension Bus {
         guard let offset = registerOffset(window, address) else {
             return .failure(BusFault(address: address, count: 4, reason: .misaligned))
         }
-        guard let model = window.model else {
+        if let value = window.readInWindowOrder(offset, assuming: order) { return .success(value) }
+        guard let model = window.modelRef else {
             return .failure(BusFault(address: address, count: 4, reason: .unmodelled))
         }
-        let deviceValue = model.read32(offset: offset)
-        if order == window.endianness { return .success(deviceValue) }
+        let deviceValue = model._withUnsafeGuaranteedRef { $0.read32(offset: offset) }
         let cpuValue = deviceValue.byteSwapped
         record(EndiannessViolation(
             address: address, direction: .read, assumed: order, window: window.endianness,
@@ -51,18 +51,15 @@ extension Bus {
         guard let offset = registerOffset(window, address) else {
             return BusFault(address: address, count: 4, reason: .misaligned)
         }
-        guard let model = window.model else {
+        if window.writeInWindowOrder(value, offset, assuming: order) { return nil }
+        guard let model = window.modelRef else {
             return BusFault(address: address, count: 4, reason: .unmodelled)
-        }
-        if order == window.endianness {
-            model.write32(offset: offset, value: value)
-            return nil
         }
         let deviceValue = value.byteSwapped
         record(EndiannessViolation(
             address: address, direction: .write, assumed: order, window: window.endianness,
             deviceValue: deviceValue, cpuValue: value))
-        model.write32(offset: offset, value: deviceValue)
+        model._withUnsafeGuaranteedRef { $0.write32(offset: offset, value: deviceValue) }
         return nil
     }
 

@@ -1,10 +1,13 @@
 import Trace
 
-/// Notified when an unmasked interrupt line becomes pending. Implement it with a `final class`
-/// (the UIO device does): the controller calls it once per interrupt, through a class-bound
-/// protocol reference it holds strongly, with no closure in between.
-public protocol InterruptSubscriber: AnyObject {
-    func interruptPending(line: Int)
+/// Notified when an unmasked interrupt line becomes pending. Subclass it (the UIO device does):
+/// the controller calls it once per interrupt through an unretained reference, with no closure or
+/// existential in between (a class, not a protocol, for that reason: DESIGN.md, "The per-completion
+/// hot path"). The base class ignores interrupts.
+open class InterruptSubscriber {
+    public init() {}
+
+    open func interruptPending(line: Int) {}
 }
 
 /// Per-line statistics.
@@ -30,13 +33,31 @@ public final class InterruptController {
     public let kind: InterruptControllerKind
     public let lineCount: Int
 
+    /// Everything the controller knows about one line, in one place.
+    struct Line {
+        var sense: InterruptSense
+        var input: Bool
+        var latched: Bool
+        var masked: Bool
+        var counters: InterruptLineCounters
+        /// This line's run in `listeners`.
+        var firstListener: Int
+        var listenerCount: Int
+    }
+
+    /// One `Line` per input, allocated once: a device drives its line on every register write and
+    /// DMA step, and a plain pointer costs no uniqueness check or retain per access, where stored
+    /// arrays of a class do (DESIGN.md, per-completion hot path). Indexed through `line(_:)`, which
+    /// checks the bound as an array would.
+    private let lines: UnsafeMutablePointer<Line>
+    /// The subscribers of each line, owned here.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) private var sense: [InterruptSense]
-    @exclusivity(unchecked) private var input: [Bool]
-    @exclusivity(unchecked) private var latched: [Bool]
-    @exclusivity(unchecked) private var masked: [Bool]
-    @exclusivity(unchecked) private var counters: [InterruptLineCounters]
-    @exclusivity(unchecked) private var subscribers: [[any InterruptSubscriber]]
+    @exclusivity(unchecked) private var subscribers: [[InterruptSubscriber]]
+    /// `subscribers` flattened and unretained (each line's run located by its `Line`), rebuilt on
+    /// every subscribe and unsubscribe: `notify` calls through it without a retain per interrupt.
+    @exclusivity(unchecked) private var listeners: UnsafeMutablePointer<Unmanaged<InterruptSubscriber>>
+    /// Notifications in progress: the listener table must not change under them.
+    @exclusivity(unchecked) private var notifyDepth = 0
     /// Records every input level change when set (nil: tracing off, one branch per change).
     @exclusivity(unchecked) public var tracer: Tracer?
 
@@ -44,93 +65,140 @@ public final class InterruptController {
         precondition(lineCount > 0)
         self.kind = kind
         self.lineCount = lineCount
-        sense = Array(repeating: .levelHigh, count: lineCount)
-        input = Array(repeating: false, count: lineCount)
-        latched = Array(repeating: false, count: lineCount)
-        masked = Array(repeating: true, count: lineCount)
-        counters = Array(repeating: InterruptLineCounters(), count: lineCount)
+        lines = .allocate(capacity: lineCount)
+        lines.initialize(
+            repeating: Line(
+                sense: .levelHigh, input: false, latched: false, masked: true, counters: InterruptLineCounters(),
+                firstListener: 0, listenerCount: 0),
+            count: lineCount)
         subscribers = Array(repeating: [], count: lineCount)
+        listeners = .allocate(capacity: 0)
+    }
+
+    deinit {
+        lines.deinitialize(count: lineCount)
+        lines.deallocate()
+        listeners.deallocate()
+    }
+
+    /// The state of `line`; out of range is a programming error, trapped as an array index would be.
+    @inline(__always)
+    private func line(_ line: Int) -> UnsafeMutablePointer<Line> {
+        precondition(UInt(bitPattern: line) < UInt(bitPattern: lineCount), "interrupt line out of range")
+        return lines + line
     }
 
     /// Sets a line's sense, clears its latch and returns its input to the idle level.
-    public func configure(line: Int, sense newSense: InterruptSense) {
-        sense[line] = newSense
-        input[line] = newSense.idleLevel
-        latched[line] = false
+    public func configure(line n: Int, sense newSense: InterruptSense) {
+        let state = line(n)
+        state.pointee.sense = newSense
+        state.pointee.input = newSense.idleLevel
+        state.pointee.latched = false
     }
 
-    public func sense(of line: Int) -> InterruptSense { sense[line] }
-    public func isMasked(_ line: Int) -> Bool { masked[line] }
-    public func inputLevel(of line: Int) -> Bool { input[line] }
-    public func counters(of line: Int) -> InterruptLineCounters { counters[line] }
+    public func sense(of n: Int) -> InterruptSense { line(n).pointee.sense }
+    public func isMasked(_ n: Int) -> Bool { line(n).pointee.masked }
+    public func inputLevel(of n: Int) -> Bool { line(n).pointee.input }
+    public func counters(of n: Int) -> InterruptLineCounters { line(n).pointee.counters }
 
-    public func isPending(_ line: Int) -> Bool {
-        switch sense[line] {
-        case .levelHigh: input[line]
-        case .levelLow: !input[line]
-        case .risingEdge, .fallingEdge: latched[line]
+    public func isPending(_ n: Int) -> Bool { Self.isPending(line(n)) }
+
+    @inline(__always)
+    private static func isPending(_ state: UnsafeMutablePointer<Line>) -> Bool {
+        switch state.pointee.sense {
+        case .levelHigh: state.pointee.input
+        case .levelLow: !state.pointee.input
+        case .risingEdge, .fallingEdge: state.pointee.latched
         }
     }
 
-    public func subscribe(_ subscriber: any InterruptSubscriber, to line: Int) {
-        subscribers[line].append(subscriber)
+    public func subscribe(_ subscriber: InterruptSubscriber, to n: Int) {
+        _ = line(n)
+        subscribers[n].append(subscriber)
+        rebuildListeners()
     }
 
-    public func unsubscribe(_ subscriber: any InterruptSubscriber, from line: Int) {
-        subscribers[line].removeAll { $0 === subscriber }
+    public func unsubscribe(_ subscriber: InterruptSubscriber, from n: Int) {
+        _ = line(n)
+        subscribers[n].removeAll { $0 === subscriber }
+        rebuildListeners()
+    }
+
+    private func rebuildListeners() {
+        // The table is read, unretained, by a notification in progress; a subscriber that changes
+        // subscriptions from inside `interruptPending` would pull it (and maybe itself) out from under it.
+        precondition(notifyDepth == 0, "subscriptions cannot change while an interrupt is being delivered")
+        listeners.deallocate()
+        listeners = .allocate(capacity: subscribers.reduce(0) { $0 + $1.count })
+        var next = 0
+        for n in 0..<lineCount {
+            lines[n].firstListener = next
+            lines[n].listenerCount = subscribers[n].count
+            for subscriber in subscribers[n] {
+                (listeners + next).initialize(to: .passUnretained(subscriber))
+                next += 1
+            }
+        }
     }
 
     /// A device sets the electrical level of its output. Idempotent: driving the same level again
     /// changes nothing, so a device may re-derive its line after every register write.
-    public func drive(line: Int, high: Bool) {
-        let was = input[line]
-        guard was != high else { return }
-        input[line] = high
-        if tracer != nil { traceLevel(line, high) }
+    public func drive(line n: Int, high: Bool) {
+        let state = line(n)
+        guard state.pointee.input != high else { return }
+        state.pointee.input = high
+        if tracer != nil { traceLevel(n, high) }
         let asserted: Bool
-        switch sense[line] {
+        switch state.pointee.sense {
         case .levelHigh, .risingEdge: asserted = high
         case .levelLow, .fallingEdge: asserted = !high
         }
         guard asserted else { return }
-        if sense[line].isEdge { latched[line] = true }
-        counters[line].raised += 1
-        if masked[line] {
-            counters[line].maskedWhilePending += 1
+        if state.pointee.sense.isEdge { state.pointee.latched = true }
+        state.pointee.counters.raised += 1
+        if state.pointee.masked {
+            state.pointee.counters.maskedWhilePending += 1
         } else {
-            notify(line)
+            notify(n)
         }
     }
 
     @inline(never)
     private func traceLevel(_ line: Int, _ high: Bool) { tracer?.record(.interruptLine(line: line, high: high)) }
 
-    public func mask(line: Int) { masked[line] = true }
+    public func mask(line n: Int) { line(n).pointee.masked = true }
 
     /// Unmasks a line; a line still pending fires again at once.
-    public func unmask(line: Int) {
-        guard masked[line] else { return }
-        masked[line] = false
-        if isPending(line) { notify(line) }
+    public func unmask(line n: Int) {
+        let state = line(n)
+        guard state.pointee.masked else { return }
+        state.pointee.masked = false
+        if Self.isPending(state) { notify(n) }
     }
 
     /// A subscriber takes the interrupt: clears an edge latch and returns whether anything was
     /// pending. Nothing pending counts as spurious.
     @discardableResult
-    public func acknowledge(line: Int) -> Bool {
-        let pending = isPending(line)
-        if sense[line].isEdge { latched[line] = false }
-        if !pending { counters[line].spurious += 1 }
+    public func acknowledge(line n: Int) -> Bool {
+        let state = line(n)
+        let pending = Self.isPending(state)
+        if state.pointee.sense.isEdge { state.pointee.latched = false }
+        if !pending { state.pointee.counters.spurious += 1 }
         return pending
     }
 
-    /// Runs on every interrupt. An indexed loop, not `for in`: the unspecialised iterator of a debug
-    /// build mallocs a temporary for each existential element (seen with malloc-interposer).
-    private func notify(_ line: Int) {
+    /// Runs on every interrupt: each subscriber of the line, in subscription order, called through
+    /// the unretained table (`subscribers` keeps them alive; `rebuildListeners` refuses to change
+    /// the table meanwhile).
+    private func notify(_ n: Int) {
+        notifyDepth &+= 1
+        let first = lines[n].firstListener
+        let count = lines[n].listenerCount
         var i = 0
-        while i < subscribers[line].count {
-            subscribers[line][i].interruptPending(line: line)
+        while i < count {
+            listeners[first + i]._withUnsafeGuaranteedRef { $0.interruptPending(line: n) }
             i += 1
         }
+        notifyDepth &-= 1
     }
 }

@@ -21,6 +21,10 @@ public final class AXIDMA: RegisterWindow {
     /// through a reference taken out of an Optional costs a retain/release per access.
     private let mm2sRef: Unmanaged<DMAChannel>?
     private let s2mmRef: Unmanaged<DMAChannel>?
+    /// The register at each word offset of the window that has one in this core, indexed by
+    /// offset / 4, built from `registerMap` (the one declaration of the map): decoding an access is
+    /// an array index, not a search. Offsets past its end, and nil entries, are reserved.
+    private let decodeTable: [(direction: DMADirection, register: ChannelRegister)?]
 
     /// Reads and writes of offsets with no register (reserved in direct register mode): they read
     /// 0 and are ignored, never a trap.
@@ -63,13 +67,19 @@ public final class AXIDMA: RegisterWindow {
         s2mm = makeChannel(.s2mm, parameters.s2mm, s2mmRandom)
         mm2sRef = mm2s.map { Unmanaged.passUnretained($0) }
         s2mmRef = s2mm.map { Unmanaged.passUnretained($0) }
+        let present = map.registers.filter { $0.direction == .mm2s ? parameters.mm2s != nil : parameters.s2mm != nil }
+        var table = [(direction: DMADirection, register: ChannelRegister)?](
+            repeating: nil, count: Int((map.registers.map(\.offset).max() ?? 0) / 4) + 1)
+        for description in present { table[Int(description.offset / 4)] = (description.direction, description.register) }
+        decodeTable = table
+        super.init()
     }
 
     public func channel(_ direction: DMADirection) -> DMAChannel? { direction == .mm2s ? mm2s : s2mm }
 
     // MARK: register access
 
-    public func read32(offset: UInt32) -> UInt32 {
+    override public func read32(offset: UInt32) -> UInt32 {
         guard let (direction, register) = decode(offset) else {
             reservedAccesses += 1
             if tracer != nil { traceAccess(offset, 0, .read) }
@@ -80,7 +90,7 @@ public final class AXIDMA: RegisterWindow {
         return value
     }
 
-    public func write32(offset: UInt32, value: UInt32) {
+    override public func write32(offset: UInt32, value: UInt32) {
         if tracer != nil { traceAccess(offset, value, .write) }
         guard let (direction, register) = decode(offset) else {
             reservedAccesses += 1
@@ -111,15 +121,12 @@ public final class AXIDMA: RegisterWindow {
 
     /// The channel (present in this core) and register at `offset`. Returns the direction, not the
     /// channel: handing a class reference out would cost a retain/release per register access;
-    /// callers call through `channelRef` (checked present here).
+    /// callers call through `channelRef` (present, by construction of `decodeTable`).
     @inline(__always)
     private func decode(_ offset: UInt32) -> (DMADirection, ChannelRegister)? {
-        let direction: DMADirection = offset < DMADirection.s2mm.baseOffset ? .mm2s : .s2mm
-        guard (direction == .mm2s ? mm2s != nil : s2mm != nil),
-            offset - direction.baseOffset < DMADirection.s2mm.baseOffset,
-            let register = ChannelRegister(rawValue: offset - direction.baseOffset)
-        else { return nil }
-        return (direction, register)
+        let index = Int(offset >> 2)
+        guard offset & 3 == 0, index < decodeTable.count, let entry = decodeTable[index] else { return nil }
+        return (entry.direction, entry.register)
     }
 
     // MARK: reset
