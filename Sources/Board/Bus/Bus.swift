@@ -144,6 +144,15 @@ public final class Bus {
         }
     }
 
+    /// A pointer to the `count` bytes of RAM at `address` when one RAM region holds them in one
+    /// contiguous resident span (one given to `RAM.back`, such as the DMA pool); nil otherwise
+    /// (then `write(_:to:)` does it). For a bus master that produces its data in place rather than
+    /// copying it from a buffer of its own. Valid as long as the RAM lives.
+    public func contiguousRAM(at address: PhysicalAddress, count: Int) -> UnsafeMutableRawPointer? {
+        guard count > 0, let (ram, offset) = ramFastPath(address, UInt64(count)) else { return nil }
+        return ram._withUnsafeGuaranteedRef { $0.contiguousBytes(offset: offset, count: UInt64(count)) }
+    }
+
     // MARK: Scalar access
 
     public func read8(at address: PhysicalAddress) -> Result<UInt8, BusFault> {

@@ -21,8 +21,8 @@ import Trace
 /// Hot path (DESIGN.md, "The per-completion hot path"): completions are a reusable reactor timer
 /// dispatched by tag; links are strong `let`s, except the bus and the reactor, which own this
 /// object (the bus through its register window, the reactor through its timers) and are reached
-/// through `Unmanaged` to avoid a cycle; data moves with one bus block copy per ring segment or
-/// 64 KiB chunk; nothing is allocated per transfer.
+/// through `Unmanaged` to avoid a cycle; S2MM data is generated straight into memory, MM2S data
+/// moves with one bus block copy per 64 KiB chunk; nothing is allocated per transfer.
 public final class DMAChannel: ReactorTarget {
     /// What a transfer is doing.
     enum TransferState: Equatable {
@@ -64,8 +64,10 @@ public final class DMAChannel: ReactorTarget {
     let interrupts: InterruptController
     let policy: DMAAccessPolicy
     let fifo: StreamFIFO
-    /// MM2S: data read from memory, and what the sink expects; empty for S2MM.
+    /// MM2S: data read from memory; S2MM: bytes on their way to memory that is not one contiguous
+    /// resident span (see `writeStream`).
     let scratch: UnsafeMutableRawBufferPointer
+    /// MM2S: what the sink expects; empty for S2MM.
     let expected: UnsafeMutableRawBufferPointer
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) var completionTimer: TimerID!
@@ -140,9 +142,8 @@ public final class DMAChannel: ReactorTarget {
         interrupts = board.interrupts
         self.policy = policy
         fifo = StreamFIFO(depthBytes: Int(parameters.fifoDepthBytes))
-        let chunk = direction == .mm2s ? Self.chunkBytes : 0
-        scratch = .allocate(byteCount: chunk, alignment: 16)
-        expected = .allocate(byteCount: chunk, alignment: 16)
+        scratch = .allocate(byteCount: Self.chunkBytes, alignment: 16)
+        expected = .allocate(byteCount: direction == .mm2s ? Self.chunkBytes : 0, alignment: 16)
         dmacr = controlSemantics.resetValue
         dmasr = statusSemantics.resetValue
         self.random = random
@@ -379,7 +380,7 @@ public final class DMAChannel: ReactorTarget {
             accounting.drop(packetBytes, .transferError)
             return error
         }
-        bus._withUnsafeGuaranteedRef { bus in _ = fifo.copyOut(received, to: start, bus: bus) }
+        if fifo.carriesData { writeStream(received, to: start) }
         if let corruption = faults.takeCorruption(), corruption.offset < received, fifo.carriesData {
             let target = start + UInt64(corruption.offset)
             bus._withUnsafeGuaranteedRef { bus in
@@ -399,6 +400,26 @@ public final class DMAChannel: ReactorTarget {
             return DMASR.DMAIntErr
         }
         return 0
+    }
+
+    /// Writes the first `count` bytes of the packet in flight to memory at `start`, generated from its
+    /// stream offset (`StreamFIFO` holds no bytes): in place when the RAM there is one contiguous
+    /// resident span (the DMA pool; one write pass, no copy), else a chunk at a time through
+    /// `scratch` and the bus. The range was checked by `movementError`.
+    private func writeStream(_ count: Int, to start: PhysicalAddress) {
+        guard count > 0 else { return }
+        generator.seek(to: inFlightStreamOffset)
+        if let target = bus._withUnsafeGuaranteedRef({ $0.contiguousRAM(at: start, count: count) }) {
+            generator.fill(target, count)
+            return
+        }
+        var done = 0
+        while done < count {  // bounded: LENGTH < 2^26
+            let n = min(Self.chunkBytes, count - done)
+            generator.fill(scratch.baseAddress!, n)
+            _ = bus._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: scratch.baseAddress!, count: n), to: start + UInt64(done)) }
+            done += n
+        }
     }
 
     /// The error that stops `count` bytes at `start` from moving: an injected fault, a refusal by
