@@ -28,7 +28,9 @@ let package = Package(
         // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
         .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace"]),
+        // The stream patterns' byte loops, with an AVX2 variant picked at load time on x86-64.
+        .target(name: "CStreamKernels"),
+        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
         .target(
             name: "UIO",
             dependencies: ["Board", "Reactor", "Devices", "Driver", "Trace", .product(name: "SystemPackage", package: "swift-system")]

@@ -87,6 +87,34 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
         #expect(a == c)
     }
 
+    @Test("the vectorised counter check finds one wrong byte anywhere, at every length and alignment")
+    func counterCheckCatchesEveryByte() {
+        var storage = [UInt8](repeating: 0, count: 4 * 80 + 3)
+        var scratch = [UInt8](repeating: 0, count: storage.count)
+        // Lengths around the vector loop's steps (32 words per step with AVX2) and its tail.
+        for words in [1, 7, 8, 31, 32, 33, 64, 79] {
+            for alignment in 0..<4 {
+                let count = words * 4
+                for wrong in Set([0, 1, count / 2, count - 5, count - 1]) where wrong >= 0 {
+                    let start = UInt64(4 * (words + alignment))
+                    storage.withUnsafeMutableBytes { raw in
+                        var generator = PatternGenerator(.counter)
+                        generator.seek(to: start)
+                        generator.fill(UnsafeMutableRawBufferPointer(rebasing: raw[alignment..<(alignment + count)]))
+                    }
+                    storage[alignment + wrong] ^= 0x20
+                    var checker = PatternGenerator(.counter)
+                    checker.seek(to: start)
+                    let mismatches = storage.withUnsafeBytes { raw in
+                        scratch.withUnsafeMutableBytes { checker.countMismatches(in: UnsafeRawBufferPointer(rebasing: raw[alignment..<(alignment + count)]), scratch: $0) }
+                    }
+                    #expect(mismatches == 1, "\(words) words at alignment \(alignment), byte \(wrong) wrong")
+                    #expect(checker.position == start + UInt64(count))
+                }
+            }
+        }
+    }
+
     @Test("PRBS-31 repeats every 2^31 − 1 words, so word 2^31 is word 1")
     func prbsPeriod() {
         // Two hops of 2^30 words each (neither reaches the period, so the jump reduces nothing)

@@ -1,3 +1,5 @@
+import CStreamKernels
+
 /// The content of an AXI4-Stream: a checkable byte sequence, continuous across packets, so every
 /// byte that reaches memory or a sink can be verified against the same generator.
 public enum StreamPattern: Sendable, Hashable, CustomStringConvertible {
@@ -93,12 +95,9 @@ public struct PatternGenerator: Sendable {
         let words = n >> 2
         switch kind {
         case .counter:
-            // A straight-line loop the compiler vectorises.
-            let start = counterWord
-            for i in 0..<words {
-                p.storeBytes(of: (start &+ UInt32(truncatingIfNeeded: i)).littleEndian, toByteOffset: i << 2, as: UInt32.self)
-            }
-            counterWord = start &+ UInt32(truncatingIfNeeded: words)
+            // A vectorised loop (AVX2 where the CPU has it): CStreamKernels.
+            uioemu_fill_counter(p, words, counterWord)
+            counterWord &+= UInt32(truncatingIfNeeded: words)
         default:
             for i in 0..<words {
                 p.storeBytes(of: nextPRBSWord().littleEndian, toByteOffset: i << 2, as: UInt32.self)
@@ -124,14 +123,9 @@ public struct PatternGenerator: Sendable {
     public mutating func countMismatches(in data: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Int {
         if kind == .counter, pendingCount == 0, data.count & 3 == 0, let p = data.baseAddress {
             let words = data.count >> 2
-            let start = counterWord
-            var difference: UInt32 = 0
-            for i in 0..<words {
-                difference |= p.loadUnaligned(fromByteOffset: i << 2, as: UInt32.self)
-                    ^ (start &+ UInt32(truncatingIfNeeded: i)).littleEndian
-            }
-            if difference == 0 {
-                counterWord = start &+ UInt32(truncatingIfNeeded: words)
+            // A vectorised loop (AVX2 where the CPU has it): CStreamKernels.
+            if uioemu_counter_difference(p, words, counterWord) == 0 {
+                counterWord &+= UInt32(truncatingIfNeeded: words)
                 position &+= UInt64(data.count)
                 return 0
             }
@@ -221,12 +215,9 @@ public func countMismatchedBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBuff
     precondition(a.count == b.count)
     guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
     let words = a.count >> 3
-    // Fast path: OR all differences together (a loop the compiler vectorises, no popcount); only
-    // a buffer with some difference pays for the per-byte count below.
-    var difference: UInt64 = 0
-    for i in 0..<words {
-        difference |= pa.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self)
-    }
+    // Fast path: OR all differences together (a vectorised loop, AVX2 where the CPU has it, no
+    // popcount: CStreamKernels); only a buffer with some difference pays for the per-byte count below.
+    let difference = uioemu_difference(pa, pb, a.count)
     var mismatches = 0
     for i in 0..<(difference == 0 ? 0 : words) {
         let d = pa.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self) ^ pb.loadUnaligned(fromByteOffset: i << 3, as: UInt64.self)

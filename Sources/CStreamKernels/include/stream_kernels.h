@@ -1,0 +1,23 @@
+// The byte loops of stream patterns (Devices/Streams): writing a counter pattern into memory and
+// checking memory against a counter or against a reference, the S2MM and consumer hot path.
+// In C so that on x86-64 they can use AVX2 where the CPU has it (chosen once at load time) while
+// the Swift code stays built for the baseline ISA; elsewhere they are the same plain loops.
+#ifndef UIOEMU_STREAM_KERNELS_H
+#define UIOEMU_STREAM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Writes `words` little-endian 32-bit words `start`, `start + 1`, … (wrapping) at `destination`
+/// (any alignment).
+void uioemu_fill_counter(void *destination, size_t words, uint32_t start);
+
+/// The OR of (little-endian word i of `data`) XOR (`start` + i) over `words` words: 0 exactly when
+/// `data` holds the counter words from `start`.
+uint32_t uioemu_counter_difference(const void *data, size_t words, uint32_t start);
+
+/// The OR of the XOR of `a` and `b`, 8 bytes at a time over the first `count` & ~7 bytes: 0 exactly
+/// when those bytes are equal.
+uint64_t uioemu_difference(const void *a, const void *b, size_t count);
+
+#endif
