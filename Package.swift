@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "AllocationCounting"]),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor", "CStreamKernels"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
         .testTarget(
             name: "DriverTests",

@@ -1,8 +1,10 @@
-// See include/stream_kernels.h. Each kernel is one plain loop written once (KERNELS below) and
-// compiled twice on x86-64: for the baseline ISA and, with the target attribute, for AVX2; a
-// constructor picks the variant once from CPUID. The loops are branch-free so the compiler
-// vectorises them (32 bytes per instruction with AVX2, 16 with SSE2).
+// See include/stream_kernels.h. Each kernel is one plain loop written once (the *_KERNELS macros)
+// and compiled up to three times on x86-64: for the baseline ISA and, with the target attribute,
+// for AVX2 and for AVX-512 (F+VL); a constructor picks the variant once from CPUID. The loops are
+// branch-free so the compiler vectorises them (16 bytes per instruction with SSE2, 32 with AVX2).
 #include "stream_kernels.h"
+
+#include <stdatomic.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define LE32(x) __builtin_bswap32(x)
@@ -14,11 +16,13 @@
 typedef uint32_t u32_any __attribute__((aligned(1), may_alias));
 typedef uint64_t u64_any __attribute__((aligned(1), may_alias));
 
-#define KERNELS(ATTR, SUFFIX)                                                                        \
+#define FILL_KERNELS(ATTR, SUFFIX)                                                                   \
     ATTR static void fill_counter_##SUFFIX(void *destination, size_t words, uint32_t start) {       \
         u32_any *d = (u32_any *)destination;                                                          \
         for (size_t i = 0; i < words; i++) d[i] = LE32(start + (uint32_t)i);                          \
-    }                                                                                                 \
+    }
+
+#define CHECK_KERNELS(ATTR, SUFFIX)                                                                  \
     ATTR static uint32_t counter_difference_##SUFFIX(const void *data, size_t words, uint32_t start) { \
         const u32_any *p = (const u32_any *)data;                                                     \
         uint32_t difference = 0;                                                                      \
@@ -32,24 +36,45 @@ typedef uint64_t u64_any __attribute__((aligned(1), may_alias));
         return difference;                                                                            \
     }
 
-KERNELS(, base)
+FILL_KERNELS(, base)
+CHECK_KERNELS(, base)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-KERNELS(__attribute__((target("avx2"))), avx2)
+#define AVX2 __attribute__((target("avx2")))
+#define AVX512 __attribute__((target("avx2,avx512f,avx512vl")))
+FILL_KERNELS(AVX2, avx2)
+CHECK_KERNELS(AVX2, avx2)
+// AVX-512 VL gives the checks a three-input logic instruction (XOR and OR in one), which halves
+// their cost (measured here: 64 KiB checked in 257 ns instead of 523 with AVX2). The fill stays on
+// AVX2: the compiler makes 512-bit stores of it, measured slower (484 ns per 64 KiB against 270).
+CHECK_KERNELS(AVX512, avx512)
 
-static int use_avx2;
+/// What the CPU has (2: AVX-512 F+VL, 1: AVX2, 0: baseline) and what is used (lowered by tests).
+static int detected;
+static _Atomic int level;
 
 __attribute__((constructor)) static void choose_kernels(void) {
     __builtin_cpu_init();
-    use_avx2 = __builtin_cpu_supports("avx2");
+    detected = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    atomic_store_explicit(&level, detected, memory_order_relaxed);
 }
-#define PICK(name, ...) (use_avx2 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
+
+int uioemu_stream_kernels_use(int at_most) {
+    int chosen = at_most < detected ? at_most : detected;
+    atomic_store_explicit(&level, chosen, memory_order_relaxed);
+    return chosen;
+}
+#define LEVEL atomic_load_explicit(&level, memory_order_relaxed)
+#define PICK_FILL(name, ...) (LEVEL >= 1 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
+#define PICK(name, ...) (LEVEL == 2 ? name##_avx512(__VA_ARGS__) : LEVEL == 1 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
 #else
+int uioemu_stream_kernels_use(int at_most) { (void)at_most; return 0; }
+#define PICK_FILL(name, ...) name##_base(__VA_ARGS__)
 #define PICK(name, ...) name##_base(__VA_ARGS__)
 #endif
 
 void uioemu_fill_counter(void *destination, size_t words, uint32_t start) {
-    PICK(fill_counter, destination, words, start);
+    PICK_FILL(fill_counter, destination, words, start);
 }
 
 uint32_t uioemu_counter_difference(const void *data, size_t words, uint32_t start) {

@@ -1,4 +1,5 @@
 import Board
+import CStreamKernels
 import Devices
 import Reactor
 import Testing
@@ -87,7 +88,27 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
         #expect(a == c)
     }
 
-    @Test("the vectorised counter check finds one wrong byte anywhere, at every length and alignment")
+    @Test("every kernel variant (baseline, AVX2, AVX-512) fills and checks the same, finding one wrong byte anywhere")
+    func kernelVariantsAgree() {
+        // Other tests running meanwhile may get another variant; all compute the same results.
+        defer { _ = uioemu_stream_kernels_use(2) }
+        var levels: Set<Int32> = []
+        for level in Int32(0)...2 {
+            let inEffect = uioemu_stream_kernels_use(level)
+            guard levels.insert(inEffect).inserted else { continue }
+            #expect(patternBytes(.counter, count: 4099, skipping: 5) == counterReference(count: 4099, from: 5), "variant \(inEffect)")
+            counterCheckCatchesEveryByte()
+            var a = [UInt8](repeating: 7, count: 333), b = a
+            b[329] = 8  // in the last 8-byte word the block compare covers
+            let mismatches = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } }
+            #expect(mismatches == 1, "variant \(inEffect)")
+            a[332] = 9  // in the tail after the 8-byte words
+            #expect(a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } } == 2)
+        }
+        #expect(levels.contains(0))
+    }
+
+    /// One wrong byte of a counter buffer is found anywhere, at every length and alignment.
     func counterCheckCatchesEveryByte() {
         var storage = [UInt8](repeating: 0, count: 4 * 80 + 3)
         var scratch = [UInt8](repeating: 0, count: storage.count)

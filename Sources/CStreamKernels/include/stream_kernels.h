@@ -1,6 +1,6 @@
 // The byte loops of stream patterns (Devices/Streams): writing a counter pattern into memory and
 // checking memory against a counter or against a reference, the S2MM and consumer hot path.
-// In C so that on x86-64 they can use AVX2 where the CPU has it (chosen once at load time) while
+// In C so that on x86-64 they can use AVX2 or AVX-512 where the CPU has it (chosen once at load time) while
 // the Swift code stays built for the baseline ISA; elsewhere they are the same plain loops.
 #ifndef UIOEMU_STREAM_KERNELS_H
 #define UIOEMU_STREAM_KERNELS_H
@@ -19,5 +19,9 @@ uint32_t uioemu_counter_difference(const void *data, size_t words, uint32_t star
 /// The OR of the XOR of `a` and `b`, 8 bytes at a time over the first `count` & ~7 bytes: 0 exactly
 /// when those bytes are equal.
 uint64_t uioemu_difference(const void *a, const void *b, size_t count);
+
+/// Uses at most `at_most` from now on (0: baseline, 1: AVX2, 2: AVX-512), never more than the CPU
+/// has; returns the level in effect. For tests: every level computes the same results.
+int uioemu_stream_kernels_use(int at_most);
 
 #endif
