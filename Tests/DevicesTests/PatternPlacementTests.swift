@@ -98,6 +98,7 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
             guard levels.insert(inEffect).inserted else { continue }
             #expect(patternBytes(.counter, count: 4099, skipping: 5) == counterReference(count: 4099, from: 5), "variant \(inEffect)")
             counterCheckCatchesEveryByte()
+            prbsFillAndCheckAtEveryLength()
             var a = [UInt8](repeating: 7, count: 333), b = a
             b[329] = 8  // in the last 8-byte word the block compare covers
             let mismatches = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } }
@@ -106,6 +107,42 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
             #expect(a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } } == 2)
         }
         #expect(levels.contains(0))
+    }
+
+    /// PRBS-31 filled in place (register words, then whole-word recurrences) equals the bit-wise
+    /// definition around each switch-over, and the one-pass check finds one wrong bit anywhere:
+    /// first word, middle, the last 31 bits (which become the register), the tail after 8-byte words.
+    func prbsFillAndCheckAtEveryLength() {
+        let seed: UInt32 = 0x2468_ACE1
+        let reference = prbsReference(seed: seed, count: 9_000)
+        var scratch = [UInt8](repeating: 0, count: 9_000)
+        for start in [0, 4, 40] {
+            for count in [8, 12, 252, 256, 260, 3_964, 3_968, 3_972, 3_976, 8_000, 8_004] {
+                var generator = PatternGenerator(.prbs31(seed: seed))
+                generator.seek(to: UInt64(start))
+                var bytes = [UInt8](repeating: 0, count: count)
+                bytes.withUnsafeMutableBytes { generator.fill($0) }
+                #expect(bytes == Array(reference[start..<(start + count)]), "fill of \(count) at \(start)")
+                for wrong in Set([0, 3, count / 2, count - 4, count - 1]) {
+                    var data = bytes
+                    data[wrong] ^= 0x08
+                    var checker = PatternGenerator(.prbs31(seed: seed))
+                    checker.seek(to: UInt64(start))
+                    let mismatches = data.withUnsafeBytes { d in scratch.withUnsafeMutableBytes { checker.countMismatches(in: d, scratch: $0) } }
+                    #expect(mismatches == 1, "\(count) at \(start), byte \(wrong) wrong")
+                }
+                var checker = PatternGenerator(.prbs31(seed: seed))
+                checker.seek(to: UInt64(start))
+                let clean = bytes.withUnsafeBytes { d in scratch.withUnsafeMutableBytes { checker.countMismatches(in: d, scratch: $0) } }
+                #expect(clean == 0)
+                // Both continue where the stream does.
+                var next = [UInt8](repeating: 0, count: 12), after = next
+                next.withUnsafeMutableBytes { checker.fill($0) }
+                after.withUnsafeMutableBytes { generator.fill($0) }
+                #expect(next == Array(reference[(start + count)..<(start + count + 12)]))
+                #expect(after == next)
+            }
+        }
     }
 
     /// One wrong byte of a counter buffer is found anywhere, at every length and alignment.

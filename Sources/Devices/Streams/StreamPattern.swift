@@ -99,8 +99,16 @@ public struct PatternGenerator: Sendable {
             uioemu_fill_counter(p, words, counterWord)
             counterWord &+= UInt32(truncatingIfNeeded: words)
         default:
-            for i in 0..<words {
+            // The register makes the first 32 words (bit by bit: ~2.4 ns a word); from there the
+            // buffer continues itself with whole-word XORs (CStreamKernels, 0.8 µs per 64 KiB
+            // against 40), and the register is read back from the last 31 bits.
+            let stepped = words >= 64 ? 32 : words
+            for i in 0..<stepped {
                 p.storeBytes(of: nextPRBSWord().littleEndian, toByteOffset: i << 2, as: UInt32.self)
+            }
+            if stepped < words {
+                uioemu_prbs31_extend(p, words)
+                prbsState = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: (words - 1) << 2, as: UInt32.self)) >> 1
             }
         }
         p += words << 2
@@ -118,9 +126,23 @@ public struct PatternGenerator: Sendable {
 
     /// Compares `data` with the next `data.count` bytes of the stream and advances past them;
     /// returns `countMismatchedBytes(data, those bytes)`. `scratch` (at least `data.count` bytes)
-    /// receives the expected bytes when they have to be materialised. A counter stream at a word
-    /// boundary is checked in one pass against the words it would generate, without writing them.
+    /// receives the expected bytes when they have to be materialised. At a word boundary a counter
+    /// stream is checked in one pass against the words it would generate, and a PRBS-31 stream in
+    /// one pass against its own recurrence, without writing anything.
     public mutating func countMismatches(in data: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) -> Int {
+        if kind == .prbs31, pendingCount == 0, data.count >= 8, let p = data.baseAddress {
+            // One pass without generating: every bit must be the XOR of the bits 31 and 28 before
+            // it, the first ones continuing the register. By induction that holds exactly when
+            // the data equals the stream; the register is then the data's last 31 bits.
+            let words = data.count >> 3
+            if uioemu_prbs31_difference(p, words, UInt64(prbsState) << 33) == 0 {
+                let checked = words << 3
+                prbsState = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: checked - 4, as: UInt32.self)) >> 1
+                position &+= UInt64(checked)
+                guard checked < data.count else { return 0 }
+                return countMismatches(in: UnsafeRawBufferPointer(rebasing: data[checked...]), scratch: scratch)
+            }
+        }
         if kind == .counter, pendingCount == 0, data.count & 3 == 0, let p = data.baseAddress {
             let words = data.count >> 2
             // A vectorised loop (AVX2 where the CPU has it): CStreamKernels.
