@@ -28,7 +28,9 @@ let package = Package(
         // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
         .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace"]),
+        // The stream patterns' byte loops, with an AVX2 variant picked at load time on x86-64.
+        .target(name: "CStreamKernels"),
+        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
         .target(
             name: "UIO",
             dependencies: ["Board", "Reactor", "Devices", "Driver", "Trace", .product(name: "SystemPackage", package: "swift-system")]
@@ -73,7 +75,7 @@ let package = Package(
         ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "AllocationCounting"]),
         .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor", "CStreamKernels"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
         .testTarget(
             name: "DriverTests",

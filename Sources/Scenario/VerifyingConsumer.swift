@@ -97,7 +97,7 @@ public final class VerifyingConsumer: ReceiveConsumer {
 
     @inline(__always)
     private func verify(_ buffer: DMABuffer, _ length: Int) {
-        let start = channel.lastCompletedStreamOffset
+        let start = channel.completedPacketStreamOffset
         if start > streamPosition {
             generator.skip(Int(start - streamPosition))
             statistics.skippedBytes += start - streamPosition

@@ -140,7 +140,7 @@ struct Floors: ParsableCommand {
 
 /// `uioemu-bench virtual-timers N [--case …]`: one hot loop and nothing else, for strace and callgrind.
 struct VirtualTimers: ParsableCommand {
-    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl" }
+    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k" }
     static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
     @Argument var count: Int
     @Option(name: .customLong("case")) var which: Case = .timer
@@ -154,6 +154,13 @@ struct VirtualTimers: ParsableCommand {
             // only): n plus a warm-up of n/10 + 1 completions, like the reactor cases.
             guard let profile = try? EndToEnd.peerProfile(),
                   let w = try? EndToEnd.workload(profile, source: .paced, pattern: which == .e2e ? .counter : .none, bufferBytes: 4096)
+            else { return }
+            w.run(completions: count + count / 10 + 1)
+        case .e2e64k:
+            // The floors' e2e-64k row alone: 64 KiB buffers from an unlimited counter source,
+            // copied and checked, n plus a warm-up of n/10 + 1 completions.
+            guard let profile = try? EndToEnd.peerProfile(),
+                  let w = try? EndToEnd.workload(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536)
             else { return }
             w.run(completions: count + count / 10 + 1)
         }

@@ -29,6 +29,10 @@ public final class Bus {
     /// read without copying a `Target` (a retain and release per access). `regions` owns the RAM.
     @exclusivity(unchecked) private var lookup: [(range: AddressRange, ram: Unmanaged<RAM>?)] = []
 
+    /// The block of backed RAM (`RAM.backedBlock`) `contiguousRAM` last answered from, by bus
+    /// address; valid for the bus's life, since RAM is never unmapped and a block never moves.
+    @exclusivity(unchecked) private var lastBackedBlock: (base: UInt64, count: UInt64, memory: UnsafeMutableRawPointer?) = (0, 0, nil)
+
     /// Register accesses whose assumed byte order was wrong, oldest first, at most
     /// `violationLogLimit` of them; `endiannessViolationCount` counts them all.
     @exclusivity(unchecked) public internal(set) var endiannessViolations: [EndiannessViolation] = []
@@ -141,6 +145,29 @@ public final class Bus {
             return nil
         case .failure(let fault):
             return fault
+        }
+    }
+
+    /// A pointer to the `count` bytes of RAM at `address` when one RAM region holds them in one
+    /// contiguous resident span (one given to `RAM.back`, such as the DMA pool); nil otherwise
+    /// (then `write(_:to:)` does it). For a bus master that produces its data in place rather than
+    /// copying it from a buffer of its own. Valid as long as the RAM lives.
+    public func contiguousRAM(at address: PhysicalAddress, count: Int) -> UnsafeMutableRawPointer? {
+        guard count > 0 else { return nil }
+        // The S2MM path asks this per transfer, nearly always inside the DMA pool: a hit in the
+        // last block found skips the region search and the page walk.
+        let block = lastBackedBlock
+        let within = address.rawValue &- block.base
+        if let memory = block.memory, address.rawValue >= block.base, within < block.count, UInt64(count) <= block.count - within {
+            return memory + Int(within)
+        }
+        guard let (ram, offset) = ramFastPath(address, UInt64(count)) else { return nil }
+        return ram._withUnsafeGuaranteedRef { ram in
+            guard let bytes = ram.contiguousBytes(offset: offset, count: UInt64(count)) else { return nil }
+            if let found = ram.backedBlock(containing: offset) {
+                lastBackedBlock = (ram.range.base.rawValue + found.offset, found.count, found.memory)
+            }
+            return bytes
         }
     }
 

@@ -72,6 +72,18 @@ public final class RAM {
         return start + Int(offset & (RAM.pageSize - 1))
     }
 
+    /// The span given to `back(_:)` as one block that holds `offset` (region offset, byte count,
+    /// memory), if any. It stays put as long as this RAM lives.
+    public func backedBlock(containing offset: UInt64) -> (offset: UInt64, count: UInt64, memory: UnsafeMutableRawPointer)? {
+        let page = Int(offset >> RAM.pageShift)
+        for i in blocks.indices where page >= blocks[i].first && page < blocks[i].first + blocks[i].count {
+            let start = UInt64(blocks[i].first) << RAM.pageShift
+            let end = min(UInt64(blocks[i].first + blocks[i].count) << RAM.pageShift, range.size)
+            return (start, end - start, blocks[i].memory)
+        }
+        return nil
+    }
+
     /// True when the page holding `offset` has been allocated.
     public func isResident(offset: UInt64) -> Bool { pages[Int(offset >> RAM.pageShift)] != nil }
 

@@ -10,14 +10,14 @@ import Reactor
 /// packet ready whenever an armed transfer finds the FIFO empty.
 extension DMAChannel {
     /// Attaches `source` to this S2MM channel and starts it (its first packet arrives after one
-    /// packet time). Configuration time: sizes the FIFO's rings (the only allocation) and drops
+    /// packet time). Configuration time: sizes the FIFO's ring (the only allocation) and drops
     /// whatever the previous source left in the device.
     public func attach(_ source: StreamSource) {
         precondition(direction == .s2mm, "a stream source feeds an S2MM channel")
         precondition(!isBusy, "attach a source while the channel is idle")
         detachSource()
         dropHeldBytes(.reset)
-        fifo.configure(maximumPacketBytes: source.packetSize.largest, carriesData: source.pattern.carriesData)
+        fifo.configure(carriesData: source.pattern.carriesData)
         self.source = source
         generator = PatternGenerator(source.pattern)
         sourceAttached = true
@@ -77,8 +77,9 @@ extension DMAChannel {
             stalledPacketBytes = bytes
             accounting.stalls += 1
         } else {
+            // The dropped bytes keep their place in the stream (the next packet starts after
+            // them); nothing is generated for them.
             sourceRemainingPackets -= 1
-            generator.skip(bytes)
             accounting.producedBytes += UInt64(bytes)
             accounting.producedPackets += 1
             accounting.drop(bytes, .fifoOverflow)
@@ -87,7 +88,7 @@ extension DMAChannel {
 
     private func admit(_ bytes: Int) {
         sourceRemainingPackets -= 1
-        fifo.push(bytes, streamOffset: accounting.producedBytes, generator: &generator)
+        fifo.push(bytes, streamOffset: accounting.producedBytes)
         accounting.producedBytes += UInt64(bytes)
         accounting.producedPackets += 1
         accounting.heldBytes += UInt64(bytes)
@@ -148,4 +149,10 @@ extension DMAChannel {
     }
 
     public var isSourcePaused: Bool { sourcePaused }
+
+    /// `lastCompletedStreamOffset`, for a checker in another module that reads it per completion.
+    /// Read through this accessor it costs no dynamic exclusivity check: the stored property's
+    /// `@exclusivity(unchecked)` only covers accesses compiled in this module, and a direct read
+    /// from another module calls `swift_beginAccess` (measured: ~75 instructions per completion).
+    public var completedPacketStreamOffset: UInt64 { lastCompletedStreamOffset }
 }
