@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uioemu-bench",
         abstract: "Reactor benchmark floors: Swift against C libevent, measured in one run.",
-        subcommands: [Floors.self, VirtualTimers.self],
+        subcommands: [Floors.self, VirtualTimers.self, RealTimeRun.self],
         defaultSubcommand: Floors.self
     )
 }
@@ -159,3 +159,22 @@ struct VirtualTimers: ParsableCommand {
         }
     }
 }
+
+/// `uioemu-bench realtime [--milliseconds N]`: the receive workload in real time alone (the rt-*
+/// rows of `floors`), with what the board did, for looking into pacing and latency.
+struct RealTimeRun: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "realtime", abstract: "Run the receive workload in real time and report pacing.")
+    @Option(help: "Board time to run, in milliseconds.") var milliseconds = 1000
+    func run() throws {
+        let profile = try EndToEnd.peerProfile()
+        let live = try EndToEnd.realTime(profile, boardTime: .milliseconds(Int64(milliseconds)))
+        print(String(format: "board %.4f s, completions %d of %.0f expected (shortfall %.2f%%), latency p50 %.0f ns p99 %.0f ns p99.9 %.0f ns",
+                     live.boardSeconds, live.completions, live.expectedCompletions, live.shortfallPercent, live.p50, live.p99, live.p999))
+        print(live.detail)
+        var p50 = 0.0, p99 = 0.0, p999 = 0.0
+        _ = floor_eventfd_latency(20_000, 20, &p50, &p99, &p999)
+        print(String(format: "raw libevent eventfd wake-up (C): p50 %.0f ns p99 %.0f ns p99.9 %.0f ns; rt-p99 row: %.0f ns over the raw p99 (limit 10000)",
+                     p50, p99, p999, live.p99 - p99))
+    }
+}
+

@@ -122,6 +122,8 @@ extension EndToEnd {
         let completions: Int
         /// Board seconds run (the wall clock, in real time).
         let boardSeconds: Double
+        /// What the run did (report figures), for `uioemu-bench realtime`.
+        var detail = ""
         /// Completions the source's 200 MB/s of 4 KiB packets implies for that time.
         var expectedCompletions: Double { boardSeconds * 200_000_000 / 4096 }
         /// How far the emulation fell behind the board it emulates, in percent (0: it kept up).
@@ -140,8 +142,16 @@ extension EndToEnd {
         w.run(for: boardTime)
         let board = Double((w.reactor.now - start).nanoseconds) / 1e9
         let h = w.driver.latency
+        let r = w.report
+        let a = w.channel.accounting
+        let detail = """
+            produced packets \(a.producedPackets), delivered packets \(a.deliveredPackets), source stalls (back-pressure) \(a.stalls), \
+            ring-full stalls \(r.ringFullStalls), lost interrupts \(r.lostInterrupts), dispatches \(w.reactor.dispatchCount), \
+            latency max \(h.max) ns, invariants \(r.allInvariantsHold ? "hold" : "FAIL")
+            """
         return RealTime(p50: Double(h.valueAtPercentile(50)), p99: Double(h.valueAtPercentile(99)),
-                        p999: Double(h.valueAtPercentile(99.9)), completions: w.driver.completions, boardSeconds: board)
+                        p999: Double(h.valueAtPercentile(99.9)), completions: w.driver.completions, boardSeconds: board,
+                        detail: detail)
     }
 }
 
