@@ -160,10 +160,14 @@ extension Reactor {
         guard deadline < core.pointee.wakeArmedFor else { return }
         if core.pointee.wakeArmedFor != .max { event_del(wakeEvent) }
         core.pointee.wakeArmedFor = deadline
-        // Relative to `now`, which inside a callback is the dispatch's start, as libevent's cached
-        // time is. If libevent's clock was read a little earlier the wake-up comes a little early,
-        // finds nothing due and re-arms: a timer never fires before its deadline.
-        var tv = TimeSpan(nanoseconds: deadline - currentNanoseconds()).timeval
+        // Relative to the wall clock, not to board time: a deadline the wall clock has passed gets a
+        // zero timeout, so a lagging board catches up without sleeping (see `Reactor.now`). A deadline
+        // at or before the last reading is known to be due without reading the clock again (a timer
+        // re-armed for "now" from its own callback). libevent adds the timeout to its cached time,
+        // which is a little older than our reading: the wake-up may come a little early, finds nothing
+        // due and re-arms, so a timer never fires before its deadline.
+        let wall = deadline <= core.pointee.wallSeenNanoseconds ? deadline : wallNanoseconds()
+        var tv = TimeSpan(nanoseconds: deadline - wall).timeval
         event_add(wakeEvent, &tv)
     }
 }
