@@ -163,11 +163,20 @@ extension Reactor {
         // Relative to the wall clock, not to board time: a deadline the wall clock has passed gets a
         // zero timeout, so a lagging board catches up without sleeping (see `Reactor.now`). A deadline
         // at or before the last reading is known to be due without reading the clock again (a timer
-        // re-armed for "now" from its own callback). libevent adds the timeout to its cached time,
-        // which is a little older than our reading: the wake-up may come a little early, finds nothing
-        // due and re-arms, so a timer never fires before its deadline.
-        let wall = deadline <= core.pointee.wallSeenNanoseconds ? deadline : wallNanoseconds()
-        var tv = TimeSpan(nanoseconds: deadline - wall).timeval
+        // re-armed for "now" from its own callback).
+        guard deadline > core.pointee.wallSeenNanoseconds else {
+            var zero = TimeSpan.zero.timeval
+            event_add(wakeEvent, &zero)
+            return
+        }
+        let wall = wallNanoseconds()
+        // A wake-up that comes before the deadline finds nothing due and costs a second sleep; it
+        // was 8.6% of the wake-ups of the real-time receive workload, for two reasons. Inside a
+        // callback libevent adds the timeout to its cached time, taken when epoll returned, older
+        // than `wall`: refreshed after our reading (same CLOCK_MONOTONIC) it is not. And libevent
+        // keeps time in whole microseconds, truncated: one more microsecond covers that.
+        event_base_update_cache_time(base)
+        var tv = TimeSpan(nanoseconds: deadline - wall + 1_000).timeval
         event_add(wakeEvent, &tv)
     }
 }
