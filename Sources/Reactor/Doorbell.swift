@@ -57,6 +57,8 @@ public final class Doorbell {
     private func ringEventFD(_ count: UInt64) {
         var n = count
         _ = write(fileDescriptor, &n, 8)
+        // Real time: a timer batch yields after this, so the watcher runs before later timers.
+        reactor.core.pointee.rangEventFD = true
     }
 
     @inline(never)

@@ -160,10 +160,23 @@ extension Reactor {
         guard deadline < core.pointee.wakeArmedFor else { return }
         if core.pointee.wakeArmedFor != .max { event_del(wakeEvent) }
         core.pointee.wakeArmedFor = deadline
-        // Relative to `now`, which inside a callback is the dispatch's start, as libevent's cached
-        // time is. If libevent's clock was read a little earlier the wake-up comes a little early,
-        // finds nothing due and re-arms: a timer never fires before its deadline.
-        var tv = TimeSpan(nanoseconds: deadline - currentNanoseconds()).timeval
+        // Relative to the wall clock, not to board time: a deadline the wall clock has passed gets a
+        // zero timeout, so a lagging board catches up without sleeping (see `Reactor.now`). A deadline
+        // at or before the last reading is known to be due without reading the clock again (a timer
+        // re-armed for "now" from its own callback).
+        guard deadline > core.pointee.wallSeenNanoseconds else {
+            var zero = TimeSpan.zero.timeval
+            event_add(wakeEvent, &zero)
+            return
+        }
+        let wall = wallNanoseconds()
+        // A wake-up that comes before the deadline finds nothing due and costs a second sleep; it
+        // was 8.6% of the wake-ups of the real-time receive workload, for two reasons. Inside a
+        // callback libevent adds the timeout to its cached time, taken when epoll returned, older
+        // than `wall`: refreshed after our reading (same CLOCK_MONOTONIC) it is not. And libevent
+        // keeps time in whole microseconds, truncated: one more microsecond covers that.
+        event_base_update_cache_time(base)
+        var tv = TimeSpan(nanoseconds: deadline - wall + 1_000).timeval
         event_add(wakeEvent, &tv)
     }
 }

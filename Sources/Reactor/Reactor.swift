@@ -11,8 +11,25 @@ import CReactorSignals
 ///   before it; when nothing is left at this instant the clock jumps to the next deadline. libevent is
 ///   polled (non-blocking) only when real fds are watched, just before a jump, so the event order is
 ///   a function of the program alone and the hot path makes no system call.
-/// - **real time**: the same heap, with one libevent timer armed for its earliest deadline; `now`
-///   follows CLOCK_MONOTONIC; posted work is delivered through `event_active`.
+/// - **real time**: the same heap, with one libevent timer armed for its earliest deadline; posted
+///   work is delivered through `event_active`. `now` is board time, which follows CLOCK_MONOTONIC but
+///   never passes a timer that has not fired (see `now`).
+///
+/// Real-time board clock. The OS wakes a sleeping process late (~15 µs here, through a timerfd,
+/// whatever the timer slack), and a model that schedules its next step from a late `now` loses that
+/// lateness for good: the AXI DMA's next transfer started from the driver's late reaction, every
+/// packet cycle grew by one wake-up, the FIFO filled, the back-pressured source stalled and 45% of
+/// the completions a 200 MB/s source implies never happened. So timers keep their deadlines:
+/// - a wake-up dispatches every timer whose deadline the wall clock has reached, in (deadline,
+///   sequence) order, each with `now` set to its own deadline, as in virtual time; whatever it
+///   schedules relative to `now` stays in phase however late the wake-up was;
+/// - the lateness of the last timer dispatched is the board's lag behind the wall clock; until the
+///   next timer fires, board time runs on at the wall clock's rate, `lag` behind it, and never past
+///   the earliest armed deadline, so a handler woken by that timer (the driver, through an eventfd)
+///   sees the time the board took to react, not the time the OS took to wake us;
+/// - the loop sleeps only until the wall clock reaches the next deadline, so a board that fell
+///   behind fires its overdue timers without sleeping and catches up (lag shrinks back to one
+///   wake-up's lateness); nothing that fell behind is dropped.
 ///
 /// Everything here must be called on the thread that created the reactor.
 public final class Reactor {
@@ -89,11 +106,14 @@ public final class Reactor {
     // MARK: clock
 
     /// The current time; never goes backwards. Virtual time: set before any callback runs and moved
-    /// only by the loop. Real time: CLOCK_MONOTONIC since the reactor was created.
+    /// only by the loop.
     ///
-    /// In real time, inside a callback `now` is the time the current dispatch started (libevent
-    /// caches its clock the same way), so one callback sees one instant; outside callbacks it is read
-    /// afresh.
+    /// Real time (board time): inside a timer's callback, exactly that timer's deadline, even when the
+    /// wake-up came late, so what it schedules from `now` does not drift. Anywhere else: CLOCK_MONOTONIC
+    /// since the reactor was created, minus the lateness of the last timer dispatched (the board's
+    /// lag), and never past the earliest armed deadline (nothing sees a time a pending timer has not
+    /// reached). Inside a callback it is read once, when first asked, so one callback sees one instant;
+    /// outside callbacks it is read afresh.
     public var now: Instant { Instant(nanosecondsSinceStart: currentNanoseconds()) }
 
     /// Real time: the clock is read at most once per dispatch, and only if someone asks.
@@ -106,12 +126,24 @@ public final class Reactor {
         return core.pointee.nowNanoseconds
     }
 
+    /// Real time: board time from the wall clock (see `now`): `lag` behind it, capped at the earliest
+    /// armed deadline, never backwards.
     @inline(__always)
     func refreshRealTimeClock() {
         if clock == .realTime {
-            let t = monotonicNanoseconds() - core.pointee.epochMonotonic
+            var t = wallNanoseconds() - core.pointee.lagNanoseconds
+            if !core.pointee.timers.isEmpty && core.pointee.timers.first.deadline < t { t = core.pointee.timers.first.deadline }
             if t > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = t }
         }
+    }
+
+    /// Real time: CLOCK_MONOTONIC since the reactor was created (not board time); remembered as the
+    /// latest reading, which later code may use as a lower bound of the wall clock without a read.
+    @inline(__always)
+    func wallNanoseconds() -> Int64 {
+        let t = monotonicNanoseconds() - core.pointee.epochMonotonic
+        core.pointee.wallSeenNanoseconds = t
+        return t
     }
 
     @inline(__always)
@@ -146,7 +178,7 @@ public final class Reactor {
                 // Virtual time checks the condition itself after every turn and clock jump: going
                 // back out here each time cost a third of the loop's own instructions.
                 case .virtual: runVirtual(limit: nil, until: condition)
-                case .realTime: event_base_loop(base, Int32(EVLOOP_ONCE))
+                case .realTime: realTimeStep()
                 }
                 continue
             }
@@ -279,7 +311,7 @@ public final class Reactor {
         while !core.pointee.stopRequested {
             if core.pointee.watchingSignals && noticeStopSignal() { break }
             if hasPendingWork {
-                event_base_loop(base, Int32(EVLOOP_ONCE))
+                realTimeStep()
                 continue
             }
             // Only watches that do not keep the loop alive (eventfd-backed doorbells) are left: give
@@ -292,6 +324,20 @@ public final class Reactor {
         if core.pointee.watchingSignals { _ = noticeStopSignal() }
         if let stopTimer { cancel(stopTimer) }
         refreshRealTimeClock()
+    }
+
+    /// Real time: one libevent turn. It sleeps only after a look without sleeping found nothing:
+    /// libevent programs its timerfd before every `epoll_wait`, and arming a near timer costs
+    /// microseconds (in a VM ~5 µs: the clock-event device is reprogrammed through the hypervisor),
+    /// so an fd made ready by the last callbacks (the eventfd a timer rang for the driver) would
+    /// otherwise wait for that on every interrupt, or for the timer itself.
+    @inline(__always)
+    func realTimeStep() {
+        let before = core.pointee.dispatchCount
+        event_base_loop(base, Int32(EVLOOP_NONBLOCK))
+        if core.pointee.dispatchCount == before && !core.pointee.stopRequested && hasPendingWork {
+            event_base_loop(base, Int32(EVLOOP_ONCE))
+        }
     }
 
     // MARK: owners
@@ -325,6 +371,14 @@ struct Core {
     var dispatchingTimers = false
     /// Real time: set when a dispatch starts; the clock is read on first use.
     var clockStale = false
+    /// Real time: how far board time is behind the wall clock: the lateness of the last timer
+    /// dispatched (see `Reactor.now`).
+    var lagNanoseconds: Int64 = 0
+    /// Real time: set when an eventfd-backed doorbell is rung, so a timer batch can yield to its watcher.
+    var rangEventFD = false
+    /// Real time: the latest wall-clock reading (nanoseconds since the epoch below); the wall clock is
+    /// at least this.
+    var wallSeenNanoseconds: Int64 = 0
     var watches = WatchTable()
     var doorbells = DoorbellTable()
     /// fd watches (user fds) keep `run()` alive; libevent watches also count eventfd-backed doorbells.
@@ -399,11 +453,27 @@ extension Reactor {
             core.pointee.wakeArmedFor = .max
             core.pointee.dispatchingTimers = true
             let watermark = core.pointee.timers.sequenceWatermark
-            let now = currentNanoseconds()
+            // Every timer the wall clock has reached, in deadline order, each at its own deadline
+            // (see `now`); timers armed meanwhile wait for the next wake-up, which is immediate if
+            // they are due, after libevent has looked at the fds once.
+            //
+            // A timer that makes something else ready (posted work, an eventfd doorbell rung for a
+            // watcher) ends the batch: in virtual time that runs before later timers, and here too
+            // the rest wait for the next wake-up (immediate, they are due), after the loop has looked
+            // at the fds. Otherwise a board that is behind would run its next timers before the
+            // driver saw the interrupt raised by the first, and the driver would react late in board
+            // time as well.
+            let wall = wallNanoseconds()
+            core.pointee.rangEventFD = false
             while !core.pointee.stopRequested && !core.pointee.timers.isEmpty {
                 let first = core.pointee.timers.first
-                guard first.deadline <= now && first.sequence < watermark else { break }
+                guard first.deadline <= wall && first.sequence < watermark else { break }
+                // Never backwards: nothing before this saw more than the earliest armed deadline.
+                if first.deadline > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = first.deadline }
+                core.pointee.lagNanoseconds = wall - core.pointee.nowNanoseconds
+                core.pointee.clockStale = false
                 fireFirstTimer()
+                if core.pointee.rangEventFD || !core.pointee.ready.isEmpty { break }
             }
             core.pointee.dispatchingTimers = false
             rearmWakeEvent()
