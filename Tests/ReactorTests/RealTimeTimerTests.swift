@@ -107,6 +107,26 @@ struct RealTimeTimerTests {
         #expect(laterNow == ms(1) + 500_000)
     }
 
+    @Test("work posted by a late timer runs before the later overdue timers, as in virtual time")
+    func postedWorkRunsBeforeLaterOverdueTimers() {
+        let r = Reactor(clock: .realTime)
+        var order: [String] = []
+        var workNow: Int64 = -1
+        r.schedule(at: .start) { [self] in busy(r, untilWall: ms(5)) }
+        r.schedule(at: .start + .milliseconds(1)) {
+            order.append("1ms")
+            r.post {
+                order.append("work")
+                workNow = r.now.nanosecondsSinceStart
+            }
+        }
+        r.schedule(at: .start + .milliseconds(2)) { order.append("2ms") }
+        r.schedule(at: .start + .milliseconds(3)) { order.append("3ms") }
+        r.run()
+        #expect(order == ["1ms", "work", "2ms", "3ms"])
+        #expect(workNow >= ms(1) && workNow <= ms(2))
+    }
+
     @Test("an eventfd doorbell rung by a late timer is handled before the later overdue timers")
     func doorbellRungByLateTimerRunsBeforeLaterTimers() {
         let r = Reactor(clock: .realTime)
@@ -167,5 +187,72 @@ struct RealTimeTimerTests {
         r.cancel(id!)
         #expect(times == (1...10).map { ms(Int64($0)) })
         #expect(r.now.nanosecondsSinceStart >= 10_500_000)
+    }
+
+    @Test("random timers, posted work, eventfd rings and overruns: time never goes backwards, timers see their deadlines in order, nothing sees past a timer that has not fired",
+          arguments: [1, 2, 3] as [UInt64])
+    func randomMixKeepsBoardTimeConsistent(seed: UInt64) {
+        enum Kind: Equatable { case timer(Int), work, handler }
+        var rng = SplitMix64(seed: seed)
+        let r = Reactor(clock: .realTime)
+        let bell = r.makeDoorbell(backing: .eventfd)
+        var log: [(kind: Kind, now: Int64)] = []
+        var deadlines: [Int64] = []
+        var posts = 0
+        var rings = 0
+        r.watch(bell.source, for: .read) {
+            _ = bell.drain()
+            log.append((.handler, r.now.nanosecondsSinceStart))
+        }
+        let count = 300
+        // Set up at exactly t+0, so every deadline is the one drawn.
+        r.schedule(at: .start) { [self] in
+            for i in 0..<count {
+                let deadline = Int64(rng.next() % 3_000_000)
+                let action = rng.next() % 4
+                let overrun = Int64(rng.next() % 300_000)
+                deadlines.append(deadline)
+                r.schedule(at: Instant(nanosecondsSinceStart: deadline)) { [self] in
+                    log.append((.timer(i), r.now.nanosecondsSinceStart))
+                    switch action {
+                    case 1:
+                        posts += 1
+                        r.post { log.append((.work, r.now.nanosecondsSinceStart)) }
+                    case 2:
+                        rings += 1
+                        bell.ring()
+                    case 3:
+                        // Keeps the thread busy: the timers due meanwhile come late.
+                        busy(r, untilWall: r.wallNanoseconds() + overrun)
+                    default: break
+                    }
+                }
+            }
+        }
+        r.run()
+
+        let timers = log.compactMap { entry -> (Int, Int64)? in
+            if case let .timer(i) = entry.kind { return (i, entry.now) }
+            return nil
+        }
+        // Every timer fired once, in (deadline, scheduling) order, seeing its own deadline.
+        let expectedOrder = (0..<count).sorted { (deadlines[$0], $0) < (deadlines[$1], $1) }
+        #expect(timers.map(\.0) == expectedOrder)
+        #expect(timers.allSatisfy { $0.1 == deadlines[$0.0] })
+        #expect(log.filter { $0.kind == .work }.count == posts)
+        #expect(rings == 0 || log.contains { $0.kind == .handler })
+        // Board time never goes backwards.
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.now <= $1.now })
+        // Work and handlers never see a time past a timer that had not fired yet.
+        var earliestLater = Int64.max
+        var violations = 0
+        for entry in log.reversed() {
+            if case let .timer(i) = entry.kind {
+                earliestLater = min(earliestLater, deadlines[i])
+            } else if entry.now > earliestLater {
+                violations += 1
+            }
+        }
+        #expect(violations == 0)
     }
 }
