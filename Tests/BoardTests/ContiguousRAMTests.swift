@@ -27,6 +27,15 @@ import Testing
         }
     }
 
+    @Test("a backed span starts on a host page boundary, so DMA buffers in it are cache-line aligned")
+    func backedIsPageAligned() throws {
+        let (bus, _) = Self.makeBus()
+        let start = try #require(bus.contiguousRAM(at: PhysicalAddress(0x14_0000), count: 64))
+        #expect(Int(bitPattern: start) % 4096 == 0)
+        let buffer = try #require(bus.contiguousRAM(at: PhysicalAddress(0x15_1000), count: 64))
+        #expect(Int(bitPattern: buffer) % 64 == 0)
+    }
+
     @Test("a span leaving the backed block, or in pages never written, gets no pointer (even right after a hit)")
     func outsideBacked() throws {
         let (bus, ram) = Self.makeBus()

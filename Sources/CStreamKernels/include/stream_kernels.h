@@ -1,7 +1,8 @@
-// The byte loops of stream patterns (Devices/Streams): writing a counter pattern into memory and
-// checking memory against a counter or against a reference, the S2MM and consumer hot path.
-// In C so that on x86-64 they can use AVX2 or AVX-512 where the CPU has it (chosen once at load time) while
-// the Swift code stays built for the baseline ISA; elsewhere they are the same plain loops.
+// The byte loops of stream patterns (Devices/Streams): writing counter and PRBS-31 patterns into
+// memory and checking memory against a counter, PRBS-31 or a reference: the S2MM and consumer hot
+// path. In C so that on x86-64 they use AVX2 or AVX-512 where the CPU has them (chosen once at
+// load time) while the Swift code stays built for the baseline ISA; elsewhere they are the same
+// plain loops.
 #ifndef UIOEMU_STREAM_KERNELS_H
 #define UIOEMU_STREAM_KERNELS_H
 

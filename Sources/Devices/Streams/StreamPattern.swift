@@ -95,7 +95,7 @@ public struct PatternGenerator: Sendable {
         let words = n >> 2
         switch kind {
         case .counter:
-            // A vectorised loop (AVX2 where the CPU has it): CStreamKernels.
+            // A vectorised loop (AVX2 or AVX-512 where the CPU has them): CStreamKernels.
             uioemu_fill_counter(p, words, counterWord)
             counterWord &+= UInt32(truncatingIfNeeded: words)
         default:
@@ -145,7 +145,7 @@ public struct PatternGenerator: Sendable {
         }
         if kind == .counter, pendingCount == 0, data.count & 3 == 0, let p = data.baseAddress {
             let words = data.count >> 2
-            // A vectorised loop (AVX2 where the CPU has it): CStreamKernels.
+            // A vectorised loop (AVX2 or AVX-512 where the CPU has them): CStreamKernels.
             if uioemu_counter_difference(p, words, counterWord) == 0 {
                 counterWord &+= UInt32(truncatingIfNeeded: words)
                 position &+= UInt64(data.count)
@@ -237,8 +237,9 @@ public func countMismatchedBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBuff
     precondition(a.count == b.count)
     guard let pa = a.baseAddress, let pb = b.baseAddress else { return 0 }
     let words = a.count >> 3
-    // Fast path: OR all differences together (a vectorised loop, AVX2 where the CPU has it, no
-    // popcount: CStreamKernels); only a buffer with some difference pays for the per-byte count below.
+    // Fast path: OR all differences together (a vectorised loop, AVX2 or AVX-512 where the CPU has
+    // them, no popcount: CStreamKernels); only a buffer with some difference pays for the per-byte
+    // count below.
     let difference = uioemu_difference(pa, pb, a.count)
     var mismatches = 0
     for i in 0..<(difference == 0 ? 0 : words) {
