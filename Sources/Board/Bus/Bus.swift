@@ -28,6 +28,9 @@ public final class Bus {
     /// `regions` as plain values (range, unretained RAM or nil), index for index: searched and
     /// read without copying a `Target` (a retain and release per access). `regions` owns the RAM.
     @exclusivity(unchecked) private var lookup: [(range: AddressRange, ram: Unmanaged<RAM>?)] = []
+    /// The region the last search found: DMA transfers and their checks hit the same RAM region
+    /// over and over, so most searches end at the first comparison.
+    @exclusivity(unchecked) private var lastRegion = 0
 
     /// Register accesses whose assumed byte order was wrong, oldest first, at most
     /// `violationLogLimit` of them; `endiannessViolationCount` counts them all.
@@ -61,6 +64,7 @@ public final class Bus {
 
     /// The index of the region holding `address`, by binary search.
     func regionIndex(at address: PhysicalAddress) -> Int? {
+        if lastRegion < lookup.count, lookup[lastRegion].range.contains(address) { return lastRegion }
         var low = 0
         var high = lookup.count
         while low < high {
@@ -69,6 +73,7 @@ public final class Bus {
             if address < range.base {
                 high = mid
             } else if range.contains(address) {
+                lastRegion = mid
                 return mid
             } else {
                 low = mid + 1
