@@ -62,38 +62,55 @@ public final class DMABuffer {
 
     public var range: AddressRange { AddressRange(base: physicalAddress, size: size)! }
 
+    /// `range.contains(address, count:)` without building the range (the guard asks once per transfer).
+    @inline(__always)
+    func holds(_ address: PhysicalAddress, count: UInt64) -> Bool {
+        address >= physicalAddress && address.rawValue &- physicalAddress.rawValue < size
+            && count <= size &- (address.rawValue &- physicalAddress.rawValue)
+    }
+
     // MARK: sync (dma_sync_single_for_device / _for_cpu)
 
     /// Hands `length` bytes from `offset` (default: all) to the device: on a non-coherent board the
     /// CPU's copy is written back to memory first.
     @discardableResult
     public func syncForDevice(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
-        guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
-        if !isCoherent { (memory + span.offset).copyMemory(from: cpuView + span.offset, byteCount: span.count) }
-        if tracer != nil && owner != .device { traceOwner(.device) }
-        owner = .device
-        return nil
+        sync(to: .device, offset: offset, length: length ?? (size &- offset)) ? nil : outOfRange(offset, length ?? 0)
     }
 
     /// Hands the buffer back to the CPU: on a non-coherent board the CPU's copy is refreshed from
     /// memory (the cache is invalidated) for the range.
     @discardableResult
     public func syncForCPU(offset: UInt64 = 0, length: UInt64? = nil) -> DMABufferError? {
-        guard let span = span(offset, length) else { return .syncOutOfRange(buffer: name, offset: offset, length: length ?? 0, size: size) }
-        if !isCoherent { (cpuView + span.offset).copyMemory(from: memory + span.offset, byteCount: span.count) }
-        if tracer != nil && owner != .cpu { traceOwner(.cpu) }
-        owner = .cpu
-        return nil
+        sync(to: .cpu, offset: offset, length: length ?? (size &- offset)) ? nil : outOfRange(offset, length ?? 0)
+    }
+
+    /// Both syncs: false, having done nothing, when the range does not fit or the buffer was freed.
+    /// Returns a flag rather than the error so the driver's per-completion syncs (which have no use
+    /// for it) copy and destroy no `DMABufferError?` (its payload holds a String).
+    @inline(__always)
+    func sync(to next: Owner, offset: UInt64, length: UInt64) -> Bool {
+        guard isLive, offset <= size, length <= size &- offset else { return false }
+        if !isCoherent {
+            // Write-back of the CPU's copy (to the device) or invalidation of it (to the CPU).
+            if next == .device {
+                (memory + Int(offset)).copyMemory(from: cpuView + Int(offset), byteCount: Int(length))
+            } else {
+                (cpuView + Int(offset)).copyMemory(from: memory + Int(offset), byteCount: Int(length))
+            }
+        }
+        if tracer != nil && owner != next { traceOwner(next) }
+        owner = next
+        return true
+    }
+
+    @inline(never)
+    private func outOfRange(_ offset: UInt64, _ length: UInt64) -> DMABufferError {
+        .syncOutOfRange(buffer: name, offset: offset, length: length, size: size)
     }
 
     @inline(never)
     private func traceOwner(_ next: Owner) { tracer?.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) }
-
-    private func span(_ offset: UInt64, _ length: UInt64?) -> (offset: Int, count: Int)? {
-        let length = length ?? (size &- offset)
-        guard isLive, offset <= size, length <= size - offset else { return nil }
-        return (Int(offset), Int(length))
-    }
 
     // MARK: CPU access
 

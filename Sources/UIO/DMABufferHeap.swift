@@ -111,8 +111,11 @@ public final class DMABufferHeap {
     /// Called by the DMA engine (through `DMABufferGuard`) once per transfer, before the bytes move.
     /// Returns false when the transfer must be refused (guard mode, range not inside one live buffer).
     public func admit(_ access: DMAAccess) -> Bool {
-        if let buffer = buffer(containing: access.address, length: access.byteCount) {
-            if buffer.owner == .cpu { reportCPUOwned(buffer, access) }
+        // By index, not by reference: a buffer taken out of `liveBuffers` would be retained and
+        // released on every transfer.
+        let index = bufferIndex(containing: access.address, length: access.byteCount)
+        if index >= 0 {
+            if liveBuffers[index].owner == .cpu { reportCPUOwned(liveBuffers[index], access) }
             return true
         }
         let nearest = nearestBuffer(to: access.address)
@@ -124,27 +127,33 @@ public final class DMABufferHeap {
     }
 
     /// The live buffer holding all of `[address, address + length)`, if any.
-    @inline(__always)
     public func buffer(containing address: PhysicalAddress, length: UInt64) -> DMABuffer? {
+        let index = bufferIndex(containing: address, length: length)
+        return index >= 0 ? liveBuffers[index] : nil
+    }
+
+    /// The index in `liveBuffers` of the buffer holding all of `[address, address + length)`, or -1.
+    @inline(__always)
+    private func bufferIndex(containing address: PhysicalAddress, length: UInt64) -> Int {
         let count = liveBuffers.count
-        guard count > 0 else { return nil }
-        if lastHit < count, liveBuffers[lastHit].range.contains(address, count: length) { return liveBuffers[lastHit] }
+        guard count > 0 else { return -1 }
+        if lastHit < count, liveBuffers[lastHit].holds(address, count: length) { return lastHit }
         let next = lastHit + 1 < count ? lastHit + 1 : 0
-        if liveBuffers[next].range.contains(address, count: length) {
+        if liveBuffers[next].holds(address, count: length) {
             lastHit = next
-            return liveBuffers[next]
+            return next
         }
         var low = 0, high = count
         while low < high {
             let mid = (low + high) / 2
             let b = liveBuffers[mid]
             if address < b.physicalAddress { high = mid } else if address.rawValue >= b.physicalAddress.rawValue + b.size { low = mid + 1 } else {
-                guard b.range.contains(address, count: length) else { return nil }
+                guard b.holds(address, count: length) else { return -1 }
                 lastHit = mid
-                return b
+                return mid
             }
         }
-        return nil
+        return -1
     }
 
     private func nearestBuffer(to address: PhysicalAddress) -> DMABuffer? {

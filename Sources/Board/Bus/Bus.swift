@@ -28,6 +28,9 @@ public final class Bus {
     /// `regions` as plain values (range, unretained RAM or nil), index for index: searched and
     /// read without copying a `Target` (a retain and release per access). `regions` owns the RAM.
     @exclusivity(unchecked) private var lookup: [(range: AddressRange, ram: Unmanaged<RAM>?)] = []
+    /// The region the last search found: DMA transfers and their checks hit the same RAM region
+    /// over and over, so most searches end at the first comparison.
+    @exclusivity(unchecked) private var lastRegion = 0
 
     /// The block of backed RAM (`RAM.backedBlock`) `contiguousRAM` last answered from, by bus
     /// address; valid for the bus's life, since RAM is never unmapped and a block never moves.
@@ -65,6 +68,7 @@ public final class Bus {
 
     /// The index of the region holding `address`, by binary search.
     func regionIndex(at address: PhysicalAddress) -> Int? {
+        if lastRegion < lookup.count, lookup[lastRegion].range.contains(address) { return lastRegion }
         var low = 0
         var high = lookup.count
         while low < high {
@@ -73,6 +77,7 @@ public final class Bus {
             if address < range.base {
                 high = mid
             } else if range.contains(address) {
+                lastRegion = mid
                 return mid
             } else {
                 low = mid + 1

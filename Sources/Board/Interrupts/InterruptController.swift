@@ -88,6 +88,14 @@ public final class InterruptController {
         return lines + line
     }
 
+    /// A device's output wired to input `line`, for a device that re-derives its line after every
+    /// register write and DMA step. The caller must keep the controller alive (hold it in a `let`).
+    public func input(line n: Int) -> InterruptInput {
+        let level = (UnsafeMutableRawPointer(line(n)) + MemoryLayout<Line>.offset(of: \Line.input)!)
+            .assumingMemoryBound(to: Bool.self)
+        return InterruptInput(line: n, controller: .passUnretained(self), level: level)
+    }
+
     /// Sets a line's sense, clears its latch and returns its input to the idle level.
     public func configure(line n: Int, sense newSense: InterruptSense) {
         let state = line(n)
@@ -200,5 +208,29 @@ public final class InterruptController {
             i += 1
         }
         notifyDepth &-= 1
+    }
+}
+
+/// One input of an `InterruptController` as the device driving it holds it. `drive` is
+/// `InterruptController.drive(line:high:)`, with its first step (the level is unchanged: nothing
+/// to do) inlined into the device: a device re-derives its line after every register write, and
+/// almost every time the level stays where it was (DESIGN.md, per-completion hot path).
+public struct InterruptInput {
+    public let line: Int
+    /// Unretained: whoever holds this holds the controller (`InterruptController.input(line:)`).
+    @usableFromInline let controller: Unmanaged<InterruptController>
+    /// The line's input level inside the controller's line table (allocated once, never moved).
+    @usableFromInline let level: UnsafeMutablePointer<Bool>
+
+    init(line: Int, controller: Unmanaged<InterruptController>, level: UnsafeMutablePointer<Bool>) {
+        self.line = line
+        self.controller = controller
+        self.level = level
+    }
+
+    @inlinable @inline(__always)
+    public func drive(high: Bool) {
+        guard level.pointee != high else { return }
+        controller._withUnsafeGuaranteedRef { $0.drive(line: line, high: high) }
     }
 }

@@ -62,6 +62,8 @@ public final class DMAChannel: ReactorTarget {
     let bus: Unmanaged<Bus>
     let reactor: Unmanaged<Reactor>
     let interrupts: InterruptController
+    /// `route.line` of `interrupts` (kept alive by the `let` above).
+    let interruptInput: InterruptInput
     let policy: DMAAccessPolicy
     let fifo: StreamFIFO
     /// MM2S: data read from memory; S2MM: bytes on their way to memory that is not one contiguous
@@ -140,6 +142,7 @@ public final class DMAChannel: ReactorTarget {
         bus = .passUnretained(board.bus)
         self.reactor = .passUnretained(reactor)
         interrupts = board.interrupts
+        interruptInput = board.interrupts.input(line: route.line)
         self.policy = policy
         fifo = StreamFIFO(depthBytes: Int(parameters.fifoDepthBytes))
         scratch = .allocate(byteCount: Self.chunkBytes, alignment: 16)
@@ -251,7 +254,7 @@ public final class DMAChannel: ReactorTarget {
             counters.lostInterrupts += 1
         }
         outputDerived = derived
-        interrupts.drive(line: route.line, high: level != activeLow)
+        interruptInput.drive(high: level != activeLow)
     }
 
     // MARK: reset
