@@ -122,11 +122,29 @@ struct TimerQueue {
         let top = heap[0]
         records.base[Int(top.slot)].heapIndex = -1
         count -= 1
-        if count > 0 {
-            place(heap[count], at: 0)
-            siftDown(0)
-        }
+        if count > 0 { fillRootHole(with: heap[count]) }
         return top
+    }
+
+    /// Bottom-up removal (Floyd): the hole left at the root moves down along the earlier child to a
+    /// leaf, one comparison per level, and `last` is placed there and sifted up. `last` came from
+    /// the bottom, so it rarely climbs: about half the comparisons of sifting it down from the
+    /// root, which matters once many channels keep a hundred timers armed.
+    /// (Index arithmetic wraps rather than traps: indexes stay below `count`, far from overflow,
+    /// and the checks were a third of the loop.)
+    @inline(__always)
+    private mutating func fillRootHole(with last: Entry) {
+        var i = 0
+        while true {
+            let left = i &* 2 &+ 1
+            guard left < count else { break }
+            let right = left &+ 1
+            let child = right < count && Self.before(heap[right], heap[left]) ? right : left
+            place(heap[child], at: i)
+            i = child
+        }
+        place(last, at: i)
+        siftUp(i)
     }
 
     /// The sequence number the next armed timer will get: timers armed from now on have a higher one.
@@ -142,7 +160,7 @@ struct TimerQueue {
     @inline(__always)
     private mutating func place(_ e: Entry, at i: Int) {
         heap[i] = e
-        records.base[Int(e.slot)].heapIndex = Int32(i)
+        records.base[Int(e.slot)].heapIndex = Int32(truncatingIfNeeded: i)
     }
 
     @discardableResult
@@ -150,7 +168,7 @@ struct TimerQueue {
         var i = start
         let e = heap[i]
         while i > 0 {
-            let parent = (i - 1) >> 1
+            let parent = (i &- 1) >> 1
             let p = heap[parent]
             guard Self.before(e, p) else { break }
             place(p, at: i)
@@ -164,10 +182,10 @@ struct TimerQueue {
         var i = start
         let e = heap[i]
         while true {
-            let left = 2 * i + 1
+            let left = i &* 2 &+ 1
             guard left < count else { break }
             var child = left
-            let right = left + 1
+            let right = left &+ 1
             if right < count && Self.before(heap[right], heap[left]) { child = right }
             let c = heap[child]
             guard Self.before(c, e) else { break }

@@ -140,11 +140,13 @@ struct Floors: ParsableCommand {
 
 /// `uioemu-bench virtual-timers N [--case …]`: one hot loop and nothing else, for strace and callgrind.
 struct VirtualTimers: ParsableCommand {
-    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k" }
+    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k", fleet }
     static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
     @Argument var count: Int
     @Option(name: .customLong("case")) var which: Case = .timer
-    func run() {
+    @Option(help: "fleet: independent channels in one reactor.") var channels = 64
+    @Flag(name: .customLong("control-only"), help: "fleet: data: none.") var controlOnly = false
+    func run() throws {
         switch which {
         case .timer: _ = ReactorCases.timer(iterations: count, clock: .virtual, delay: .nanoseconds(1))
         case .doorbell: _ = ReactorCases.doorbell(iterations: count, backing: .inProcess, clock: .virtual)
@@ -163,6 +165,10 @@ struct VirtualTimers: ParsableCommand {
                   let w = try? EndToEnd.workload(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536)
             else { return }
             w.run(completions: count + count / 10 + 1)
+        case .fleet:
+            // The floors' scale-N row alone; prints ns per completion.
+            let ns = try EndToEnd.fleet(channels: channels, completions: count, pattern: controlOnly ? .none : .counter)
+            print(String(format: "%d channel(s): %.1f ns per completion", channels, ns))
         }
     }
 }

@@ -205,8 +205,9 @@ extension EndToEnd {
     }
 
     /// ns per completion with `channels` independent channels in one reactor (4 KiB, checked).
-    static func fleet(channels: Int, completions: Int) throws -> Double {
+    static func fleet(channels: Int, completions: Int, pattern: StreamPattern = .counter) throws -> Double {
         var c = ReceiveWorkload.Configuration()
+        c.pattern = pattern
         c.rateBytesPerSecond = 200_000_000
         c.backPressure = true
         let fleet = try ReceiveFleet(profile: fleetProfile(channels: channels), configuration: c)
