@@ -127,7 +127,9 @@ public final class UIODevice: InterruptSubscriber {
         }
     }
 
-    /// irqcontrol: non-zero enables, zero disables; both idempotent.
+    /// irqcontrol: non-zero enables, zero disables; both idempotent. Inlined into the file's
+    /// enable, which the driver calls on every interrupt.
+    @inline(__always)
     func setInterrupt(enabled: Bool) {
         guard let line = interruptLine else { return }
         if enabled {
@@ -151,6 +153,7 @@ public final class UIODevice: InterruptSubscriber {
         }
     }
 
+    @inline(__always)
     private func noteEventForStormDetection() {
         let writes = activity.writes
         if writes == writeSequenceAtLastEvent {
