@@ -118,6 +118,13 @@ public final class DMABufferHeap {
             if liveBuffers[index].owner == .cpu { reportCPUOwned(liveBuffers[index], access) }
             return true
         }
+        return refuse(access)
+    }
+
+    /// A transfer outside every live buffer: recorded, and refused in guard mode. Out of line, so
+    /// the per-transfer check above stays small.
+    @inline(never)
+    private func refuse(_ access: DMAAccess) -> Bool {
         let nearest = nearestBuffer(to: access.address)
         report(DMAFinding(kind: .dmaOutsideBuffers, severity: .violation, time: reactor.now, address: access.address,
                           length: access.byteCount, buffer: nearest?.name,

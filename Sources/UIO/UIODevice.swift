@@ -114,9 +114,8 @@ public final class UIODevice: InterruptSubscriber {
 
     /// The in-kernel handler: disable the line, count the event, wake every open file.
     override public func interruptPending(line: Int) {
-        interrupts.mask(line: line)
+        interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
-        interrupts.acknowledge(line: line)
         eventCount &+= 1
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
@@ -128,7 +127,9 @@ public final class UIODevice: InterruptSubscriber {
         }
     }
 
-    /// irqcontrol: non-zero enables, zero disables; both idempotent.
+    /// irqcontrol: non-zero enables, zero disables; both idempotent. Inlined into the file's
+    /// enable, which the driver calls on every interrupt.
+    @inline(__always)
     func setInterrupt(enabled: Bool) {
         guard let line = interruptLine else { return }
         if enabled {
@@ -142,7 +143,7 @@ public final class UIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if interrupts.isPending(line) && !interrupts.sense(of: line).isEdge { enablesWithCauseAsserted += 1 }
+            if interrupts.levelCauseAsserted(line: line) { enablesWithCauseAsserted += 1 }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).
             interrupts.unmask(line: line)
         } else {
@@ -152,6 +153,7 @@ public final class UIODevice: InterruptSubscriber {
         }
     }
 
+    @inline(__always)
     private func noteEventForStormDetection() {
         let writes = activity.writes
         if writes == writeSequenceAtLastEvent {

@@ -83,6 +83,44 @@ final class InterruptRecorder: InterruptSubscriber {
         #expect(recorder.notified.isEmpty)
     }
 
+    @Test func aDevicesInputDrivesItsLineLikeDrive() {
+        controller.configure(line: 1, sense: .levelHigh)
+        controller.unmask(line: 1)
+        let input = controller.input(line: 1)
+        input.drive(high: true)
+        input.drive(high: true)  // unchanged: nothing happens
+        #expect(controller.inputLevel(of: 1))
+        #expect(recorder.notified == [1])
+        #expect(controller.counters(of: 1).raised == 1)
+        input.drive(high: false)
+        #expect(!controller.isPending(1))
+        controller.configure(line: 1, sense: .levelLow)  // the input returns to idle (high) here
+        input.drive(high: false)  // so this is a change, and asserts the level-low line
+        #expect(recorder.notified == [1, 1])
+    }
+
+    @Test func maskAndAcknowledgeIsMaskThenAcknowledge() {
+        controller.configure(line: 2, sense: .risingEdge)
+        controller.unmask(line: 2)
+        controller.drive(line: 2, high: true)
+        #expect(controller.maskAndAcknowledge(line: 2))
+        #expect(controller.isMasked(2))
+        #expect(!controller.isPending(2))
+        #expect(!controller.maskAndAcknowledge(line: 2))
+        #expect(controller.counters(of: 2).spurious == 1)
+    }
+
+    @Test func aLevelCauseIsAssertedOnlyForALevelLineAtItsActiveLevel() {
+        controller.configure(line: 1, sense: .levelHigh)
+        #expect(!controller.levelCauseAsserted(line: 1))
+        controller.drive(line: 1, high: true)
+        #expect(controller.levelCauseAsserted(line: 1))
+        controller.configure(line: 2, sense: .risingEdge)
+        controller.drive(line: 2, high: true)
+        #expect(controller.isPending(2))
+        #expect(!controller.levelCauseAsserted(line: 2))  // an edge stays latched: not a level cause
+    }
+
     @Test(arguments: [InterruptControllerKind.mpic, .xpsIntc])
     func deviceTreeSenseCellsTranslateToLinuxNumbering(kind: InterruptControllerKind) {
         #expect(kind.sense(deviceTreeCell: 0) == .risingEdge)

@@ -46,6 +46,32 @@ struct UIOMapTests {
         }
         #expect(fault.address == PhysicalAddress(0xF_FFB0_0034))
     }
+
+    @Test("a mapped register in the window's byte order reaches the model unchanged; the other order is swapped and logged by the bus")
+    func byteOrderThroughTheMapping() {
+        let rig = Rig()
+        let mapping = try! rig.s2mm.mmap(offset: 0, length: 4096).get()
+        let model = Scratchpad()
+        #expect(rig.board.bus.attach(model, toWindow: "fpga-dma"))  // after the mmap: the mapping sees it
+        mapping.write32(0x1122_3344, at: 0x48, assuming: .little)
+        #expect(model.words[0x48] == 0x1122_3344)
+        #expect(mapping.read32(at: 0x48, assuming: .little) == .success(0x1122_3344))
+        #expect(rig.board.bus.endiannessViolationCount == 0)
+        // A native big-endian load of the little-endian AXI register, as `in_be32` would do.
+        #expect(mapping.read32(at: 0x48, assuming: .big) == .success(0x4433_2211))
+        mapping.write32(0xAABB_CCDD, at: 0x4C, assuming: .big)
+        #expect(model.words[0x4C] == 0xDDCC_BBAA)
+        #expect(rig.board.bus.endiannessViolationCount == 2)
+        #expect(rig.board.bus.endiannessViolations.map(\.direction) == [.read, .write])
+        #expect(mapping.faults == 0)
+    }
+}
+
+/// A register window that stores what is written, for routing tests.
+final class Scratchpad: RegisterWindow {
+    var words: [UInt32: UInt32] = [:]
+    override func read32(offset: UInt32) -> UInt32 { words[offset] ?? 0 }
+    override func write32(offset: UInt32, value: UInt32) { words[offset] = value }
 }
 
 extension Result {

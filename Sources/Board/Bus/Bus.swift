@@ -67,6 +67,7 @@ public final class Bus {
     }
 
     /// The index of the region holding `address`, by binary search.
+    @inline(__always)
     func regionIndex(at address: PhysicalAddress) -> Int? {
         if lastRegion < lookup.count, lookup[lastRegion].range.contains(address) { return lastRegion }
         var low = 0

@@ -195,6 +195,21 @@ public final class InterruptController {
         return pending
     }
 
+    /// What a handler that disables its line does first (`uio_pdrv_genirq`): `mask(line:)` then
+    /// `acknowledge(line:)`, in one call because it runs on every interrupt.
+    @discardableResult
+    public func maskAndAcknowledge(line n: Int) -> Bool {
+        line(n).pointee.masked = true
+        return acknowledge(line: n)
+    }
+
+    /// Whether `line` is a level line whose input is at its active level: unmasking it now would
+    /// fire at once (`isPending` and not an edge, in one call).
+    public func levelCauseAsserted(line n: Int) -> Bool {
+        let state = line(n)
+        return !state.pointee.sense.isEdge && Self.isPending(state)
+    }
+
     /// Runs on every interrupt: each subscriber of the line, in subscription order, called through
     /// the unretained table (`subscribers` keeps them alive; `rebuildListeners` refuses to change
     /// the table meanwhile).

@@ -6,7 +6,7 @@ public enum InterruptSense: UInt8, Sendable, Codable, CaseIterable, CustomString
     case levelHigh = 4
     case levelLow = 8
 
-    public var isEdge: Bool { self == .risingEdge || self == .fallingEdge }
+    @inline(__always) public var isEdge: Bool { self == .risingEdge || self == .fallingEdge }
 
     /// The input level at which the line is inactive (levels) or from which the edge starts (edges).
     public var idleLevel: Bool { self == .fallingEdge || self == .levelLow }

@@ -17,14 +17,12 @@ public final class AXIDMA: RegisterWindow {
     /// registers then read 0 and ignore writes.
     public let mm2s: DMAChannel?
     public let s2mm: DMAChannel?
-    /// Unretained views of `mm2s`/`s2mm` (which own the channels) for the register path: a call
-    /// through a reference taken out of an Optional costs a retain/release per access.
-    private let mm2sRef: Unmanaged<DMAChannel>?
-    private let s2mmRef: Unmanaged<DMAChannel>?
-    /// The register at each word offset of the window that has one in this core, indexed by
-    /// offset / 4, built from `registerMap` (the one declaration of the map): decoding an access is
-    /// an array index, not a search. Offsets past its end, and nil entries, are reserved.
-    private let decodeTable: [(direction: DMADirection, register: ChannelRegister)?]
+    /// The channel and register at each word offset of the window that has one in this core,
+    /// indexed by offset / 4, built from `registerMap` (the one declaration of the map): decoding
+    /// an access is an array index, not a search. Offsets past its end, and nil entries, are
+    /// reserved. The channel is unretained (`mm2s`/`s2mm` own it): a call through a reference taken
+    /// out of an Optional or an array would cost a retain/release per access.
+    private let decodeTable: [(channel: Unmanaged<DMAChannel>, register: ChannelRegister)?]
 
     /// Reads and writes of offsets with no register (reserved in direct register mode): they read
     /// 0 and are ignored, never a trap.
@@ -65,12 +63,12 @@ public final class AXIDMA: RegisterWindow {
         let s2mmRandom = random.split()
         mm2s = makeChannel(.mm2s, parameters.mm2s, mm2sRandom)
         s2mm = makeChannel(.s2mm, parameters.s2mm, s2mmRandom)
-        mm2sRef = mm2s.map { Unmanaged.passUnretained($0) }
-        s2mmRef = s2mm.map { Unmanaged.passUnretained($0) }
-        let present = map.registers.filter { $0.direction == .mm2s ? parameters.mm2s != nil : parameters.s2mm != nil }
-        var table = [(direction: DMADirection, register: ChannelRegister)?](
+        var table = [(channel: Unmanaged<DMAChannel>, register: ChannelRegister)?](
             repeating: nil, count: Int((map.registers.map(\.offset).max() ?? 0) / 4) + 1)
-        for description in present { table[Int(description.offset / 4)] = (description.direction, description.register) }
+        for description in map.registers {
+            guard let channel = description.direction == .mm2s ? mm2s : s2mm else { continue }
+            table[Int(description.offset / 4)] = (.passUnretained(channel), description.register)
+        }
         decodeTable = table
         super.init()
     }
@@ -80,19 +78,19 @@ public final class AXIDMA: RegisterWindow {
     // MARK: register access
 
     override public func read32(offset: UInt32) -> UInt32 {
-        guard let (direction, register) = decode(offset) else {
+        guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
             if tracer != nil { traceAccess(offset, 0, .read) }
             return 0
         }
-        let value = channelRef(direction)._withUnsafeGuaranteedRef { $0.read(register) }
+        let value = channel._withUnsafeGuaranteedRef { $0.read(register) }
         if tracer != nil { traceAccess(offset, value, .read) }
         return value
     }
 
     override public func write32(offset: UInt32, value: UInt32) {
         if tracer != nil { traceAccess(offset, value, .write) }
-        guard let (direction, register) = decode(offset) else {
+        guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
             return
         }
@@ -102,13 +100,7 @@ public final class AXIDMA: RegisterWindow {
             reset()
             return
         }
-        channelRef(direction)._withUnsafeGuaranteedRef { $0.write(register, value) }
-    }
-
-    /// The channel `decode` found present, unretained.
-    @inline(__always)
-    private func channelRef(_ direction: DMADirection) -> Unmanaged<DMAChannel> {
-        (direction == .mm2s ? mm2sRef : s2mmRef).unsafelyUnwrapped
+        channel._withUnsafeGuaranteedRef { $0.write(register, value) }
     }
 
     /// Out of line, so a run without a tracer pays only the nil check; the name comes from the
@@ -119,14 +111,12 @@ public final class AXIDMA: RegisterWindow {
         tracer?.record(.register(device: name, register: register, offset: offset, value: value, access: access))
     }
 
-    /// The channel (present in this core) and register at `offset`. Returns the direction, not the
-    /// channel: handing a class reference out would cost a retain/release per register access;
-    /// callers call through `channelRef` (present, by construction of `decodeTable`).
+    /// The channel (present in this core, unretained) and register at `offset`.
     @inline(__always)
-    private func decode(_ offset: UInt32) -> (DMADirection, ChannelRegister)? {
+    private func decode(_ offset: UInt32) -> (Unmanaged<DMAChannel>, ChannelRegister)? {
         let index = Int(offset >> 2)
         guard offset & 3 == 0, index < decodeTable.count, let entry = decodeTable[index] else { return nil }
-        return (entry.direction, entry.register)
+        return (entry.channel, entry.register)
     }
 
     // MARK: reset

@@ -183,6 +183,9 @@ public final class DMAChannel: ReactorTarget {
     }
 
     /// A register write; DMACR.Reset has already been handled by the core (it resets both channels).
+    /// Inlined into `AXIDMA.write32` (with the interrupt update): the register path is then one
+    /// function from the bus to the line (DESIGN.md, per-completion hot path).
+    @inline(__always)
     func write(_ register: ChannelRegister, _ value: UInt32) {
         switch register {
         case .DMACR: writeControl(value)
@@ -241,6 +244,7 @@ public final class DMAChannel: ReactorTarget {
     /// `(DMASR & DMACR & 0x7000) != 0`. Idempotent; called after every register write and DMA step.
     /// A pending lost-interrupt fault (edge lines only) holds the next assertion down until the
     /// cause goes away, so the controller never sees that edge.
+    @inline(__always)
     func updateInterrupt() {
         if tracer != nil { traceRegisters() }
         let derived = interruptAsserted
