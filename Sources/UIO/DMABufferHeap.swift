@@ -35,6 +35,10 @@ public final class DMABufferHeap {
     /// The buffer that matched the last guard check: a driver cycling through its ring usually hits it
     /// or its neighbour, so most checks cost a comparison.
     @exclusivity(unchecked) private var lastHit = 0
+    /// The same, per DMA device (by `DMAAccess.deviceIndex`): with many channels interleaving, one
+    /// shared hint almost never matched and every check became a binary search touching a buffer
+    /// object per step (measured with 64 channels: a fifth of the per-completion instructions).
+    @exclusivity(unchecked) private var lastHitByDevice: [Int] = []
 
     public init(board: Board, reactor: Reactor, guardEnabled: Bool = true) {
         pool = board.dmaPool
@@ -113,12 +117,32 @@ public final class DMABufferHeap {
     public func admit(_ access: DMAAccess) -> Bool {
         // By index, not by reference: a buffer taken out of `liveBuffers` would be retained and
         // released on every transfer.
+        let device = access.deviceIndex
+        if device >= 0 && device < lastHitByDevice.count { lastHit = lastHitByDevice[device] }
         let index = bufferIndex(containing: access.address, length: access.byteCount)
         if index >= 0 {
+            rememberHit(index, device: device)
             if liveBuffers[index].owner == .cpu { reportCPUOwned(liveBuffers[index], access) }
             return true
         }
         return refuse(access)
+    }
+
+    @inline(__always)
+    private func rememberHit(_ index: Int, device: Int) {
+        guard device >= 0 else { return }
+        if device < lastHitByDevice.count {
+            if lastHitByDevice[device] != index { lastHitByDevice[device] = index }
+        } else {
+            growHints(to: device + 1, index: index, device: device)
+        }
+    }
+
+    /// Configuration time in practice: the first transfer of each device.
+    @inline(never)
+    private func growHints(to count: Int, index: Int, device: Int) {
+        lastHitByDevice.append(contentsOf: repeatElement(0, count: count - lastHitByDevice.count))
+        lastHitByDevice[device] = index
     }
 
     /// A transfer outside every live buffer: recorded, and refused in guard mode. Out of line, so
