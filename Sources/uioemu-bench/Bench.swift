@@ -33,21 +33,21 @@ struct Floors: ParsableCommand {
         func ns(_ perSecond: Double?) -> Double? { perSecond.map { 1e9 / $0 } }
         var rows: [Row] = []
         let withSource = try EndToEnd.measure(profile, source: .paced, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000))
-        rows.append(Row(id: "e2e", name: "end to end, source, 4 KiB copied + verified, vs SystemC", c: ns(peers?.systemcWithSource),
+        rows.append(Row(id: "e2e", name: "end to end, source, 4 KiB written to the buffer + verified, vs SystemC", c: ns(peers?.systemcWithSource),
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2)))
-        rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB copied + verified, vs SimPy", c: ns(peers?.simpy),
+        rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB written to the buffer + verified, vs SimPy", c: ns(peers?.simpy),
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40)))
         let traced = try EndToEnd.traced(profile, completions: n(100_000))
         rows.append(Row(id: "e2e-trace", name: "end to end with the JSONL trace written and hashed (untraced in C column)",
                         c: withSource.nanosecondsPerCompletion, swift: traced, target: nil))
         let noSource = try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000))
-        rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB copied + verified, vs SystemC without source",
+        rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB written to the buffer + verified, vs SystemC without source",
                         c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil))
         let control = try EndToEnd.measure(profile, source: .paced, pattern: .none, bufferBytes: 4096, completions: n(2_000_000))
         rows.append(Row(id: "e2e-ctl", name: "end to end, control only (data: none), vs SystemC", c: ns(peers?.systemcWithSource),
                         swift: control.nanosecondsPerCompletion, target: .speedupAtLeast(5)))
         let big = try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536, completions: n(100_000))
-        // As a rate: bytes/s delivered (copy + verify) over memcpy's bytes/s at 64 KiB, both as ns per 64 KiB.
+        // As a rate: bytes/s delivered (written to the buffer + verified) over memcpy's bytes/s at 64 KiB, both as ns per 64 KiB.
         rows.append(Row(id: "e2e-64k", name: "64 KiB buffers: ns per 64 KiB delivered vs ns per 64 KiB memcpy (speedup = fraction of memcpy)",
                         c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5)))
         let mallocs = try EndToEnd.mallocsPerCompletion(profile, completions: n(100_000))
