@@ -35,7 +35,7 @@ struct ReadyQueue {
     private mutating func grow() {
         // Unwrap into a buffer twice the size; the capacity stays a power of two.
         let old = ring
-        var fresh = RawBuffer<Item>(capacity: old.capacity * 2)
+        let fresh = RawBuffer<Item>(capacity: old.capacity * 2)
         for i in 0..<count { fresh[i] = old[(head + i) & (old.capacity - 1)] }
         old.deallocate()
         ring = fresh
