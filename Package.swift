@@ -28,7 +28,7 @@ let package = Package(
         // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
         .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
-        // The stream patterns' byte loops, with an AVX2 variant picked at load time on x86-64.
+        // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
         .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
         .target(
@@ -43,6 +43,9 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            // The generic driver shells are specialised in the modules that instantiate them (a
+            // concrete subclass per platform, see `ReceiveDriver`): that needs their bodies, which
+            // cross-module optimisation makes available. Root package only (`unsafeFlags`).
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(
