@@ -16,17 +16,13 @@ public final class ReceiveFleet {
     public let consumers: [VerifyingConsumer]
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: ReceiveWorkload.Configuration = .init()) throws(WorkloadError) {
-        reactor = Reactor(clock: .virtual)
-        board = Board(profile: profile)
-        uio = UIOSystem(board: board, reactor: reactor)
-        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
+        let emulated = EmulatedBoard(profile: profile, clock: .virtual, seed: seed)
+        (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
         var drivers: [ReceiveWorkload.Driver] = []
         var consumers: [VerifyingConsumer] = []
         for node in uio.devices {
-            guard let map = node.maps.first, let s2mm = devices.axiDMA(named: map.region)?.s2mm,
-                  node.interruptLine == s2mm.route.line,
-                  case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
-            else { continue }
+            guard let mapped = emulated.mappedChannel(node, .s2mm), node.interruptLine == mapped.channel.route.line else { continue }
+            let (mapping, s2mm) = (mapped.mapping, mapped.channel)
             s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
                                      rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
             let consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,

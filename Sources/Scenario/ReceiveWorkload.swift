@@ -41,6 +41,7 @@ public final class ReceiveWorkload {
     public let board: Board
     public let uio: UIOSystem
     public let devices: DeviceSet
+    let emulated: EmulatedBoard
     public let channel: DMAChannel
     public let uioDevice: UIODevice
     public let file: UIOFile
@@ -50,19 +51,10 @@ public final class ReceiveWorkload {
     public init(profile: BoardProfile, clock: Reactor.Clock = .virtual, seed: UInt64 = 1,
                 configuration: Configuration = Configuration()) throws(WorkloadError) {
         self.configuration = configuration
-        reactor = Reactor(clock: clock)
-        board = Board(profile: profile)
-        uio = UIOSystem(board: board, reactor: reactor)
-        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
-        guard let node = uio.device(named: configuration.uioNode) else {
-            throw WorkloadError("board \(profile.name) has no UIO node named \(configuration.uioNode)")
-        }
-        guard let map = node.maps.first, let dma = devices.axiDMA(named: map.region), let s2mm = dma.s2mm else {
-            throw WorkloadError("UIO node \(node.name) does not map an AXI DMA with an S2MM channel")
-        }
-        guard case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes) else {
-            throw WorkloadError("cannot map \(node.name) map0")
-        }
+        emulated = EmulatedBoard(profile: profile, clock: clock, seed: seed)
+        (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
+        let mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
+        let (node, mapping, s2mm) = (mapped.node, mapped.mapping, mapped.channel)
         uioDevice = node
         channel = s2mm
         s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
@@ -90,10 +82,7 @@ public final class ReceiveWorkload {
     public func attach(_ tracer: Tracer) {
         self.tracer = tracer
         tracer.declare(.driver(driver.traceName))
-        board.interrupts.tracer = tracer
-        for dma in devices.axiDMAs { dma.tracer = tracer }
-        file.tracer = tracer
-        uio.heap.tracer = tracer
+        emulated.attach(tracer, file: file)
         driver.tracer = tracer
     }
 

@@ -59,6 +59,7 @@ public final class TransmitWorkload {
     public let board: Board
     public let uio: UIOSystem
     public let devices: DeviceSet
+    let emulated: EmulatedBoard
     public let channel: DMAChannel
     public let producer: PatternProducer
     public let driver: Driver
@@ -66,14 +67,10 @@ public final class TransmitWorkload {
     public let file: UIOFile
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: Configuration = Configuration()) throws(WorkloadError) {
-        reactor = Reactor(clock: .virtual)
-        board = Board(profile: profile)
-        uio = UIOSystem(board: board, reactor: reactor)
-        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
-        guard let node = uio.device(named: configuration.uioNode), let map = node.maps.first,
-              let dma = devices.axiDMA(named: map.region), let mm2s = dma.mm2s,
-              case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
-        else { throw WorkloadError("board \(profile.name) has no UIO node \(configuration.uioNode) mapping an AXI DMA with an MM2S channel") }
+        emulated = EmulatedBoard(profile: profile, clock: .virtual, seed: seed)
+        (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
+        let mapped = try emulated.mappedChannel(node: configuration.uioNode, .mm2s)
+        let (node, mapping, mm2s) = (mapped.node, mapped.mapping, mapped.channel)
         channel = mm2s
         mm2s.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: configuration.sinkRateBytesPerSecond))
         producer = PatternProducer(pattern: configuration.pattern, packetBytes: configuration.bufferBytes,
@@ -93,10 +90,7 @@ public final class TransmitWorkload {
     public func attach(_ tracer: Tracer) {
         self.tracer = tracer
         tracer.declare(.driver(driver.traceName))
-        board.interrupts.tracer = tracer
-        for dma in devices.axiDMAs { dma.tracer = tracer }
-        file.tracer = tracer
-        uio.heap.tracer = tracer
+        emulated.attach(tracer, file: file)
         driver.tracer = tracer
     }
 

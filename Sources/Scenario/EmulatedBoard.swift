@@ -1,0 +1,58 @@
+import Board
+import Devices
+import Reactor
+import Trace
+import UIO
+
+/// What every workload brings up first, in this order: the reactor, the board from its profile, the
+/// UIO system (the kernel side: nodes, DMA heap and guard) and the device models wired to the bus
+/// and the interrupt controller. Shared by the receive and transmit workloads and the fleet.
+struct EmulatedBoard {
+    let reactor: Reactor
+    let board: Board
+    let uio: UIOSystem
+    let devices: DeviceSet
+
+    init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
+        reactor = Reactor(clock: clock)
+        board = Board(profile: profile)
+        uio = UIOSystem(board: board, reactor: reactor)
+        devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
+    }
+
+    /// A UIO node's register map as its driver sees it after mmap, and the AXI DMA channel behind it.
+    struct MappedChannel {
+        let node: UIODevice
+        let mapping: UIOMapping
+        let channel: DMAChannel
+    }
+
+    /// The UIO node named `name`, its map 0 mapped, and its AXI DMA's `direction` channel; or why not.
+    func mappedChannel(node name: String, _ direction: DMADirection) throws(WorkloadError) -> MappedChannel {
+        guard let node = uio.device(named: name) else {
+            throw WorkloadError("board \(board.profile.name) has no UIO node named \(name)")
+        }
+        guard let mapped = mappedChannel(node, direction) else {
+            throw WorkloadError("UIO node \(node.name) does not map an AXI DMA with an \(direction.rawValue.uppercased()) channel")
+        }
+        return mapped
+    }
+
+    /// `node` mapped, with its AXI DMA's `direction` channel, or nil when its map 0 is not an AXI
+    /// DMA with that channel or cannot be mapped.
+    func mappedChannel(_ node: UIODevice, _ direction: DMADirection) -> MappedChannel? {
+        guard let map = node.maps.first, let channel = devices.axiDMA(named: map.region)?.channel(direction),
+              case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
+        else { return nil }
+        return MappedChannel(node: node, mapping: mapping, channel: channel)
+    }
+
+    /// Records the board's side of a workload into `tracer`: the interrupt controller, every AXI
+    /// DMA (and so every channel), the driver's UIO file, the DMA heap and its buffers.
+    func attach(_ tracer: Tracer, file: UIOFile) {
+        board.interrupts.tracer = tracer
+        for dma in devices.axiDMAs { dma.tracer = tracer }
+        file.tracer = tracer
+        uio.heap.tracer = tracer
+    }
+}
