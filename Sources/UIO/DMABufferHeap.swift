@@ -117,11 +117,8 @@ public final class DMABufferHeap {
     public func admit(_ access: DMAAccess) -> Bool {
         // By index, not by reference: a buffer taken out of `liveBuffers` would be retained and
         // released on every transfer.
-        let device = access.deviceIndex
-        if device >= 0 && device < lastHitByDevice.count { lastHit = lastHitByDevice[device] }
-        let index = bufferIndex(containing: access.address, length: access.byteCount)
+        let index = bufferIndex(containing: access.address, length: access.byteCount, device: access.deviceIndex)
         if index >= 0 {
-            rememberHit(index, device: device)
             if liveBuffers[index].owner == .cpu { reportCPUOwned(liveBuffers[index], access) }
             return true
         }
@@ -164,15 +161,20 @@ public final class DMABufferHeap {
     }
 
     /// The index in `liveBuffers` of the buffer holding all of `[address, address + length)`, or -1.
+    /// Tried in order: the last hit and its neighbour (one driver cycling through its ring), the
+    /// same for `device`'s own last hit (several channels interleaving), then a binary search.
     @inline(__always)
-    private func bufferIndex(containing address: PhysicalAddress, length: UInt64) -> Int {
+    private func bufferIndex(containing address: PhysicalAddress, length: UInt64, device: Int = -1) -> Int {
         let count = liveBuffers.count
         guard count > 0 else { return -1 }
-        if lastHit < count, liveBuffers[lastHit].holds(address, count: length) { return lastHit }
-        let next = lastHit + 1 < count ? lastHit + 1 : 0
-        if liveBuffers[next].holds(address, count: length) {
-            lastHit = next
-            return next
+        if let hit = hitNear(lastHit, address, length, count) {
+            lastHit = hit
+            return hit
+        }
+        if device >= 0 && device < lastHitByDevice.count, let hit = hitNear(lastHitByDevice[device], address, length, count) {
+            lastHit = hit
+            lastHitByDevice[device] = hit
+            return hit
         }
         var low = 0, high = count
         while low < high {
@@ -181,10 +183,19 @@ public final class DMABufferHeap {
             if address < b.physicalAddress { high = mid } else if address.rawValue >= b.physicalAddress.rawValue + b.size { low = mid + 1 } else {
                 guard b.holds(address, count: length) else { return -1 }
                 lastHit = mid
+                if device >= 0 { rememberHit(mid, device: device) }
                 return mid
             }
         }
         return -1
+    }
+
+    /// `hint` or the buffer after it (in ring order), if it holds the range.
+    @inline(__always)
+    private func hitNear(_ hint: Int, _ address: PhysicalAddress, _ length: UInt64, _ count: Int) -> Int? {
+        if hint < count, liveBuffers[hint].holds(address, count: length) { return hint }
+        let next = hint + 1 < count ? hint + 1 : 0
+        return liveBuffers[next].holds(address, count: length) ? next : nil
     }
 
     private func nearestBuffer(to address: PhysicalAddress) -> DMABuffer? {
