@@ -86,8 +86,8 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = [] {
         didSet { ring = buffers.map { Unmanaged.passUnretained($0) } }
     }
-    /// `buffers` unretained (they own them): reading a class reference out of an array retains it,
-    /// twice per completion; a call through `Unmanaged` does not.
+    /// `buffers` again, unretained (`buffers` keeps them alive): reading a class reference out of
+    /// an array retains it, twice per completion; a call through `Unmanaged` does not.
     @exclusivity(unchecked) private var ring: [Unmanaged<Buffers.Buffer>] = []
     /// Interrupt-to-handler latency in nanoseconds (when the platform knows when it was raised).
     @exclusivity(unchecked) public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
