@@ -14,6 +14,21 @@ struct Bench: ParsableCommand {
         subcommands: [Floors.self, VirtualTimers.self, RealTimeRun.self],
         defaultSubcommand: Floors.self
     )
+
+    /// Parses and runs like `ParsableCommand.main()`, except that bad input exits with 2, as `uioemu`
+    /// does (the project's convention), not ArgumentParser's 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Glibc.exit(2)
+        }
+    }
 }
 
 struct Floors: ParsableCommand {
@@ -25,6 +40,11 @@ struct Floors: ParsableCommand {
     @Option(help: "Repetitions per figure; the best is kept.") var repeats = 5
     @Option(help: "Scale all iteration counts (e.g. 0.1 for a quick look).") var scale = 1.0
     @Flag(name: .customLong("skip-end-to-end"), help: "Only the reactor floors.") var skipEndToEnd = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats: expected 1 or more, found \(repeats)") }
+        guard scale > 0, scale.isFinite else { throw ValidationError("--scale: expected a positive number, found \(scale)") }
+    }
 
     /// uioemu end to end against the peers (bench/peers/results.json, when `bench/peers/run` ran).
     func endToEndRows(memcpy64k: Double?, n: (Int) -> Int) throws -> [Row] {
@@ -159,24 +179,27 @@ struct VirtualTimers: ParsableCommand {
     @Option(name: .customLong("case")) var which: Case = .timer
     @Option(help: "fleet: independent channels in one reactor.") var channels = 64
     @Flag(name: .customLong("control-only"), help: "fleet: data: none.") var controlOnly = false
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("<count>: expected 1 or more, found \(count)") }
+        guard channels >= 1 else { throw ValidationError("--channels: expected 1 or more, found \(channels)") }
+    }
+
     func run() throws {
         switch which {
         case .timer: _ = ReactorCases.timer(iterations: count, clock: .virtual, delay: .nanoseconds(1))
         case .doorbell: _ = ReactorCases.doorbell(iterations: count, backing: .inProcess, clock: .virtual)
         case .post: _ = ReactorCases.post(iterations: count, clock: .virtual)
         case .e2e, .e2eControl:
-            // The whole emulator with the peers' parameters, 4 KiB copied and checked (or control
+            // The whole emulator with the peers' parameters, 4 KiB written and checked (or control
             // only): n plus a warm-up of n/10 + 1 completions, like the reactor cases.
-            guard let profile = try? EndToEnd.peerProfile(),
-                  let w = try? EndToEnd.workload(profile, source: .paced, pattern: which == .e2e ? .counter : .none, bufferBytes: 4096)
-            else { return }
+            let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .paced, pattern: which == .e2e ? .counter : .none,
+                                          bufferBytes: 4096)
             w.run(completions: count + count / 10 + 1)
         case .e2e64k:
             // The floors' e2e-64k row alone: 64 KiB buffers from an unlimited counter source,
-            // copied and checked, n plus a warm-up of n/10 + 1 completions.
-            guard let profile = try? EndToEnd.peerProfile(),
-                  let w = try? EndToEnd.workload(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536)
-            else { return }
+            // written and checked, n plus a warm-up of n/10 + 1 completions.
+            let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .unlimited, pattern: .counter, bufferBytes: 65536)
             w.run(completions: count + count / 10 + 1)
         case .fleet:
             // The floors' scale-N row alone; prints ns per completion.
@@ -191,6 +214,10 @@ struct VirtualTimers: ParsableCommand {
 struct RealTimeRun: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "realtime", abstract: "Run the receive workload in real time and report pacing.")
     @Option(help: "Board time to run, in milliseconds.") var milliseconds = 1000
+
+    func validate() throws {
+        guard milliseconds >= 1 else { throw ValidationError("--milliseconds: expected 1 or more, found \(milliseconds)") }
+    }
     func run() throws {
         let profile = try EndToEnd.peerProfile()
         let live = try EndToEnd.realTime(profile, boardTime: .milliseconds(Int64(milliseconds)))

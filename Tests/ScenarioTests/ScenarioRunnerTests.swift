@@ -193,3 +193,24 @@ struct PlayCommandTests {
         #expect(object?["result"] as? String == "PASS")
     }
 }
+
+@Suite("uioemu-bench (the executable)", .serialized)
+struct BenchCommandTests {
+    @Test("bad options exit 2 with the option, what was expected and what was found; nothing runs")
+    func invalidOptions() throws {
+        let cases: [([String], String)] = [
+            (["floors", "--repeats", "0"], "--repeats: expected 1 or more, found 0"),
+            (["floors", "--scale=-1"], "--scale: expected a positive number, found -1.0"),
+            (["virtual-timers", "0"], "<count>: expected 1 or more, found 0"),
+            (["virtual-timers", "10", "--case", "fleet", "--channels", "0"], "--channels: expected 1 or more, found 0"),
+            (["virtual-timers", "10", "--case", "bogus"], "'bogus' is invalid for '--case <case>'"),
+            (["realtime", "--milliseconds", "0"], "--milliseconds: expected 1 or more, found 0"),
+        ]
+        for (arguments, message) in cases {
+            let r = try runUIOEmu(arguments, executable: "uioemu-bench")
+            #expect(r.status == 2, "\(arguments): \(r.err)")
+            #expect(r.err.contains(message), "\(arguments): \(r.err)")
+            #expect(r.out.isEmpty, "\(arguments) ran: \(r.out)")
+        }
+    }
+}

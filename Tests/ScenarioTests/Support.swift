@@ -48,12 +48,13 @@ var uioemuExecutable: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("uioemu")
 }
 
-/// Runs `uioemu` with `arguments` from the repository root; returns exit status, stdout and stderr.
+/// Runs `uioemu` (or another built `executable`) with `arguments` from the repository root; returns
+/// exit status, stdout and stderr.
 ///
 /// Through `posix_spawn` of `/bin/sh` with the output redirected to files, not Foundation's
 /// `Process` and `Pipe`: tests run in parallel in one process, and a descriptor closed twice by a
 /// pipe's bookkeeping would close another test's eventfd or socket that reused the number.
-func runUIOEmu(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+func runUIOEmu(_ arguments: [String], executable: String = "uioemu") throws -> (status: Int32, out: String, err: String) {
     func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     let stamp = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-out-\(stamp)").path
@@ -62,7 +63,7 @@ func runUIOEmu(_ arguments: [String]) throws -> (status: Int32, out: String, err
         unlink(out)
         unlink(err)
     }
-    let command = "cd \(quote(repositoryRoot.path)) && " + ([uioemuExecutable.path] + arguments).map(quote).joined(separator: " ")
+    let command = "cd \(quote(repositoryRoot.path)) && " + ([uioemuExecutable.deletingLastPathComponent().appendingPathComponent(executable).path] + arguments).map(quote).joined(separator: " ")
         + " >\(quote(out)) 2>\(quote(err))"
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
     defer { for p in argv { free(p) } }
