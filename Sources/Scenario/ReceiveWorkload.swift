@@ -37,11 +37,11 @@ public final class ReceiveWorkload {
     public typealias Driver = EmulatedReceiveDriver
 
     public let configuration: Configuration
-    public let reactor: Reactor
-    public let board: Board
-    public let uio: UIOSystem
-    public let devices: DeviceSet
     let emulated: EmulatedBoard
+    public var reactor: Reactor { emulated.reactor }
+    public var board: Board { emulated.board }
+    public var uio: UIOSystem { emulated.uio }
+    public var devices: DeviceSet { emulated.devices }
     public let channel: DMAChannel
     public let uioDevice: UIODevice
     public let file: UIOFile
@@ -52,7 +52,6 @@ public final class ReceiveWorkload {
                 configuration: Configuration = Configuration()) throws(WorkloadError) {
         self.configuration = configuration
         emulated = EmulatedBoard(profile: profile, clock: clock, seed: seed)
-        (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
         let mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
         let (node, mapping, s2mm) = (mapped.node, mapped.mapping, mapped.channel)
         uioDevice = node
@@ -61,13 +60,13 @@ public final class ReceiveWorkload {
                                  rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
         file = node.open(nonBlocking: true)
         consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,
-                                     ringSize: configuration.ringSize, reactor: reactor,
+                                     ringSize: configuration.ringSize, reactor: emulated.reactor,
                                      processing: configuration.consumerProcessing, hold: configuration.consumerHold)
         var driverConfiguration = ReceiveDriverConfiguration(
             ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes, maxRetries: configuration.maxRetries,
             backoff: configuration.backoff, watchdog: configuration.watchdog)
         driverConfiguration.enableBeforeClearForTesting = configuration.enableBeforeClearForTesting
-        driver = Driver(reactor: reactor, registers: mapping, interrupts: file, buffers: uio.heap, consumer: consumer,
+        driver = Driver(reactor: emulated.reactor, registers: mapping, interrupts: file, buffers: emulated.uio.heap, consumer: consumer,
                         configuration: driverConfiguration)
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
     }

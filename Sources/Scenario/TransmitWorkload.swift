@@ -55,11 +55,11 @@ public final class TransmitWorkload {
 
     public typealias Driver = EmulatedTransmitDriver
 
-    public let reactor: Reactor
-    public let board: Board
-    public let uio: UIOSystem
-    public let devices: DeviceSet
     let emulated: EmulatedBoard
+    public var reactor: Reactor { emulated.reactor }
+    public var board: Board { emulated.board }
+    public var uio: UIOSystem { emulated.uio }
+    public var devices: DeviceSet { emulated.devices }
     public let channel: DMAChannel
     public let producer: PatternProducer
     public let driver: Driver
@@ -68,7 +68,6 @@ public final class TransmitWorkload {
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: Configuration = Configuration()) throws(WorkloadError) {
         emulated = EmulatedBoard(profile: profile, clock: .virtual, seed: seed)
-        (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
         let mapped = try emulated.mappedChannel(node: configuration.uioNode, .mm2s)
         let (node, mapping, mm2s) = (mapped.node, mapped.mapping, mapped.channel)
         channel = mm2s
@@ -76,7 +75,7 @@ public final class TransmitWorkload {
         producer = PatternProducer(pattern: configuration.pattern, packetBytes: configuration.bufferBytes,
                                    packetLimit: configuration.packetLimit, ringSize: configuration.ringSize)
         file = node.open(nonBlocking: true)
-        driver = Driver(reactor: reactor, registers: mapping, interrupts: file, buffers: uio.heap,
+        driver = Driver(reactor: emulated.reactor, registers: mapping, interrupts: file, buffers: emulated.uio.heap,
                         producer: producer,
                         configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                                            maxRetries: configuration.maxRetries, watchdog: configuration.watchdog))
