@@ -52,11 +52,16 @@ let package = Package(
             name: "LinuxUIO",
             dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace"]),
+        // The attach protocol's layout (shared with the C preload library in Sources/AttachPreload) and
+        // the host-side calls Swift cannot make directly (fork + PR_SET_NO_NEW_PRIVS, futexes, SCM_RIGHTS).
+        .target(name: "CAttachProtocol"),
+        // An unmodified driver process on the emulated board (DESIGN.md, "Attaching a user's driver process").
+        .target(name: "Attach", dependencies: ["CAttachProtocol", "Board", "Devices", "UIO", "Reactor", "Trace"]),
+        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "Attach"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

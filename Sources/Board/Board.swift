@@ -14,7 +14,9 @@ public final class Board {
     /// The pool's span; its pages are resident from the start.
     public let dmaPool: AddressRange
 
-    public init(profile: BoardProfile) {
+    /// `sharedDMAPool`: a memfd (size 0) to back the DMA pool with, so an attached driver process can
+    /// map the same pages (`RAM.back(_:sharedMemory:)`); nil backs it with private memory.
+    public init(profile: BoardProfile, sharedDMAPool: Int32? = nil) {
         self.profile = profile
         bus = Bus(physicalAddressBits: profile.cpu.physicalAddressBits)
         var ram: [String: RAM] = [:]
@@ -29,7 +31,7 @@ public final class Board {
         for device in profile.devices {
             bus.map(device.range, to: .device(DeviceWindow(name: device.name, range: device.range, endianness: device.busEndianness)))
         }
-        ram[profile.dmaPool.memoryRegion]!.back(profile.dmaPool.range)
+        ram[profile.dmaPool.memoryRegion]!.back(profile.dmaPool.range, sharedMemory: sharedDMAPool)
         self.ram = ram
         dmaPool = profile.dmaPool.range
 

@@ -43,6 +43,9 @@ public final class Reactor {
     /// All mutable state, on manually managed memory: accesses through an unsafe pointer carry no
     /// dynamic exclusivity checks, which the per-event path cannot afford (DESIGN.md).
     let core: UnsafeMutablePointer<Core>
+    /// Virtual time: an outside party (an attached driver process) the clock waits for before it jumps
+    /// (`ClockGate`); nil for a board with only in-process actors.
+    public var clockGate: ClockGate? = nil
     /// Strong references to the targets of timers, watches and work items (indexed by owner slot).
     /// The queues hold `Unmanaged` copies, so dispatch never touches reference counts.
     var owners: [ReactorTarget?] = []
@@ -211,6 +214,7 @@ public final class Reactor {
     /// Whether anything would keep `run()` going: armed timers, queued work, fd watches.
     public var hasPendingWork: Bool {
         !core.pointee.timers.isEmpty || !core.pointee.ready.isEmpty || core.pointee.keepAliveWatches > 0
+            || (clock == .virtual && clockGate?.isHoldingClock == true)
     }
 
     /// What is still registered, for a shutdown report.
@@ -250,7 +254,9 @@ public final class Reactor {
                 // clock jump below instead of running an empty turn first.
                 if !core.pointee.ready.isEmpty || isTimerDue { continue }
             }
-            // Nothing left at this instant. Real fds get one non-blocking look before time moves on.
+            // Nothing left at this instant. An outside party acts at this instant before time moves on.
+            if let gate = clockGate, gate.isHoldingClock, gate.holdClock() { continue }
+            // Real fds get one non-blocking look before time moves on.
             if core.pointee.libeventWatches > 0 {
                 let before = core.pointee.dispatchCount
                 event_base_loop(base, Int32(EVLOOP_NONBLOCK))

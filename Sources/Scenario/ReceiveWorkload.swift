@@ -106,7 +106,12 @@ public final class ReceiveWorkload {
 
 public struct WorkloadError: Error, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// Bad usage or input (exit 2: a command that does not exist), not a failed run.
+    public let isInputError: Bool
+    public init(_ message: String, isInputError: Bool = false) {
+        self.message = message
+        self.isInputError = isInputError
+    }
     public var description: String { message }
 }
 

@@ -20,7 +20,8 @@ public final class DMABuffer {
 
     /// The N of `udmabufN`, in allocation order.
     public let index: Int
-    public var name: String { "udmabuf\(index)" }
+    /// The u-dma-buf device name: `udmabufN` unless the board declares another (`udmabuf-rx`).
+    public let name: String
     /// The DMA (bus) address: the board has no IOMMU, so it is the physical address.
     public let physicalAddress: PhysicalAddress
     public let size: UInt64
@@ -35,20 +36,26 @@ public final class DMABuffer {
     let memory: UnsafeMutableRawPointer
     /// What the CPU sees: `memory` when coherent, otherwise its own copy (the cache).
     let cpuView: UnsafeMutableRawPointer
+    /// Whether `cpuView` is a copy that syncs write back or refresh.
+    let cacheCopy: Bool
     let findings: DMAFindings
     /// For the time stamps of findings.
     let reactor: Reactor
 
-    init(index: Int, physicalAddress: PhysicalAddress, size: UInt64, coherent: Bool, memory: UnsafeMutableRawPointer,
-         findings: DMAFindings, reactor: Reactor) {
+    /// `cacheCopy`: on a non-coherent board, model the CPU's cache as a copy (false when the CPU is an
+    /// attached process reading the pool's pages directly; its touches are caught by page protection).
+    init(index: Int, name: String? = nil, physicalAddress: PhysicalAddress, size: UInt64, coherent: Bool,
+         cacheCopy: Bool = true, memory: UnsafeMutableRawPointer, findings: DMAFindings, reactor: Reactor) {
         self.index = index
+        self.name = name ?? "udmabuf\(index)"
+        self.cacheCopy = !coherent && cacheCopy
         self.physicalAddress = physicalAddress
         self.size = size
         isCoherent = coherent
         self.memory = memory
         self.findings = findings
         self.reactor = reactor
-        if coherent {
+        if !self.cacheCopy {
             cpuView = memory
         } else {
             cpuView = .allocate(byteCount: Int(size), alignment: 64)
@@ -57,7 +64,7 @@ public final class DMABuffer {
     }
 
     deinit {
-        if !isCoherent { cpuView.deallocate() }
+        if cacheCopy { cpuView.deallocate() }
     }
 
     public var range: AddressRange { AddressRange(base: physicalAddress, size: size)! }
@@ -91,7 +98,7 @@ public final class DMABuffer {
     @inline(__always)
     func sync(to next: Owner, offset: UInt64, length: UInt64) -> Bool {
         guard isLive, offset <= size, length <= size &- offset else { return false }
-        if !isCoherent {
+        if cacheCopy {
             // Write-back of the CPU's copy (to the device) or invalidation of it (to the CPU).
             if next == .device {
                 (memory + Int(offset)).copyMemory(from: cpuView + Int(offset), byteCount: Int(length))

@@ -40,8 +40,12 @@ public final class DMABufferHeap {
     /// object per step (measured with 64 channels: a fifth of the per-completion instructions).
     @exclusivity(unchecked) private var lastHitByDevice: [Int] = []
 
-    public init(board: Board, reactor: Reactor, guardEnabled: Bool = true) {
+    /// Whether buffers on a non-coherent board model the CPU's cache as a copy (see `DMABuffer`).
+    public let cacheCopy: Bool
+
+    public init(board: Board, reactor: Reactor, guardEnabled: Bool = true, cacheCopy: Bool = true) {
         pool = board.dmaPool
+        self.cacheCopy = cacheCopy
         isCoherent = board.profile.dmaPool.coherent
         self.guardEnabled = guardEnabled
         self.reactor = reactor
@@ -60,7 +64,8 @@ public final class DMABufferHeap {
 
     /// Carves a buffer of `size` bytes (rounded up to whole pages) aligned to `alignment` (a power of
     /// two, at least a page).
-    public func allocate(size: UInt64, alignment: UInt64 = UIOMap.pageSize) -> Result<DMABuffer, DMABufferError> {
+    /// `name`: the u-dma-buf device name (default `udmabufN`).
+    public func allocate(size: UInt64, alignment: UInt64 = UIOMap.pageSize, name: String? = nil) -> Result<DMABuffer, DMABufferError> {
         guard size > 0 else { return .failure(.zeroSize) }
         guard alignment >= UIOMap.pageSize, alignment & (alignment - 1) == 0 else { return .failure(.badAlignment(alignment)) }
         let rounded = (size + UIOMap.pageSize - 1) / UIOMap.pageSize * UIOMap.pageSize
@@ -75,8 +80,9 @@ public final class DMABufferHeap {
             return .failure(.exhausted(requested: rounded, largestFree: largestFreeBlock()))
         }
         let address = PhysicalAddress(candidate)
-        let buffer = DMABuffer(index: nextIndex, physicalAddress: address, size: rounded, coherent: isCoherent,
-                               memory: poolMemory + Int(address - pool.base), findings: findings, reactor: reactor)
+        let buffer = DMABuffer(index: nextIndex, name: name, physicalAddress: address, size: rounded, coherent: isCoherent,
+                               cacheCopy: cacheCopy, memory: poolMemory + Int(address - pool.base), findings: findings,
+                               reactor: reactor)
         nextIndex += 1
         buffer.tracer = tracer
         liveBuffers.insert(buffer, at: insertAt)

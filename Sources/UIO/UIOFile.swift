@@ -35,6 +35,9 @@ public final class UIOFile {
     /// What a reactor watches for `.read`, like the fd of `/dev/uioN`.
     public var readiness: ReadinessSource { doorbell.source }
 
+    /// The eventfd behind an eventfd-backed file (readable while the count differs), or -1.
+    public var readinessDescriptor: Int32 { doorbell.fileDescriptor }
+
     /// The doorbell behind `readiness` (an eventfd-backed one has a real fd).
     public var backing: Doorbell.Backing { doorbell.backing }
 
@@ -62,7 +65,9 @@ public final class UIOFile {
     /// The 4-byte read as a value: the total interrupt count, as the kernel's s32.
     public func readEventCount() -> Result<Int32, Errno> { readEventCount(bufferSize: 4) }
 
-    private func readEventCount(bufferSize: Int) -> Result<Int32, Errno> {
+    /// The read of `bufferSize` bytes as a value, with the kernel's checks in their order (EIO,
+    /// EINVAL, EAGAIN): the total interrupt count as the kernel's s32.
+    public func readEventCount(bufferSize: Int) -> Result<Int32, Errno> {
         guard !isClosed else { return .failure(.badFileDescriptor) }
         guard device.interruptLine != nil else { return .failure(.ioError) }
         guard bufferSize == 4 else { return .failure(.invalidArgument) }

@@ -13,7 +13,8 @@ public final class UIOSystem {
     /// `guardEnabled`: nil takes the profile's `dma-pool.guard` (on by default).
     /// `stormThreshold`: interrupts in a row with no register write to the device before the line is
     /// held disabled as a storm.
-    public init(board: Board, reactor: Reactor, guardEnabled: Bool? = nil, stormThreshold: Int = 1_000) {
+    /// `cacheCopy`: see `DMABufferHeap` (false for an attached driver process).
+    public init(board: Board, reactor: Reactor, guardEnabled: Bool? = nil, stormThreshold: Int = 1_000, cacheCopy: Bool = true) {
         self.board = board
         var activity: [String: RegisterActivity] = [:]
         devices = board.profile.uioNodes.enumerated().map { index, spec in
@@ -22,7 +23,8 @@ public final class UIOSystem {
             return UIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
                              stormThreshold: stormThreshold)
         }
-        heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled)
+        heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled,
+                             cacheCopy: cacheCopy)
         dmaGuard = DMABufferGuard(heap: heap)
     }
 

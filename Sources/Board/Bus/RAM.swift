@@ -47,12 +47,17 @@ public final class RAM {
     /// Allocates every page that `span` (which must lie inside the region) touches. When none of
     /// them exists yet they are allocated as one contiguous block, so `contiguousBytes` can hand out
     /// a plain pointer into the span (the DMA pool: a buffer's CPU view is the memory DMA writes).
-    public func back(_ span: AddressRange) {
+    ///
+    /// `sharedMemory`: a memory file descriptor (a memfd of size 0) to hold the block instead of
+    /// anonymous memory, sized here and mapped shared, so another process (an attached driver) can
+    /// map the very pages DMA writes. Its first byte is `backedBlock(containing:)`'s start.
+    public func back(_ span: AddressRange, sharedMemory: Int32? = nil) {
         precondition(range.contains(span), "\(span) is not inside RAM \(name) \(range)")
         let first = Int((span.base - range.base) >> RAM.pageShift)
         let last = Int((span.last - range.base) >> RAM.pageShift)
         let count = last - first + 1
-        if (first...last).allSatisfy({ pages[$0] == nil }), let block = RAM.mapZeroed(count * Int(RAM.pageSize)) {
+        if (first...last).allSatisfy({ pages[$0] == nil }),
+           let block = RAM.mapZeroed(count * Int(RAM.pageSize), sharedMemory: sharedMemory) {
             for i in 0..<count { pages[first + i] = block + i * Int(RAM.pageSize) }
             blocks.append((first, count, block))
             residentPages += count
@@ -66,7 +71,14 @@ public final class RAM {
     /// boundary, so every DMA buffer in the pool started mid cache line and each vector load and
     /// store of the S2MM fill and the consumer's check split across two lines (measured: 64 KiB
     /// written and checked in 848 ns misaligned, 529 ns aligned; 4 KiB in 41 against 31 ns).
-    private static func mapZeroed(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    /// With `sharedMemory`, the file is sized to the block (a memfd reads as zeros) and mapped shared.
+    private static func mapZeroed(_ bytes: Int, sharedMemory: Int32? = nil) -> UnsafeMutableRawPointer? {
+        if let fd = sharedMemory {
+            guard ftruncate(fd, off_t(bytes)) == 0,
+                  let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+                  mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
+            return mapped
+        }
         guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
         return mapped

@@ -1,0 +1,479 @@
+import Board
+import CAttachProtocol
+import Glibc
+import Reactor
+import UIO
+
+/// An unmodified driver program attached to the emulated board (DESIGN.md, "Attaching a user's
+/// driver process"): the run directory with the stand-in sysfs and /dev tree, the control socket,
+/// the child process, and every process it starts that talks to the board.
+///
+/// Virtual time: the session is the reactor's `ClockGate`. A process that holds the clock and is
+/// running stops board time until its next request; a request is answered at the board time the
+/// process saw, and waits (sleeps, blocking reads, poll timeouts, a register access's bus time) let
+/// the clock move. So the same program, board and seed always give the same event order.
+/// Real time: requests are answered as they come (the notify eventfd is watched), and the child's
+/// clocks and sleeps are its own.
+public final class AttachSession: ClockGate {
+    public struct Options: Sendable {
+        /// The command and its arguments (`argv`); the program is searched in PATH.
+        public var command: [String]
+        /// The preload library (`libuioemu-attach.so`).
+        public var preloadLibrary: String
+        /// What each register access costs the process in board time (virtual time).
+        public var registerAccessTime: TimeSpan = .nanoseconds(100)
+        /// What each clock read costs the process in board time (virtual time), so that a loop
+        /// spinning on the clock still sees time pass.
+        public var clockReadCost: TimeSpan = .nanoseconds(20)
+        /// How long a child gets between SIGTERM and SIGKILL when the run ends before it does.
+        public var stopGraceMilliseconds = 2_000
+        /// Extra environment for the child (NAME=value).
+        public var environment: [String] = []
+
+        public init(command: [String], preloadLibrary: String) {
+            self.command = command
+            self.preloadLibrary = preloadLibrary
+        }
+    }
+
+    /// How the spawned program ended.
+    public enum Ending: Equatable, Sendable, CustomStringConvertible {
+        case exited(status: Int32)
+        case signalled(signal: Int32)
+        /// The run ended first and uioemu stopped the program (SIGTERM, then SIGKILL).
+        case stopped(signal: Int32)
+
+        public var description: String {
+            switch self {
+            case let .exited(status): "exited with status \(status)"
+            case let .signalled(signal): "killed by signal \(signal) (\(signalName(signal)))"
+            case let .stopped(signal): "stopped by uioemu with \(signalName(signal)) when the run ended"
+            }
+        }
+    }
+
+    let reactor: Reactor
+    let board: Board
+    let uio: UIOSystem
+    public let options: Options
+    let isRealTime: Bool
+    /// The private directory: the control socket and the stand-in tree.
+    public let runDirectory: String
+    let tree: StandInTree
+    let listener: Int32
+    let notifyFD: Int32
+    let poolFD: Int32
+    /// Physical address of the pool memfd's first byte, and its size.
+    let poolMemoryBase: PhysicalAddress
+    let poolMemoryBytes: UInt64
+    var processes: [AttachedProcess] = []
+    var syncSettings: [ObjectIdentifier: BufferSyncSettings] = [:]
+    var childPID: pid_t = 0
+    /// Wall time of the spawn, for the "has not connected" warning.
+    var spawnedAt: Int64 = 0
+    var warnedNotConnected = false
+    public private(set) var childConnected = false
+    public private(set) var ending: Ending? = nil
+    /// Board time when the child ended (or was stopped).
+    public private(set) var endedAt: Instant? = nil
+    /// Problems that stopped the run (an instruction the trap cannot complete exactly, a second
+    /// thread, a protocol error), each a full sentence.
+    public private(set) var problems: [String] = []
+    /// Things said once on stderr-worthy occasions (the CLI prints them).
+    public internal(set) var notes: [String] = []
+    /// Register accesses the attached processes made.
+    public internal(set) var registerAccesses = 0
+    /// CPU touches of device-owned buffers caught by page protection.
+    public internal(set) var cpuTouches = 0
+    /// Set when something requires the run to end (a problem); the runner stops the reactor.
+    public private(set) var wantsStop = false
+    private var realTimeTarget: RealTimeEvents? = nil
+    private var closed = false
+
+    /// A memfd for the board's DMA pool (`Board(profile:sharedDMAPool:)`): the child maps it.
+    public static func makeSharedPool() throws(AttachError) -> Int32 {
+        switch AttachSystemCalls.memfd("uioemu-dma-pool", bytes: 0) {
+        case let .success(fd): return fd
+        case let .failure(e): throw AttachError("cannot create the shared DMA pool: \(AttachSystemCalls.describe(e.code))")
+        }
+    }
+
+    /// Sets up the run directory and the control socket for a board whose pool is backed by
+    /// `sharedPool`. Nothing runs until `start()`.
+    public init(reactor: Reactor, board: Board, uio: UIOSystem, sharedPool: Int32, options: Options) throws(AttachError) {
+        #if !arch(x86_64)
+        throw AttachError("uioemu attach supports x86-64 hosts only (register accesses are trapped and decoded as x86-64 instructions)")
+        #endif
+        self.reactor = reactor
+        self.board = board
+        self.uio = uio
+        self.options = options
+        isRealTime = reactor.clock == .realTime
+        poolFD = sharedPool
+        let ram = board.ram[board.profile.dmaPool.memoryRegion]!
+        guard let block = ram.backedBlock(containing: board.dmaPool.base - ram.range.base) else {
+            throw AttachError("the DMA pool is not backed by shared memory")
+        }
+        var info = stat()
+        guard fstat(sharedPool, &info) == 0, UInt64(info.st_size) == block.count else {
+            throw AttachError("the DMA pool could not be placed in shared memory (\(block.count) bytes)")
+        }
+        poolMemoryBase = ram.range.base + block.offset
+        poolMemoryBytes = block.count
+        guard case let .success(directory) = AttachSystemCalls.makeRunDirectory() else {
+            throw AttachError("cannot create a private run directory in \(String(cString: getenv("TMPDIR") ?? strdup("/tmp"))): \(AttachSystemCalls.describe(AttachSystemCalls.errno()))")
+        }
+        runDirectory = directory
+        tree = StandInTree(root: directory + "/root")
+        for buffer in uio.heap.liveBuffers { syncSettings[ObjectIdentifier(buffer)] = BufferSyncSettings(size: buffer.size) }
+        _ = AttachSystemCalls.makeDirectory(directory + "/root")
+        if let problem = StandInTree.write(for: uio, at: directory + "/root") {
+            AttachSystemCalls.removeTree(directory)
+            throw AttachError(problem)
+        }
+        switch AttachSystemCalls.listen(at: directory + "/control.sock") {
+        case let .success(fd): listener = fd
+        case let .failure(e):
+            AttachSystemCalls.removeTree(directory)
+            throw AttachError("cannot listen on \(directory)/control.sock: \(AttachSystemCalls.describe(e.code))")
+        }
+        notifyFD = AttachSystemCalls.eventFD()
+        super.init()
+        if isRealTime {
+            let events = RealTimeEvents(session: self)
+            realTimeTarget = events
+            _ = reactor.watch(.fd(notifyFD), for: .read, target: events, tag: RealTimeEvents.Tag.request.rawValue)
+            _ = reactor.watch(.fd(listener), for: .read, target: events, tag: RealTimeEvents.Tag.connection.rawValue)
+        } else {
+            reactor.clockGate = self
+        }
+    }
+
+    deinit { close() }
+
+    /// The environment the child gets: ours, with the preload library in front of any other.
+    func childEnvironment() -> [String] {
+        var environment: [String] = []
+        var preload = options.preloadLibrary
+        var index = 0
+        while let entry = environ[index] {  // bounded: the environment's entries
+            let text = String(cString: entry)
+            index += 1
+            if text.hasPrefix("LD_PRELOAD=") {
+                let others = String(text.dropFirst("LD_PRELOAD=".count))
+                if !others.isEmpty { preload += ":" + others }
+            } else if !text.hasPrefix("UIOEMU_ATTACH_") {
+                environment.append(text)
+            }
+        }
+        environment.append("LD_PRELOAD=" + preload)
+        environment.append("\(UIOEMU_ENV_SOCKET)=\(runDirectory)/control.sock")
+        environment.append("\(UIOEMU_ENV_ROOT)=\(tree.root)")
+        return environment + options.environment
+    }
+
+    /// Starts the program. A command that cannot be started is an input error naming it.
+    public func start() throws(AttachError) {
+        guard let program = options.command.first else { throw AttachError("no command to attach: give one after --") }
+        switch AttachSystemCalls.spawn(options.command, environment: childEnvironment()) {
+        case let .success(pid):
+            childPID = pid
+            spawnedAt = AttachSystemCalls.monotonicNanoseconds()
+        case let .failure(e):
+            throw AttachError(e.code == ENOENT ? "command not found: \(program)" : "cannot start \(program): \(AttachSystemCalls.describe(e.code))",
+                              isInputError: true)
+        }
+        if isRealTime {
+            let events = realTimeTarget!
+            _ = reactor.schedulePeriodic(every: .milliseconds(10)) { [unowned self] in
+                _ = events
+                checkChild()
+            }
+        }
+    }
+
+    /// The spawned program has ended (exited, killed, or stopped by uioemu).
+    public var isFinished: Bool { ending != nil }
+
+    // MARK: the clock gate (virtual time)
+
+    override public var isHoldingClock: Bool {
+        guard ending == nil, !wantsStop else { return false }
+        if !childConnected { return true }
+        let now = reactor.now.nanosecondsSinceStart
+        for p in processes {
+            switch p.state {
+            case .running where p.holdsClockWhenRunning: return true
+            case let .waiting(wait) where isSatisfied(wait, p, now: now): return true
+            default: continue
+            }
+        }
+        return false
+    }
+
+    override public func holdClock() -> Bool {
+        acceptConnections()
+        let now = reactor.now.nanosecondsSinceStart
+        var acted = false
+        for p in processes {
+            if case let .waiting(wait) = p.state, isSatisfied(wait, p, now: now) {
+                complete(wait, of: p)
+                acted = true
+            }
+        }
+        if acted { return true }
+        if !childConnected {
+            waitForConnection()
+            return true
+        }
+        serveNextRequest()
+        return true
+    }
+
+    /// Blocks until a clock-holding process has a request, serves one, or returns after a
+    /// liveness interval (so the loop notices signals and exits).
+    private func serveNextRequest() {
+        let holders = processes.filter { $0.isRunning && $0.holdsClockWhenRunning }
+        guard !holders.isEmpty else { return }
+        for _ in 0..<20_000 {  // bounded: ~20-50 µs of spinning before sleeping
+            for p in holders where p.hasRequest {
+                handleRequest(of: p)
+                return
+            }
+        }
+        let first = holders[0]
+        let expected = first.answeredSequence
+        first.mailbox.setEmulatorSleeping(true)
+        if !first.hasRequest {
+            _ = uioemu_host_futex_wait(first.mailbox.requestSequenceWord, expected, Int64(UIOEMU_LIVENESS_CHECK_NS))
+        }
+        first.mailbox.setEmulatorSleeping(false)
+        for p in holders where p.hasRequest {
+            handleRequest(of: p)
+            return
+        }
+        // Nothing came: is everyone still there?
+        for p in holders where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
+        checkChild()
+    }
+
+    private func waitForConnection() {
+        AttachSystemCalls.waitReadable([listener], milliseconds: 20)
+        acceptConnections()
+        checkChild()
+        if !childConnected && ending == nil && !warnedNotConnected
+            && AttachSystemCalls.monotonicNanoseconds() - spawnedAt > 5_000_000_000 {
+            warnedNotConnected = true
+            notes.append("\(options.command[0]) has not connected to the board after 5 s of wall time: a statically linked program does not load the preload library (LD_PRELOAD), and a program that never starts cannot connect")
+        }
+    }
+
+    func isSatisfied(_ wait: AttachedProcess.Wait, _ p: AttachedProcess, now: Int64) -> Bool {
+        if let deadline = wait.deadline, now >= deadline { return true }
+        for h in wait.handles {
+            if case let .uio(file)? = p.handles[h], case .success(true) = file.poll() { return true }
+        }
+        return false
+    }
+
+    // MARK: connections
+
+    func acceptConnections() {
+        for _ in 0..<64 {  // bounded: connections per look
+            guard let fd = AttachSystemCalls.accept(listener) else { return }
+            greet(fd)
+        }
+    }
+
+    /// The handshake: HELLO in, WELCOME (with the mailbox, the pool and the notify eventfd) out.
+    private func greet(_ fd: Int32) {
+        AttachSystemCalls.waitReadable([fd], milliseconds: 2_000)
+        let hello: ControlMessage.Hello
+        switch AttachSystemCalls.receive(fd) {
+        case let .packet(bytes, descriptors, truncated):
+            for d in descriptors { AttachSystemCalls.close(d) }
+            do throws(ControlMessage.DecodeError) {
+                guard !truncated else { throw ControlMessage.DecodeError(message: "a control message longer than 4096 bytes") }
+                guard case let .hello(h) = try ControlMessage.decode(bytes) else {
+                    throw ControlMessage.DecodeError(message: "the first message must be HELLO")
+                }
+                hello = h
+            } catch {
+                refuse(fd, "malformed control message: \(error)")
+                return
+            }
+        default:
+            refuse(fd, "no HELLO within 2 s of connecting")
+            return
+        }
+        guard hello.hostIsX86_64 else {
+            refuse(fd, "uioemu attach supports x86-64 hosts only")
+            return
+        }
+        guard case let .success(mailboxFD) = AttachSystemCalls.memfd("uioemu-mailbox", bytes: UInt64(Mailbox.bytes)),
+              let page = AttachSystemCalls.mapShared(mailboxFD, bytes: Mailbox.bytes)
+        else {
+            refuse(fd, "cannot create a mailbox: \(AttachSystemCalls.describe(AttachSystemCalls.errno()))")
+            return
+        }
+        let mailbox = Mailbox(base: page)
+        mailbox.setBoardTime(reactor.now.nanosecondsSinceStart)
+        mailbox.setClockReadCost(options.clockReadCost.nanoseconds)
+        let isChild = hello.pid == childPID
+        let process = AttachedProcess(socket: fd, mailbox: mailbox, mailboxFD: mailboxFD, pid: hello.pid, name: hello.name,
+                                      isSpawnedChild: isChild)
+        var flags: UInt32 = 0
+        if isRealTime { flags |= UIOEMU_WELCOME_REALTIME.rawValue }
+        if !uio.heap.isCoherent { flags |= UIOEMU_WELCOME_NONCOHERENT.rawValue }
+        let welcome = ControlMessage.welcome(flags: flags, mailboxBytes: UInt32(Mailbox.bytes),
+                                             poolPhysicalBase: poolMemoryBase.rawValue, poolBytes: poolMemoryBytes,
+                                             pageBytes: UIOMap.pageSize)
+        if let e = AttachSystemCalls.send(fd, welcome.encoded(), descriptors: [mailboxFD, poolFD, notifyFD]) {
+            notes.append("process \(hello.pid) (\(hello.name)) went away during the handshake: \(AttachSystemCalls.describe(e))")
+            AttachSystemCalls.close(fd)
+            AttachSystemCalls.unmap(page, bytes: Mailbox.bytes)
+            AttachSystemCalls.close(mailboxFD)
+            return
+        }
+        processes.append(process)
+        if isChild { childConnected = true }
+        if isRealTime, let events = realTimeTarget {
+            _ = reactor.watch(.fd(fd), for: .read, target: events, tag: RealTimeEvents.Tag.socket.rawValue)
+        }
+    }
+
+    private func refuse(_ fd: Int32, _ reason: String) {
+        notes.append("refused a connection: \(reason)")
+        _ = AttachSystemCalls.send(fd, ControlMessage.refused(reason).encoded())
+        AttachSystemCalls.close(fd)
+    }
+
+    func disconnect(_ p: AttachedProcess) {
+        guard !p.isGone else { return }
+        p.state = .gone
+        for (_, handle) in p.handles { release(handle) }
+        p.handles = [:]
+        if let timer = p.deadlineTimer { reactor.disarm(timer) }
+        AttachSystemCalls.close(p.socket)
+        AttachSystemCalls.unmap(p.mailbox.base, bytes: Mailbox.bytes)
+        AttachSystemCalls.close(p.mailboxFD)
+        if p.isSpawnedChild { checkChild(waitBriefly: true) }
+    }
+
+    /// Reaps the spawned child if it has ended.
+    func checkChild(waitBriefly: Bool = false) {
+        guard ending == nil, childPID > 0 else { return }
+        var status = AttachSystemCalls.poll(child: childPID)
+        if status == .running && waitBriefly {
+            // Its socket closed: it is exiting. Give it a moment (bounded) rather than block.
+            for _ in 0..<200 where status == .running {
+                usleep(1_000)
+                status = AttachSystemCalls.poll(child: childPID)
+            }
+        }
+        switch status {
+        case .running: return
+        case let .exited(code): ending = .exited(status: code)
+        case let .signalled(signal): ending = .signalled(signal: signal)
+        }
+        endedAt = reactor.now
+        if !isRealTime { reactor.stop() } else { reactor.stop() }
+    }
+
+    /// Records a problem that ends the run, and asks the loop to stop.
+    func stopRun(_ problem: String) {
+        problems.append(problem)
+        wantsStop = true
+        reactor.stop()
+    }
+
+    // MARK: ending
+
+    /// Ends the program if it still runs (SIGTERM, then SIGKILL after the grace period), reaps it,
+    /// and removes the run directory. Idempotent.
+    public func finish() {
+        if ending == nil && childPID > 0 {
+            AttachSystemCalls.signal(group: childPID, SIGTERM)
+            var signal = SIGTERM
+            let deadline = AttachSystemCalls.monotonicNanoseconds() + Int64(options.stopGraceMilliseconds) * 1_000_000
+            var status = AttachSystemCalls.poll(child: childPID)
+            while status == .running && AttachSystemCalls.monotonicNanoseconds() < deadline {  // bounded: the grace period
+                usleep(2_000)
+                status = AttachSystemCalls.poll(child: childPID)
+            }
+            if status == .running {
+                signal = SIGKILL
+                AttachSystemCalls.signal(group: childPID, SIGKILL)
+                status = AttachSystemCalls.poll(child: childPID, blocking: true)
+            }
+            ending = .stopped(signal: signal)
+            endedAt = reactor.now
+        }
+        // Descendants that outlived the child go too.
+        if childPID > 0 { AttachSystemCalls.signal(group: childPID, SIGKILL) }
+        close()
+    }
+
+    private func close() {
+        guard !closed else { return }
+        closed = true
+        for p in processes { disconnect(p) }
+        if reactor.clockGate === self { reactor.clockGate = nil }
+        AttachSystemCalls.close(listener)
+        AttachSystemCalls.close(notifyFD)
+        AttachSystemCalls.removeTree(runDirectory)
+    }
+}
+
+/// Why attaching failed.
+public struct AttachError: Error, CustomStringConvertible {
+    public let message: String
+    /// Bad usage or input (exit 2), as opposed to a failure of the run.
+    public let isInputError: Bool
+    public init(_ message: String, isInputError: Bool = false) {
+        self.message = message
+        self.isInputError = isInputError
+    }
+    public var description: String { message }
+}
+
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGHUP: "SIGHUP"
+    case SIGINT: "SIGINT"
+    case SIGQUIT: "SIGQUIT"
+    case SIGILL: "SIGILL"
+    case SIGABRT: "SIGABRT"
+    case SIGBUS: "SIGBUS"
+    case SIGFPE: "SIGFPE"
+    case SIGKILL: "SIGKILL"
+    case SIGSEGV: "SIGSEGV"
+    case SIGPIPE: "SIGPIPE"
+    case SIGALRM: "SIGALRM"
+    case SIGTERM: "SIGTERM"
+    default: "signal \(signal)"
+    }
+}
+
+/// Real time: the notify eventfd, the listening socket and the processes' sockets, watched.
+final class RealTimeEvents: ReactorTarget {
+    enum Tag: UInt64 {
+        case request, connection, socket
+    }
+
+    unowned let session: AttachSession
+    init(session: AttachSession) { self.session = session }
+
+    override func reactorEvent(_ tag: UInt64) {
+        switch Tag(rawValue: tag) {
+        case .request:
+            AttachSystemCalls.drainEventFD(session.notifyFD)
+            session.serveRealTimeRequests()
+        case .connection: session.acceptConnections()
+        case .socket:
+            for p in session.processes where !p.isGone && AttachSystemCalls.peerClosed(p.socket) { session.disconnect(p) }
+            session.serveRealTimeRequests()
+        case nil: preconditionFailure("AttachSession: unknown real-time event tag \(tag)")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import CAttachProtocol
+import Reactor
+
+/// One process connected through the preload library: the spawned driver, or a process it started.
+final class AttachedProcess {
+    /// What the process is doing, as far as board time is concerned.
+    enum State {
+        /// Computing: in virtual time the clock waits for its next request (if it holds the clock).
+        case running
+        /// Its last request is answered when `wait` is satisfied.
+        case waiting(Wait)
+        /// Blocked outside the board (waitpid, a pipe): board time goes on without it.
+        case detached
+        case gone
+    }
+
+    /// A request answered later: at a board time, or when one of some UIO files becomes readable.
+    struct Wait {
+        enum Completion {
+            /// The reply is known; the process only has to wait for its time (a register access's cost).
+            case reply(Mailbox.Reply)
+            /// A blocking 4-byte read of a UIO file.
+            case uioRead(handle: Int, bytes: Int)
+            /// poll/select/epoll: the ready handles, or none at the deadline.
+            case readiness
+            case sleep
+            /// The request itself, once the process's clock-read debt has been paid in board time.
+            case request
+        }
+
+        var handles: [Int]
+        /// Board nanoseconds since start; nil: no deadline.
+        var deadline: Int64?
+        var completion: Completion
+        let sequence: UInt32
+    }
+
+    let socket: Int32
+    let mailbox: Mailbox
+    let mailboxFD: Int32
+    let pid: Int32
+    let name: String
+    /// The process `uioemu attach` started (the others are its descendants).
+    let isSpawnedChild: Bool
+    var state: State = .running
+    /// Holds board time while running: the spawned child from the start, any other process once it
+    /// opens a board file (a shell or a helper program that never touches the board does not stop
+    /// the clock).
+    var holdsClockWhenRunning: Bool
+    /// The last request sequence answered (or being answered).
+    var answeredSequence: UInt32 = 0
+    var handles: [Int: BoardHandle] = [:]
+    var nextHandle = 0
+    var registerTargets: [Int: RegisterTarget] = [:]
+    var nextMapping = 1
+    /// Changes to the process's view of the DMA pool, sent with its next reply.
+    var pendingProtection: [uioemu_protection_change] = []
+    /// Reusable timer for this process's waits.
+    var deadlineTimer: TimerID? = nil
+    /// The first thread that touched the board (virtual time allows only one).
+    var boardThread: Int32? = nil
+
+    init(socket: Int32, mailbox: Mailbox, mailboxFD: Int32, pid: Int32, name: String, isSpawnedChild: Bool) {
+        self.socket = socket
+        self.mailbox = mailbox
+        self.mailboxFD = mailboxFD
+        self.pid = pid
+        self.name = name
+        self.isSpawnedChild = isSpawnedChild
+        holdsClockWhenRunning = isSpawnedChild
+    }
+
+    var isGone: Bool { if case .gone = state { true } else { false } }
+    var isRunning: Bool { if case .running = state { true } else { false } }
+
+    /// A request is waiting in the mailbox.
+    var hasRequest: Bool { mailbox.requestSequence != answeredSequence }
+
+    func allocateHandle(_ handle: BoardHandle) -> Int? {
+        for _ in 0..<Int(UIOEMU_MAX_HANDLES) {  // bounded: the handle space
+            let h = nextHandle
+            nextHandle = (nextHandle + 1) % Int(UIOEMU_MAX_HANDLES)
+            if handles[h] == nil {
+                handles[h] = handle
+                return h
+            }
+        }
+        return nil
+    }
+}

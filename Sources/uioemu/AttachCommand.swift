@@ -1,0 +1,119 @@
+import ArgumentParser
+import Attach
+import Board
+import Foundation
+import Reactor
+import Scenario
+import Trace
+
+/// `uioemu attach <board> -- <command> [args...]`: runs the user's own driver program, unmodified,
+/// against the emulated board (DESIGN.md, "Attaching a user's driver process").
+struct AttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Run your own driver program (C, Rust, Python, ...) unmodified against an emulated board.",
+        discussion: """
+            The program finds the board's UIO nodes and u-dma-buf buffers at their usual paths
+            (/sys/class/uio, /dev/uioN, /sys/class/u-dma-buf, /dev/udmabufN, /dev/mem). Board time is
+            virtual unless --time realtime: the program's clocks, sleeps and waits read and advance it.
+            Exit status: 2 bad usage or input; 1 a finding, a problem or an invariant failed; otherwise
+            the program's own status.
+            """)
+
+    @Argument(help: "A shipped board's name (boards/NAME.yaml) or a profile's path.")
+    var board: String
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    @Option(name: .customLong("boards-dir"), help: "Directory of board profiles (default: $UIOEMU_BOARDS, else the nearest boards/).")
+    var boardsDirectory: String?
+
+    @Option(help: "virtual (default) or realtime.")
+    var time = "virtual"
+
+    @Option(help: "The seed for every random choice.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Stop the program after this much board time (default: run until it exits).")
+    var duration: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write the canonical event trace (JSON lines) to FILE.", valueName: "FILE"))
+    var trace: String?
+
+    @Option(help: ArgumentHelp("Write a Chrome/Perfetto trace-event JSON file.", valueName: "FILE"))
+    var perfetto: String?
+
+    @Option(help: ArgumentHelp("Write a VCD waveform file.", valueName: "FILE"))
+    var vcd: String?
+
+    @Flag(help: "Compute and print the SHA-256 of the canonical trace.")
+    var traceHash = false
+
+    func validate() throws {
+        guard time == "virtual" || time == "realtime" else { throw ValidationError("--time: expected virtual or realtime, found \(time)") }
+        if let duration, DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
+        if command.isEmpty { throw ValidationError("expected a command after --, such as: uioemu attach \(board) -- ./my-driver") }
+    }
+
+    func run() throws {
+        let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+        let preload = try PreloadLibrary.locate()
+        let configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
+        let made = Result { () throws(WorkloadError) in
+            try AttachWorkload(profile: profile, clock: time == "realtime" ? .realTime : .virtual, seed: seed, configuration: configuration)
+        }
+        guard case let .success(workload) = made else {
+            if case let .failure(error) = made { throw ValidationError(error.message) }
+            return
+        }
+        let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
+        let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)
+        if let tracer { workload.attach(tracer) }
+        workload.reactor.handleStopSignals()
+        if case let .failure(error) = Result(catching: { () throws(WorkloadError) in try workload.start() }) {
+            if error.isInputError { throw ValidationError(error.message) }
+            var stderr = StandardError()
+            print("uioemu attach: \(error.message)", to: &stderr)
+            throw ExitCode(1)
+        }
+        let limit = duration.flatMap(DurationText.parse).map { Instant.start + $0 }
+        let progressed = workload.run(until: limit)
+        let stuck = !progressed && !workload.session.isFinished && !workload.session.wantsStop
+        let boardTime = workload.reactor.now
+        let interrupted = workload.reactor.stoppedBySignal
+        workload.session.finish()
+        let hash = try tracer?.finish()
+        let report = AttachReport(workload: workload, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted)
+        if json {
+            print(try encodeJSON(report))
+        } else {
+            print("seed \(seed)")
+            print(report.summary)
+            if let hash, traceHash || trace != nil { print("trace-hash \(hash)") }
+        }
+        throw ExitCode(report.exitStatus)
+    }
+}
+
+/// Where `libuioemu-attach.so` is: $UIOEMU_PRELOAD_LIBRARY, else next to this executable (`make`
+/// builds it into .build/debug and .build/release).
+enum PreloadLibrary {
+    static func locate() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["UIOEMU_PRELOAD_LIBRARY"] {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("UIOEMU_PRELOAD_LIBRARY names \(path), which does not exist")
+            }
+            return path
+        }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let path = executable.deletingLastPathComponent().appendingPathComponent("libuioemu-attach.so").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("the preload library \(path) is missing: build it with `make` (or set UIOEMU_PRELOAD_LIBRARY)")
+        }
+        return path
+    }
+}
