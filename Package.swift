@@ -99,6 +99,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "CAttachProtocol", "Board", "Reactor", "UIO", "Scenario"]),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),
     ]
 )

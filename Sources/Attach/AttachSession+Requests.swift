@@ -291,7 +291,8 @@ extension AttachSession {
                 guard window.range.contains(address, count: length) else { return .error(EINVAL) }
                 return registerMapping(p, .bus(physicalBase: address, length: length))
             }
-            if address >= poolMemoryBase && offset - poolMemoryBase.rawValue + length <= poolMemoryBytes {
+            if address >= poolMemoryBase, offset - poolMemoryBase.rawValue < poolMemoryBytes,
+               length <= poolMemoryBytes - (offset - poolMemoryBase.rawValue) {
                 return poolMapping(address)
             }
             // RAM outside the pool: CONFIG_STRICT_DEVMEM refuses it (EPERM); nothing at all there: EINVAL.
@@ -317,6 +318,9 @@ extension AttachSession {
     // MARK: CPU touches (non-coherent boards)
 
     private func cpuTouch(_ p: AttachedProcess, address: PhysicalAddress, isWrite: Bool, instruction: UInt64) -> Mailbox.Reply {
+        guard address >= poolMemoryBase, address.rawValue - poolMemoryBase.rawValue < poolMemoryBytes else {
+            return Mailbox.Reply.error(EFAULT)
+        }
         guard let buffer = uio.heap.buffer(containing: address, length: 1) else {
             let page = (address.rawValue - poolMemoryBase.rawValue) / UIOMap.pageSize * UIOMap.pageSize
             p.pendingProtection.append(uioemu_protection_change(pool_offset: page, length: UIOMap.pageSize, accessible: 1, reserved: 0))
@@ -344,6 +348,9 @@ extension AttachSession {
         let at = "instruction 0x\(String(instruction, radix: 16)) of process \(p.pid) (\(p.name))"
         guard let target = p.registerTargets[mapping] else {
             return .stop("\(at) accessed a register mapping uioemu does not know (\(mapping))")
+        }
+        guard width > 0, offset < target.length, UInt64(width) <= target.length - offset else {
+            return .stop("\(at) accessed \(width) byte(s) at offset 0x\(String(offset, radix: 16)) of a \(target.length)-byte register mapping: the preload library and uioemu disagree about the mapping")
         }
         let address = target.physicalBase + offset
         registerAccesses += 1

@@ -25,6 +25,14 @@ enum RegisterTarget {
         case let .uio(_, base), let .bus(base, _): base
         }
     }
+
+    /// Bytes the mapping covers (an access beyond them is not the program's register).
+    var length: UInt64 {
+        switch self {
+        case let .uio(mapping, _): mapping.length
+        case let .bus(_, length): length
+        }
+    }
 }
 
 /// A u-dma-buf attribute under `/sys/class/u-dma-buf/NAME/`, and the sync state behind them
