@@ -31,13 +31,17 @@ let package = Package(
         // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
         .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
+        // The protocols a driver talks through (registers, interrupt source, DMA buffers): what the
+        // platforms implement, without the driver itself.
+        .target(name: "DriverPorts", dependencies: ["Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", "Devices", "Driver", "Trace", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", "DriverPorts", "Trace", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Driver",
             dependencies: [
+                "DriverPorts",
                 "Reactor",
                 "Trace",
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -50,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "LinuxUIO",
-            dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["DriverPorts", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace"]),
         .executableTarget(
