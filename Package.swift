@@ -25,8 +25,12 @@ let package = Package(
         ),
         .target(name: "CReactorSignals"),
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
-        // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
-        .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
+        // Typed events stamped with virtual time, their canonical JSON line and the sink protocol:
+        // what the models record through. No I/O and no Crypto, so a model builds without them.
+        .target(name: "Trace", dependencies: ["Reactor"]),
+        // The sinks, used at the edge (Scenario, the CLI, the benchmark, tests): the JSON-lines,
+        // Perfetto and VCD files and the SHA-256 of the canonical lines.
+        .target(name: "TraceFiles", dependencies: ["Trace", "Reactor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
         // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
@@ -56,11 +60,11 @@ let package = Package(
             name: "LinuxUIO",
             dependencies: ["DriverPorts", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace"]),
+        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace", "TraceFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "uioemu-bench",
             dependencies: [
-                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "Trace", "AllocationCounting",
+                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "Trace", "TraceFiles", "AllocationCounting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/uioemu-bench"
@@ -94,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "TraceTests",
             dependencies: [
-                "Trace", "Scenario", "Board", "Devices", "UIO", "Driver", "Reactor",
+                "Trace", "TraceFiles", "Scenario", "Board", "Devices", "UIO", "Driver", "Reactor",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

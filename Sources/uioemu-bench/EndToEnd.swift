@@ -5,6 +5,7 @@ import Foundation
 import Reactor
 import Scenario
 import Trace
+import TraceFiles
 
 /// uioemu end to end, through every layer (source, FIFO, AXI DMA registers, interrupt controller,
 /// UIO, driver, consumer verifying every byte), with the peers' parameters: 4096-byte chunks at

@@ -3,6 +3,7 @@ import Foundation
 import Crypto
 import Scenario
 import Trace
+import TraceFiles
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
