@@ -85,7 +85,8 @@ let package = Package(
             path: "Tests/AllocationCounting"
         ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "AllocationCounting"]),
-        .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
+        // Devices for `DeviceKinds.standard`: the shipped profiles name its kinds.
+        .testTarget(name: "BoardTests", dependencies: ["Board", "Devices"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor", "CStreamKernels"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
         .testTarget(
@@ -102,6 +103,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),
+        .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board", "Devices"]),
     ]
 )
