@@ -13,9 +13,3 @@ public protocol DeviceModelKind: DeviceKind {
         spec: DeviceSpec, index: Int, board: Board, reactor: Reactor, random: inout SplitMix64, accessPolicy: DMAAccessPolicy
     ) -> RegisterWindow
 }
-
-/// The device kinds uioemu models: the registry the CLI, scenarios and tests give the profile loader
-/// (`BoardProfile.load(path:registry:)`) and the one `DeviceSet` builds models from.
-public enum DeviceKinds {
-    public static let standard = DeviceKindRegistry([AXIDMAKind()])
-}
