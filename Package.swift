@@ -103,6 +103,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Runs scripts/check-layers on the tree and on copies with a planted wrong import.
+        .testTarget(name: "LayeringTests"),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board", "Devices"]),
     ]
 )
