@@ -8,15 +8,9 @@ import Reactor
 /// windows) and the reactor owns their timers, so the models reach the bus and the reactor through
 /// unretained references. Keep the reactor alive for as long as the set.
 public final class DeviceSet {
-    /// One device of the profile and its model.
-    public struct Member {
-        public let spec: DeviceSpec
-        public let model: RegisterWindow
-    }
-
     public let board: Board
-    /// The modelled devices in profile order.
-    public let models: [Member]
+    /// The models of the modelled devices, in profile order.
+    public let models: [RegisterWindow]
 
     /// Builds a model for every device whose kind `kinds` models (`DeviceModelKind`); windows of
     /// other kinds stay unattached (accesses fault as unmodelled). Each device draws its random
@@ -27,15 +21,15 @@ public final class DeviceSet {
     ) {
         self.board = board
         var random = SplitMix64(seed: seed)
-        var members: [Member] = []
+        var built: [RegisterWindow] = []
         for (index, spec) in board.profile.devices.enumerated() {
             var deviceRandom = random.split()
             guard let kind = kinds[spec.kind] as? any DeviceModelKind else { continue }
             let model = kind.makeModel(
                 spec: spec, index: index, board: board, reactor: reactor, random: &deviceRandom, accessPolicy: accessPolicy)
             board.bus.attach(model, toWindow: spec.name)
-            members.append(Member(spec: spec, model: model))
+            built.append(model)
         }
-        models = members
+        models = built
     }
 }

@@ -101,7 +101,7 @@ public struct AXIDMAKind: DeviceModelKind {
 
 extension DeviceSet {
     /// The AXI DMA cores in profile order.
-    public var axiDMAs: [AXIDMA] { models.compactMap { $0.model as? AXIDMA } }
+    public var axiDMAs: [AXIDMA] { models.compactMap { $0 as? AXIDMA } }
 
     /// The AXI DMA core named `name` in the profile.
     public func axiDMA(named name: String) -> AXIDMA? { axiDMAs.first { $0.name == name } }
