@@ -92,4 +92,21 @@ struct LayerCheckTests {
         #expect(status == 1)
         #expect(output.range(of: #"Package.swift:\d+: UIO depends on Driver: forbidden"#, options: .regularExpression) != nil, "\(output)")
     }
+
+    @Test("a model linking Crypto through a dependency fails, naming the dependency")
+    func modelLinkingCryptoFails() throws {
+        let root = try plantedTree { root in
+            let url = root.appendingPathComponent("Package.swift")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            let planted = text.replacingOccurrences(
+                of: ".target(name: \"Trace\", dependencies: [\"Reactor\"]),",
+                with: ".target(name: \"Trace\", dependencies: [\"Reactor\", .product(name: \"Crypto\", package: \"swift-crypto\")]),")
+            #expect(planted != text, "the Trace target's declaration moved: update this test")
+            try planted.write(to: url, atomically: true, encoding: .utf8)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (status, output) = try checkLayers(root)
+        #expect(status == 1)
+        #expect(output.contains("Devices links Crypto (through Trace): forbidden"), "\(output)")
+    }
 }
