@@ -21,9 +21,11 @@ run: release
 	$(RELEASE_BIN)/uioemu self-check
 	$(RELEASE_BIN)/uioemu run p2020-fpga --duration 10ms
 
+# First the layering check (DESIGN.md's layer table, in seconds, before any build).
 # The allocation-counting suites read process-wide malloc counters, so they run alone, after the rest.
 # Last, a smoke of the benchmark (debug build, tiny counts, no peers) so the suite cannot rot.
 test: deps
+	scripts/check-layers
 	$(SWIFT) build --build-tests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel

@@ -25,19 +25,27 @@ let package = Package(
         ),
         .target(name: "CReactorSignals"),
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
-        // Typed events stamped with virtual time, their canonical JSONL and hash, and the file sinks.
-        .target(name: "Trace", dependencies: ["Reactor", .product(name: "Crypto", package: "swift-crypto")]),
+        // Typed events stamped with virtual time, their canonical JSON line and the sink protocol:
+        // what the models record through. No I/O and no Crypto, so a model builds without them.
+        .target(name: "Trace", dependencies: ["Reactor"]),
+        // The sinks, used at the edge (Scenario, the CLI, the benchmark, tests): the JSON-lines,
+        // Perfetto and VCD files and the SHA-256 of the canonical lines.
+        .target(name: "TraceFiles", dependencies: ["Trace", "Reactor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
         // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
         .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
+        // The protocols a driver talks through (registers, interrupt source, DMA buffers): what the
+        // platforms implement, without the driver itself.
+        .target(name: "DriverPorts", dependencies: ["Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", "Devices", "Driver", "Trace", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", "DriverPorts", "Trace", .product(name: "SystemPackage", package: "swift-system")]
         ),
         .target(
             name: "Driver",
             dependencies: [
+                "DriverPorts",
                 "Reactor",
                 "Trace",
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -50,18 +58,18 @@ let package = Package(
         ),
         .target(
             name: "LinuxUIO",
-            dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["DriverPorts", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The attach protocol's layout (shared with the C preload library in Sources/AttachPreload) and
         // the host-side calls Swift cannot make directly (fork + PR_SET_NO_NEW_PRIVS, futexes, SCM_RIGHTS).
         .target(name: "CAttachProtocol"),
         // An unmodified driver process on the emulated board (DESIGN.md, "Attaching a user's driver process").
         .target(name: "Attach", dependencies: ["CAttachProtocol", "Board", "Devices", "UIO", "Reactor", "Trace"]),
-        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "Attach"]),
+        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles", "Attach"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace", "Attach",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace", "TraceFiles", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "uioemu-bench",
             dependencies: [
-                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "Trace", "AllocationCounting",
+                "Reactor", "CBenchFloors", "Board", "Devices", "Scenario", "Trace", "TraceFiles", "AllocationCounting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/uioemu-bench"
@@ -82,7 +90,8 @@ let package = Package(
             path: "Tests/AllocationCounting"
         ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "AllocationCounting"]),
-        .testTarget(name: "BoardTests", dependencies: ["Board"], exclude: ["Golden"]),
+        // Devices for `DeviceKinds.standard`: the shipped profiles name its kinds.
+        .testTarget(name: "BoardTests", dependencies: ["Board", "Devices"], exclude: ["Golden"]),
         .testTarget(name: "DevicesTests", dependencies: ["Devices", "Board", "Reactor", "CStreamKernels"]),
         .testTarget(name: "UIOTests", dependencies: ["UIO", "Board", "Reactor", "Devices"], exclude: ["Golden"]),
         .testTarget(
@@ -95,11 +104,13 @@ let package = Package(
         .testTarget(
             name: "TraceTests",
             dependencies: [
-                "Trace", "Scenario", "Board", "Devices", "UIO", "Driver", "Reactor",
+                "Trace", "TraceFiles", "Scenario", "Board", "Devices", "UIO", "Driver", "Reactor",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "CAttachProtocol", "Board", "Reactor", "UIO", "Scenario"]),
-        .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "CAttachProtocol", "Board", "Devices", "Reactor", "UIO", "Scenario"]),
+        // Runs scripts/check-layers on the tree and on copies with a planted wrong import.
+        .testTarget(name: "LayeringTests"),
+        .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board", "Devices"]),
     ]
 )

@@ -1,3 +1,5 @@
+import DriverPorts
+
 /// One AXI DMA channel's registers as a driver uses them, through a register port. Shared by the
 /// receive and transmit drivers; a value holding a strong `let` to the port, so calls through it
 /// are direct.

@@ -1,3 +1,4 @@
+import DriverPorts
 import Reactor
 import SystemPackage
 

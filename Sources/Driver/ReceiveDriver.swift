@@ -1,3 +1,4 @@
+import DriverPorts
 import Histogram
 import Reactor
 import SystemPackage

@@ -1,4 +1,4 @@
-import Driver
+import DriverPorts
 import SystemPackage
 
 /// One u-dma-buf buffer (github.com/ikwzm/udmabuf): `/sys/class/u-dma-buf/NAME/phys_addr` ("%pad\n")

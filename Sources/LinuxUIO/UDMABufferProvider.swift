@@ -1,4 +1,4 @@
-import Driver
+import DriverPorts
 import SystemPackage
 
 /// The driver's buffers from u-dma-buf: a fixed set of named buffers (`udmabuf0`, ...) that the

@@ -1,4 +1,4 @@
-import Driver
+import DriverPorts
 import Synchronization
 import SystemPackage
 

@@ -3,6 +3,7 @@ import Devices
 import Driver
 import Reactor
 import Trace
+import TraceFiles
 import UIO
 
 /// Plays one scenario: builds the board and the workload its mode asks for, runs the timeline in

@@ -1,5 +1,5 @@
 import Board
-import Driver
+import DriverPorts
 import Reactor
 import SystemPackage
 

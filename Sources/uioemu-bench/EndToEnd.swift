@@ -5,6 +5,7 @@ import Foundation
 import Reactor
 import Scenario
 import Trace
+import TraceFiles
 
 /// uioemu end to end, through every layer (source, FIFO, AXI DMA registers, interrupt controller,
 /// UIO, driver, consumer verifying every byte), with the peers' parameters: 4096-byte chunks at
@@ -18,7 +19,7 @@ enum EndToEnd {
         text = text.replacingOccurrences(of: "setup-cycles: 16", with: "setup-cycles: 100")
         text = text.replacingOccurrences(of: "fifo-depth: 16 KiB", with: "fifo-depth: 64 KiB")
         do throws(Diagnostics) {
-            return try BoardProfile.parse(text, file: "p2020-fpga (peer timing)")
+            return try BoardProfile.parse(text, file: "p2020-fpga (peer timing)", registry: DeviceKinds.standard)
         } catch {
             throw BenchError("\(error)")
         }
@@ -198,7 +199,7 @@ extension EndToEnd {
             text += "  - { name: s2mm\(k), device: dma\(k), interrupt: s2mm, maps: [ { name: registers, region: dma\(k) } ] }\n"
         }
         do throws(Diagnostics) {
-            return try BoardProfile.parse(text, file: "fleet-\(channels).yaml")
+            return try BoardProfile.parse(text, file: "fleet-\(channels).yaml", registry: DeviceKinds.standard)
         } catch {
             throw BenchError("\(error)")
         }

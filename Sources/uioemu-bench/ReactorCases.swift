@@ -22,13 +22,16 @@ enum ReactorCases {
         let fds: (Int32, Int32)
         var remaining = 0
         let reactor: Reactor
+        /// Which eventfd became readable: the first serves, the second returns and counts the round trip.
+        enum Tag: UInt64 { case first, second }
         init(reactor: Reactor, fds: (Int32, Int32)) { self.reactor = reactor; self.fds = fds }
         override func reactorEvent(_ tag: UInt64) {
-            let mine = tag == 0 ? fds.0 : fds.1
-            let other = tag == 0 ? fds.1 : fds.0
+            guard let side = Tag(rawValue: tag) else { return }
+            let mine = side == .first ? fds.0 : fds.1
+            let other = side == .first ? fds.1 : fds.0
             var v: UInt64 = 0
             guard read(mine, &v, 8) == 8 else { return }
-            if tag == 1 {
+            if side == .second {
                 remaining -= 1
                 if remaining <= 0 { reactor.stop(); return }
             }
@@ -42,8 +45,8 @@ enum ReactorCases {
         let a = uioemu_eventfd(0, uioemu_efd_nonblock()), b = uioemu_eventfd(0, uioemu_efd_nonblock())
         defer { close(a); close(b) }
         let p = PingPong(reactor: r, fds: (a, b))
-        let w0 = r.watch(.fd(a), for: .read, target: p, tag: 0)
-        let w1 = r.watch(.fd(b), for: .read, target: p, tag: 1)
+        let w0 = r.watch(.fd(a), for: .read, target: p, tag: PingPong.Tag.first.rawValue)
+        let w1 = r.watch(.fd(b), for: .read, target: p, tag: PingPong.Tag.second.rawValue)
         defer { r.cancel(w0); r.cancel(w1) }
         var one: UInt64 = 1
         p.remaining = iterations / 10 + 1
@@ -62,14 +65,16 @@ enum ReactorCases {
         var remaining = 0
         var timer: TimerID? = nil
         var delay = TimeSpan.zero
+        /// How the repeater was called, which is how it calls itself again.
+        enum Tag: UInt64 { case posted, timer }
         init(reactor: Reactor) { self.reactor = reactor }
         override func reactorEvent(_ tag: UInt64) {
             remaining -= 1
             guard remaining > 0 else { return }
-            switch tag {
-            case 0: reactor.post(self, tag: 0)
-            case 1: reactor.arm(timer!, after: delay)
-            default: break
+            switch Tag(rawValue: tag) {
+            case .posted: reactor.post(self, tag: Tag.posted.rawValue)
+            case .timer: reactor.arm(timer!, after: delay)
+            case nil: break
             }
         }
     }
@@ -78,11 +83,11 @@ enum ReactorCases {
         let r = Reactor(clock: clock)
         let rep = Repeater(reactor: r)
         rep.remaining = iterations / 10 + 1
-        r.post(rep, tag: 0)
+        r.post(rep, tag: Repeater.Tag.posted.rawValue)
         r.run()
         rep.remaining = iterations
         return elapsedNanoseconds {
-            r.post(rep, tag: 0)
+            r.post(rep, tag: Repeater.Tag.posted.rawValue)
             r.run()
         } / Double(iterations)
     }
@@ -92,7 +97,7 @@ enum ReactorCases {
         var reps: [Repeater] = []
         for _ in 0..<concurrent {
             let rep = Repeater(reactor: r)
-            rep.timer = r.makeTimer(target: rep, tag: 1)
+            rep.timer = r.makeTimer(target: rep, tag: Repeater.Tag.timer.rawValue)
             rep.delay = delay
             reps.append(rep)
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Board
+import Devices
 import Foundation
 import Scenario
 
@@ -19,7 +20,7 @@ struct BoardsCommand: ParsableCommand {
         var failures = Diagnostics()
         for path in catalog.profilePaths {
             do throws(Diagnostics) {
-                profiles.append(try BoardProfile.load(path: path))
+                profiles.append(try BoardProfile.load(path: path, registry: DeviceKinds.standard))
             } catch {
                 failures.append(contentsOf: error)
             }
@@ -75,7 +76,7 @@ struct ValidateCommand: ParsableCommand {
                 if Self.isScenario(file) {
                     _ = try ScenarioParser.load(path: file)
                 } else {
-                    _ = try BoardProfile.load(path: file)
+                    _ = try BoardProfile.load(path: file, registry: DeviceKinds.standard)
                 }
                 print("\(file): ok")
             } catch {
@@ -98,7 +99,7 @@ enum BoardCatalogOption {
     static func loadProfile(_ board: String, boardsDirectory: String?) throws -> BoardProfile {
         let path = BoardCatalog.looksLikePath(board) ? board : try catalog(boardsDirectory).path(for: board)
         do throws(Diagnostics) {
-            return try BoardProfile.load(path: path)
+            return try BoardProfile.load(path: path, registry: DeviceKinds.standard)
         } catch {
             try exitIfFailed(error)
             preconditionFailure("exitIfFailed returns only for no diagnostics")

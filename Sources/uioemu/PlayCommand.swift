@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Scenario
 import Trace
+import TraceFiles
 
 /// `uioemu play <scenario>...`: plays scenarios and prints one summary line each; for a failure,
 /// the expectation that failed (expected vs actual, with its file:line:column) and the command that

@@ -4,6 +4,7 @@ import Foundation
 import Reactor
 import Scenario
 import Trace
+import TraceFiles
 
 /// `uioemu run <board>`: the default workload on a board: a counter-pattern source feeding the
 /// S2MM channel, the receive driver on the board's S2MM UIO node with a ring of 8 × 4 KiB buffers,

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 
 /// The repository root, found from this file's path (Tests/AttachTests/Support.swift).
@@ -11,7 +12,7 @@ enum ShippedBoard {
 
     static func profile(_ name: String) throws -> BoardProfile {
         do throws(Diagnostics) {
-            return try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(name).yaml").path)
+            return try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(name).yaml").path, registry: DeviceKinds.standard)
         } catch {
             throw LoadError(description: "boards/\(name).yaml does not load: \(error)")
         }

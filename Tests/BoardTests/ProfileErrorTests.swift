@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Testing
 
 /// Each error class of issue 4, with its exact file:line:column.
@@ -98,7 +99,7 @@ import Testing
 
     @Test func sizesAndClocksAcceptTheirUnits() throws {
         let text = profile(replacing: [10: "    size: 0x1000_0000", 24: "    clock: 62.5 MHz", 26: "    fifo-depth: 8192"])
-        let board = try BoardProfile.parse(text, file: "test.yaml")
+        let board = try BoardProfile.parse(text, file: "test.yaml", registry: DeviceKinds.standard)
         #expect(board.memory[0].range.size == 256 << 20)
         let dma = try #require(board.devices[0].parameters(as: AXIDMAParameters.self))
         #expect(dma.clockHz == 62_500_000)

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
     static let names = ["p2020-fpga", "ml507-ppc440"]
 
     func load(_ name: String) throws -> BoardProfile {
-        try BoardProfile.parse(try repositoryFile("boards/\(name).yaml"), file: "boards/\(name).yaml")
+        try BoardProfile.parse(try repositoryFile("boards/\(name).yaml"), file: "boards/\(name).yaml", registry: DeviceKinds.standard)
     }
 
     @Test(arguments: names)

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 
 /// The repository root, found from this file's path (Tests/BoardTests/Support.swift).
@@ -11,7 +12,7 @@ func repositoryFile(_ relativePath: String) throws -> String {
 /// Parses profile text and returns its diagnostics (empty when it loaded).
 func diagnostics(of text: String, file: String = "test.yaml") -> [Diagnostic] {
     do throws(Diagnostics) {
-        _ = try BoardProfile.parse(text, file: file)
+        _ = try BoardProfile.parse(text, file: file, registry: DeviceKinds.standard)
         return []
     } catch {
         return error.all

@@ -10,7 +10,7 @@ import Testing
     @Test("every shipped board gets its AXI DMA attached to its window", arguments: [("p2020-fpga", "fpga-dma"), ("ml507-ppc440", "axi-dma")])
     func shippedBoards(board name: String, device: String) throws {
         let path = Self.repositoryRoot.appendingPathComponent("boards/\(name).yaml").path
-        let board = Board(profile: try BoardProfile.load(path: path))
+        let board = Board(profile: try BoardProfile.load(path: path, registry: DeviceKinds.standard))
         let reactor = Reactor(clock: .virtual)
         let devices = DeviceSet(board: board, reactor: reactor, seed: 1)
         let dma = try #require(devices.axiDMA(named: device))
@@ -36,7 +36,7 @@ import Testing
     @Test("a core built without a channel reads 0 there and ignores writes")
     func missingChannel() throws {
         let text = testProfileText().replacingOccurrences(of: "    mm2s:\n      interrupt: 2\n      sense: level-high\n", with: "")
-        let board = Board(profile: try BoardProfile.parse(text, file: "one-channel.yaml"))
+        let board = Board(profile: try BoardProfile.parse(text, file: "one-channel.yaml", registry: DeviceKinds.standard))
         let reactor = Reactor(clock: .virtual)
         let dma = try #require(DeviceSet(board: board, reactor: reactor, seed: 1).axiDMA(named: "dma"))
         #expect(dma.mm2s == nil)

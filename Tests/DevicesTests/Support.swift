@@ -74,7 +74,7 @@ final class Bench {
         let text = testProfileText(
             lengthWidthBits: lengthWidthBits, fifoDepth: fifoDepth, setupCycles: setupCycles, mm2sSense: mm2sSense,
             s2mmSense: s2mmSense)
-        board = Board(profile: try BoardProfile.parse(text, file: "device-test.yaml"))
+        board = Board(profile: try BoardProfile.parse(text, file: "device-test.yaml", registry: DeviceKinds.standard))
         reactor = Reactor(clock: clock)
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: accessPolicy)
         dma = try #require(devices.axiDMA(named: "dma"))

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 import Scenario
 
@@ -10,7 +11,7 @@ func profileText(_ name: String) -> String {
 
 func profile(_ name: String = "p2020-fpga", editing edit: (String) -> String = { $0 }) -> BoardProfile {
     do throws(Diagnostics) {
-        return try BoardProfile.parse(edit(profileText(name)), file: "\(name).yaml")
+        return try BoardProfile.parse(edit(profileText(name)), file: "\(name).yaml", registry: DeviceKinds.standard)
     } catch {
         fatalError("profile does not load: \(error)")
     }

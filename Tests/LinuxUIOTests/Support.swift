@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 import Reactor
 import SystemPackage
@@ -21,7 +22,7 @@ final class ExportedTree {
 
     init(buffers: Int = 4, bufferBytes: UInt64 = 4096, board: String = "p2020-fpga") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("linuxuio-\(UUID().uuidString)")
-        let profile = try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(board).yaml").path)
+        let profile = try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(board).yaml").path, registry: DeviceKinds.standard)
         uio = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
         for _ in 0..<buffers { _ = try uio.heap.allocate(size: bufferBytes).get() }
         for file in SysfsTree.files(for: uio) {

@@ -11,14 +11,16 @@ struct AllocationTests {
         let limit: Int
         let reactor: Reactor
         var timer: TimerID? = nil
+        /// How the counter was called, which is how it calls itself again.
+        enum Tag: UInt64 { case posted, timer }
         init(reactor: Reactor, limit: Int) { self.reactor = reactor; self.limit = limit }
         override func reactorEvent(_ tag: UInt64) {
             count += 1
             guard count < limit else { return }
-            switch tag {
-            case 0: reactor.post(self, tag: 0)
-            case 1: reactor.arm(timer!, after: .nanoseconds(10))
-            default: preconditionFailure()
+            switch Tag(rawValue: tag) {
+            case .posted: reactor.post(self, tag: Tag.posted.rawValue)
+            case .timer: reactor.arm(timer!, after: .nanoseconds(10))
+            case nil: preconditionFailure("Counter: unknown tag \(tag)")
             }
         }
     }
@@ -38,11 +40,11 @@ struct AllocationTests {
     func postedWorkAllocatesNothing(clock: Reactor.Clock) {
         let r = Reactor(clock: clock)
         let warm = Counter(reactor: r, limit: 1_000)
-        r.post(warm, tag: 0)
+        r.post(warm, tag: Counter.Tag.posted.rawValue)
         r.run()
         let hot = Counter(reactor: r, limit: 100_000)
         let n = Self.mallocs {
-            r.post(hot, tag: 0)
+            r.post(hot, tag: Counter.Tag.posted.rawValue)
             r.run()
         }
         #expect(hot.count == 100_000)
@@ -53,11 +55,11 @@ struct AllocationTests {
     func timersAllocateNothing(clock: Reactor.Clock) {
         let r = Reactor(clock: clock)
         let warm = Counter(reactor: r, limit: 1_000)
-        warm.timer = r.makeTimer(target: warm, tag: 1)
+        warm.timer = r.makeTimer(target: warm, tag: Counter.Tag.timer.rawValue)
         r.arm(warm.timer!, after: .zero)
         r.run()
         let hot = Counter(reactor: r, limit: clock == .virtual ? 100_000 : 20_000)
-        hot.timer = r.makeTimer(target: hot, tag: 1)
+        hot.timer = r.makeTimer(target: hot, tag: Counter.Tag.timer.rawValue)
         let n = Self.mallocs {
             r.arm(hot.timer!, after: .zero)
             r.run()

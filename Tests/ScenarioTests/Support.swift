@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 import Glibc
 import Scenario
@@ -28,7 +29,7 @@ func board(for spec: ScenarioSpec) -> BoardProfile {
         path = repositoryRoot.appendingPathComponent("boards/\(path).yaml").path
     }
     do throws(Diagnostics) {
-        return try BoardProfile.load(path: path)
+        return try BoardProfile.load(path: path, registry: DeviceKinds.standard)
     } catch {
         fatalError("\(path): \(error)")
     }

@@ -1,15 +1,17 @@
 import Board
+import Devices
 import Foundation
 import Crypto
 import Scenario
 import Trace
+import TraceFiles
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 func profile(_ name: String = "p2020-fpga") -> BoardProfile {
     let text = try! String(contentsOf: repositoryRoot.appendingPathComponent("boards/\(name).yaml"), encoding: .utf8)
     do throws(Diagnostics) {
-        return try BoardProfile.parse(text, file: "\(name).yaml")
+        return try BoardProfile.parse(text, file: "\(name).yaml", registry: DeviceKinds.standard)
     } catch {
         fatalError("profile does not load: \(error)")
     }

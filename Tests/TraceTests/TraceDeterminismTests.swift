@@ -3,6 +3,7 @@ import Foundation
 import Scenario
 import Testing
 import Trace
+import TraceFiles
 
 @Suite("Trace determinism")
 struct TraceDeterminismTests {
@@ -71,7 +72,7 @@ struct TraceDeterminismTests {
             var c = TransmitWorkload.Configuration()
             c.pattern = .prbs31()
             let w = try TransmitWorkload(profile: profile(), seed: 5, configuration: c)
-            let tracer = Tracer(reactor: w.reactor)
+            let tracer = Tracer(reactor: w.reactor, sinks: [TraceHasher()])
             w.attach(tracer)
             try w.start()
             w.run(completions: 500)

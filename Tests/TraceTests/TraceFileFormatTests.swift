@@ -2,6 +2,7 @@ import Foundation
 import Scenario
 import Testing
 import Trace
+import TraceFiles
 
 /// The three files a run can write: canonical JSON lines, Perfetto JSON, VCD.
 @Suite("Trace file formats")

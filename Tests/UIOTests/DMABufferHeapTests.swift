@@ -139,7 +139,7 @@ struct DMAOwnershipTests {
         #expect(Rig().uio.heap.guardEnabled)
         var text = try String(contentsOf: repositoryRoot.appendingPathComponent("boards/p2020-fpga.yaml"), encoding: .utf8)
         text = text.replacingOccurrences(of: "  coherent: true\n", with: "  coherent: true\n  guard: false\n")
-        let profile = try BoardProfile.parse(text, file: "guard-off.yaml")
+        let profile = try BoardProfile.parse(text, file: "guard-off.yaml", registry: DeviceKinds.standard)
         let uio = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
         #expect(!uio.heap.guardEnabled)
     }

@@ -1,4 +1,5 @@
 import Board
+import Devices
 import Foundation
 import Reactor
 @testable import UIO
@@ -9,7 +10,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// A shipped board, loaded fresh.
 func shippedBoard(_ name: String) -> Board {
     do throws(Diagnostics) {
-        return Board(profile: try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(name).yaml").path))
+        return Board(profile: try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(name).yaml").path, registry: DeviceKinds.standard))
     } catch {
         fatalError("boards/\(name).yaml does not load: \(error)")
     }
@@ -48,7 +49,7 @@ func boardWithoutInterrupt() -> Board {
     text = parts[0] + "\nuio:\n" + parts[1].split(separator: "\n", omittingEmptySubsequences: false)
         .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("interrupt:") }.joined(separator: "\n")
     do throws(Diagnostics) {
-        return Board(profile: try BoardProfile.parse(text, file: "no-irq.yaml"))
+        return Board(profile: try BoardProfile.parse(text, file: "no-irq.yaml", registry: DeviceKinds.standard))
     } catch {
         fatalError("no-irq profile does not load: \(error)")
     }

@@ -1,6 +1,6 @@
 /// A board as described by a profile (`boards/NAME.yaml`), checked and resolved: every address is
 /// absolute, every interrupt sense is in Linux numbering, every reference points at something.
-/// `BoardProfile.load(path:)` produces it; `Board(profile:)` builds the running model from it.
+/// `BoardProfile.load(path:registry:)` produces it; `Board(profile:)` builds the running model from it.
 /// The format is documented in boards/README.md.
 public struct BoardProfile: Sendable {
     public var name: String

@@ -1,9 +1,10 @@
 import Foundation
 
 extension BoardProfile {
-    /// Reads and checks the profile at `path`. Throws every problem found (file:line:column each),
+    /// Reads and checks the profile at `path`, its devices read by the kinds of `registry`
+    /// (`DeviceKinds.standard` for uioemu's). Throws every problem found (file:line:column each),
     /// not only the first.
-    public static func load(path: String, registry: DeviceKindRegistry = .standard) throws(Diagnostics) -> BoardProfile {
+    public static func load(path: String, registry: DeviceKindRegistry) throws(Diagnostics) -> BoardProfile {
         guard let data = FileManager.default.contents(atPath: path) else {
             var diagnostics = Diagnostics()
             diagnostics.error("cannot read file: expected a readable board profile", at: SourceLocation(file: path, line: 1, column: 1))
@@ -13,7 +14,7 @@ extension BoardProfile {
     }
 
     /// Checks profile text; `file` names it in diagnostics.
-    public static func parse(_ text: String, file: String, registry: DeviceKindRegistry = .standard) throws(Diagnostics) -> BoardProfile {
+    public static func parse(_ text: String, file: String, registry: DeviceKindRegistry) throws(Diagnostics) -> BoardProfile {
         var diagnostics = Diagnostics()
         let document = YAMLDocument(text: text, file: file, diagnostics: &diagnostics)
         guard diagnostics.isEmpty else { throw diagnostics }

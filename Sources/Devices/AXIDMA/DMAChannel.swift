@@ -36,8 +36,13 @@ public final class DMAChannel: ReactorTarget {
         case stalled(bytes: Int)
     }
 
-    static let completionTag: UInt64 = 0
-    static let sourceTag: UInt64 = 1
+    /// What a reactor event of this channel is: its two timers.
+    enum Tag: UInt64 {
+        /// The transfer in flight is done (`complete()`).
+        case completion
+        /// The attached stream source produces its next packet (`sourceTick()`).
+        case source
+    }
     /// MM2S reads memory (and a sink checks it) in chunks of this size.
     static let chunkBytes = 64 * 1024
 
@@ -151,8 +156,8 @@ public final class DMAChannel: ReactorTarget {
         dmasr = statusSemantics.resetValue
         self.random = random
         super.init()
-        completionTimer = reactor.makeTimer(target: self, tag: Self.completionTag)
-        sourceTimer = reactor.makeTimer(target: self, tag: Self.sourceTag)
+        completionTimer = reactor.makeTimer(target: self, tag: Tag.completion.rawValue)
+        sourceTimer = reactor.makeTimer(target: self, tag: Tag.source.rawValue)
         updateInterrupt()
     }
 
@@ -320,10 +325,10 @@ public final class DMAChannel: ReactorTarget {
     }
 
     public override func reactorEvent(_ tag: UInt64) {
-        switch tag {
-        case Self.completionTag: complete()
-        case Self.sourceTag: sourceTick()
-        default: break
+        switch Tag(rawValue: tag) {
+        case .completion: complete()
+        case .source: sourceTick()
+        case nil: break
         }
     }
 

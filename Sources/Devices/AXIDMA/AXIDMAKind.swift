@@ -1,5 +1,11 @@
+import Board
+import Reactor
+
+// Everything the profile knows about the AXI DMA, next to its model: the kind's keys, their parsing
+// and checks, and building the model of one device. Registered in `DeviceKinds.standard`.
+
 /// Parameters of a Xilinx AXI DMA core (PG021, "AXI DMA LogiCORE IP Product Guide") as a profile
-/// configures it. The register model itself lives in the Devices layer; this is what it reads.
+/// configures it: what `AXIDMA` is built from.
 public struct AXIDMAParameters: DeviceParameters, Hashable {
     /// One direction of the core: MM2S (memory to stream) or S2MM (stream to memory).
     public struct Channel: Hashable, Sendable, Codable {
@@ -40,7 +46,7 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
 }
 
 /// `kind: axi-dma`.
-public struct AXIDMAKind: DeviceKind {
+public struct AXIDMAKind: DeviceModelKind {
     public init() {}
 
     public var name: String { "axi-dma" }
@@ -85,4 +91,18 @@ public struct AXIDMAKind: DeviceKind {
             setupCycles: setup, mm2s: mm2s, s2mm: s2mm)
         return ParsedDevice(parameters: parameters, interrupts: routes)
     }
+
+    public func makeModel(
+        spec: DeviceSpec, index: Int, board: Board, reactor: Reactor, random: inout SplitMix64, accessPolicy: DMAAccessPolicy
+    ) -> RegisterWindow {
+        AXIDMA(spec: spec, index: index, board: board, reactor: reactor, random: &random, accessPolicy: accessPolicy)
+    }
+}
+
+extension DeviceSet {
+    /// The AXI DMA cores in profile order.
+    public var axiDMAs: [AXIDMA] { models.compactMap { $0 as? AXIDMA } }
+
+    /// The AXI DMA core named `name` in the profile.
+    public func axiDMA(named name: String) -> AXIDMA? { axiDMAs.first { $0.name == name } }
 }

@@ -1,3 +1,5 @@
+import Trace
+
 /// Chrome trace-event JSON ("JSON Object Format" of the Trace Event Format document), which
 /// ui.perfetto.dev and chrome://tracing open: `{"displayTimeUnit":"ns","traceEvents":[...]}`.
 ///

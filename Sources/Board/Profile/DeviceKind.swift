@@ -1,7 +1,8 @@
 /// A kind of device a profile can name (`kind: axi-dma`). A kind declares its own keys and parses
 /// them into a typed parameter struct; the loader handles the keys every device has (`name`,
-/// `kind`, `base`, `size`, `bus-endianness`) and knows nothing else about the kind. Later issues
-/// add kinds by adding them to `DeviceKindRegistry.standard`.
+/// `kind`, `base`, `size`, `bus-endianness`) and knows nothing else about the kind. The kinds
+/// themselves live with their models in the Devices layer (`DeviceKinds.standard`); the board only
+/// asks the registry it is given.
 public protocol DeviceKind: Sendable {
     /// The profile spelling, such as `axi-dma`.
     var name: String { get }
@@ -52,16 +53,14 @@ public protocol DeviceParameters: Sendable, Encodable {
     var summary: String { get }
 }
 
-/// The kinds a loader accepts, by name.
+/// The kinds a loader accepts, by name. The board has no list of its own: whoever loads a profile
+/// passes one (uioemu's is `DeviceKinds.standard`, in Devices).
 public struct DeviceKindRegistry: Sendable {
     public private(set) var kinds: [String: any DeviceKind] = [:]
 
     public init(_ kinds: [any DeviceKind] = []) {
         for kind in kinds { register(kind) }
     }
-
-    /// The kinds uioemu ships.
-    public static let standard = DeviceKindRegistry([AXIDMAKind()])
 
     public mutating func register(_ kind: any DeviceKind) { kinds[kind.name] = kind }
 

@@ -1,3 +1,5 @@
+import Trace
+
 /// A value change dump (IEEE 1364 §18, "VCD") for GTKWave and other waveform viewers: each
 /// interrupt line, the DMACR/DMASR bits of each channel that matter when reading a waveform, a
 /// `busy` wire per channel (a transfer is moving) and each driver's state as a small integer.
