@@ -277,7 +277,8 @@ extension AttachSession {
             switch file.device.mmap(offset: offset, length: length) {
             case let .success(mapping):
                 let base = PhysicalAddress(mapping.map.address.rawValue - mapping.map.offset)
-                return registerMapping(p, .uio(mapping, physicalBase: base))
+                return registerMapping(p, RegisterTarget(path: .uio(mapping), physicalBase: base, length: mapping.length,
+                                                         accessTimeNanoseconds: accessTime(of: mapping.map.region)))
             case let .failure(errno): return .error(errno.rawValue)
             }
         case let .buffer(buffer)?:
@@ -289,7 +290,8 @@ extension AttachSession {
             let address = PhysicalAddress(offset)
             if case let .device(window)? = board.bus.region(at: address)?.target {
                 guard window.range.contains(address, count: length) else { return .error(EINVAL) }
-                return registerMapping(p, .bus(physicalBase: address, length: length))
+                return registerMapping(p, RegisterTarget(path: .bus, physicalBase: address, length: length,
+                                                         accessTimeNanoseconds: accessTime(of: window.name)))
             }
             if address >= poolMemoryBase, offset - poolMemoryBase.rawValue < poolMemoryBytes,
                length <= poolMemoryBytes - (offset - poolMemoryBase.rawValue) {
@@ -301,6 +303,13 @@ extension AttachSession {
         default:
             return .error(ENODEV)
         }
+    }
+
+    /// The board time one access to `region`'s registers costs: the option, else the device's
+    /// `access-time` (the default for a region that is not a device).
+    private func accessTime(of region: String) -> Int64 {
+        if let fixed = options.registerAccessTime { return fixed.nanoseconds }
+        return Int64(board.profile.device(named: region)?.accessTimeNanoseconds ?? DeviceSpec.defaultAccessTimeNanoseconds)
     }
 
     private func registerMapping(_ p: AttachedProcess, _ target: RegisterTarget) -> Mailbox.Reply {
@@ -384,7 +393,7 @@ extension AttachSession {
         }
         var reply = Mailbox.Reply()
         reply.values.0 = Int64(bitPattern: result)
-        let cost = options.registerAccessTime.nanoseconds * Int64(max(1, width / 4))
+        let cost = target.accessTimeNanoseconds * Int64(max(1, width / 4))
         if isRealTime || cost <= 0 { return .reply(reply) }
         return .wait(handles: [], deadline: reactor.now.nanosecondsSinceStart + cost, .reply(reply))
     }
@@ -392,20 +401,20 @@ extension AttachSession {
     /// The host is little-endian: the program's loads and stores reach the board as little-endian
     /// accesses, as `le32toh(*reg)` would on the PowerPC board.
     private func readRegister(_ target: RegisterTarget, offset: UInt64) -> UInt32 {
-        switch target {
-        case let .uio(mapping, _):
+        switch target.path {
+        case let .uio(mapping):
             if case let .success(v) = mapping.read32(at: offset, assuming: .little) { return v }
             return 0xFFFF_FFFF
-        case let .bus(base, _):
-            if case let .success(v) = board.bus.read32(at: base + offset, assuming: .little) { return v }
+        case .bus:
+            if case let .success(v) = board.bus.read32(at: target.physicalBase + offset, assuming: .little) { return v }
             return 0xFFFF_FFFF
         }
     }
 
     private func writeRegister(_ target: RegisterTarget, offset: UInt64, _ value: UInt32) {
-        switch target {
-        case let .uio(mapping, _): _ = mapping.write32(value, at: offset, assuming: .little)
-        case let .bus(base, _): _ = board.bus.write32(value, at: base + offset, assuming: .little)
+        switch target.path {
+        case let .uio(mapping): _ = mapping.write32(value, at: offset, assuming: .little)
+        case .bus: _ = board.bus.write32(value, at: target.physicalBase + offset, assuming: .little)
         }
     }
 }

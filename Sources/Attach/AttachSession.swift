@@ -20,8 +20,9 @@ public final class AttachSession: ClockGate {
         public var command: [String]
         /// The preload library (`libuioemu-attach.so`).
         public var preloadLibrary: String
-        /// What each register access costs the process in board time (virtual time).
-        public var registerAccessTime: TimeSpan = .nanoseconds(100)
+        /// What each register access costs the process in board time (virtual time); nil takes the
+        /// device's `access-time` from the profile.
+        public var registerAccessTime: TimeSpan? = nil
         /// What each clock read costs the process in board time (virtual time), so that a loop
         /// spinning on the clock still sees time pass.
         public var clockReadCost: TimeSpan = .nanoseconds(20)
@@ -125,7 +126,11 @@ public final class AttachSession: ClockGate {
         }
         runDirectory = directory
         tree = StandInTree(root: directory + "/root")
-        for buffer in uio.heap.liveBuffers { syncSettings[ObjectIdentifier(buffer)] = BufferSyncSettings(size: buffer.size) }
+        for buffer in uio.heap.liveBuffers {
+            var settings = BufferSyncSettings(size: buffer.size)
+            if let spec = board.profile.udmaBuffers.first(where: { $0.name == buffer.name }) { settings.mode = spec.syncMode }
+            syncSettings[ObjectIdentifier(buffer)] = settings
+        }
         _ = AttachSystemCalls.makeDirectory(directory + "/root")
         if let problem = StandInTree.write(for: uio, at: directory + "/root") {
             AttachSystemCalls.removeTree(directory)
@@ -324,7 +329,7 @@ public final class AttachSession: ClockGate {
                                       isSpawnedChild: isChild)
         var flags: UInt32 = 0
         if isRealTime { flags |= UIOEMU_WELCOME_REALTIME.rawValue }
-        if !uio.heap.isCoherent { flags |= UIOEMU_WELCOME_NONCOHERENT.rawValue }
+        if !uio.heap.isCoherent || uio.heap.liveBuffers.contains(where: { !$0.isCoherent }) { flags |= UIOEMU_WELCOME_NONCOHERENT.rawValue }
         let welcome = ControlMessage.welcome(flags: flags, mailboxBytes: UInt32(Mailbox.bytes),
                                              poolPhysicalBase: poolMemoryBase.rawValue, poolBytes: poolMemoryBytes,
                                              pageBytes: UIOMap.pageSize)

@@ -14,25 +14,20 @@ enum BoardHandle {
     case eventCount(UIODevice)
 }
 
-/// What an mmap of a board file became: registers reached through a UIO map or the bus.
-enum RegisterTarget {
-    case uio(UIOMapping, physicalBase: PhysicalAddress)
-    /// `/dev/mem`: accesses go to the bus at `physicalBase + offset`.
-    case bus(physicalBase: PhysicalAddress, length: UInt64)
-
-    var physicalBase: PhysicalAddress {
-        switch self {
-        case let .uio(_, base), let .bus(base, _): base
-        }
+/// What an mmap of a board file became: registers reached through a UIO map or the bus, and what
+/// one access costs in board time.
+struct RegisterTarget {
+    enum Path {
+        case uio(UIOMapping)
+        /// `/dev/mem`: accesses go to the bus at `physicalBase + offset`.
+        case bus
     }
 
+    let path: Path
+    let physicalBase: PhysicalAddress
     /// Bytes the mapping covers (an access beyond them is not the program's register).
-    var length: UInt64 {
-        switch self {
-        case let .uio(mapping, _): mapping.length
-        case let .bus(_, length): length
-        }
-    }
+    let length: UInt64
+    let accessTimeNanoseconds: Int64
 }
 
 /// A u-dma-buf attribute under `/sys/class/u-dma-buf/NAME/`, and the sync state behind them

@@ -221,3 +221,102 @@ int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p
     free(l.samples);
     return 0;
 }
+
+// ---- cross-process round trips (the attach transport's floors) -------------------------------
+
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+double floor_unix_socket_round_trip_ns(long iterations) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0) return -1;
+    long warm = iterations / 10 + 1;
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        char request[64];
+        uint64_t reply = 0;
+        close(sv[0]);
+        for (long i = 0; i < iterations + warm; i++) {
+            if (read(sv[1], request, sizeof request) <= 0) break;
+            reply++;
+            if (write(sv[1], &reply, sizeof reply) != sizeof reply) break;
+        }
+        _exit(0);
+    }
+    close(sv[1]);
+    char request[64] = {0};
+    uint64_t reply;
+    double start = 0;
+    for (long i = 0; i < iterations + warm; i++) {
+        if (i == warm) start = now_ns();
+        if (write(sv[0], request, sizeof request) != sizeof request || read(sv[0], &reply, sizeof reply) != sizeof reply) {
+            close(sv[0]);
+            waitpid(child, NULL, 0);
+            return -1;
+        }
+    }
+    double elapsed = now_ns() - start;
+    close(sv[0]);
+    waitpid(child, NULL, 0);
+    return elapsed / (double)iterations;
+}
+
+struct futex_page {
+    uint32_t request;
+    uint32_t reply;
+    uint32_t server_sleeping;
+    uint32_t client_sleeping;
+};
+
+static void futex_wait_word(uint32_t *word, uint32_t expected) {
+    syscall(SYS_futex, word, FUTEX_WAIT, expected, NULL, NULL, 0);
+}
+
+static void futex_wake_word(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); }
+
+/// Waits until *word != old: spins, then sleeps on the futex with `sleeping` raised.
+static void await_change(uint32_t *word, uint32_t old, uint32_t *sleeping) {
+    for (int spin = 0; spin < 20000; spin++) {
+        if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) return;
+    }
+    while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
+        __atomic_store_n(sleeping, 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) futex_wait_word(word, old);
+        __atomic_store_n(sleeping, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+static void publish(uint32_t *word, uint32_t value, uint32_t *sleeping) {
+    __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(sleeping, __ATOMIC_SEQ_CST)) futex_wake_word(word);
+}
+
+double floor_shared_futex_round_trip_ns(long iterations) {
+    struct futex_page *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return -1;
+    memset(page, 0, sizeof *page);
+    long warm = iterations / 10 + 1;
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        for (uint32_t seq = 1; seq <= (uint32_t)(iterations + warm); seq++) {
+            await_change(&page->request, seq - 1, &page->server_sleeping);
+            publish(&page->reply, seq, &page->client_sleeping);
+        }
+        _exit(0);
+    }
+    double start = 0;
+    for (uint32_t seq = 1; seq <= (uint32_t)(iterations + warm); seq++) {
+        if (seq == (uint32_t)warm + 1) start = now_ns();
+        publish(&page->request, seq, &page->server_sleeping);
+        await_change(&page->reply, seq - 1, &page->client_sleeping);
+    }
+    double elapsed = now_ns() - start;
+    waitpid(child, NULL, 0);
+    munmap(page, 4096);
+    return elapsed / (double)iterations;
+}

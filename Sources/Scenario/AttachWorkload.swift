@@ -17,8 +17,8 @@ public final class AttachWorkload {
         public var packetSize: PacketSize = .fixed(4096)
         public var rateBytesPerSecond: UInt64? = nil
         public var backPressure = false
-        /// u-dma-buf devices that exist before the program starts (name, size in bytes).
-        public var buffers: [(name: String, bytes: UInt64)] = [("udmabuf0", 1 << 20), ("udmabuf1", 1 << 20)]
+        /// u-dma-buf devices that exist before the program starts, beyond the profile's own.
+        public var extraBuffers: [UDMABufferSpec] = []
 
         public init(session: AttachSession.Options) { self.session = session }
     }
@@ -47,9 +47,10 @@ public final class AttachWorkload {
                                           rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
             dma.mm2s?.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: nil))
         }
-        for buffer in configuration.buffers {
-            if case let .failure(error) = uio.heap.allocate(size: buffer.bytes, name: buffer.name) {
-                throw WorkloadError("u-dma-buf \(buffer.name) (\(buffer.bytes) bytes): \(error)")
+        // Carved at start, in declaration order, as the module does at boot.
+        for buffer in profile.udmaBuffers + configuration.extraBuffers {
+            if case let .failure(error) = uio.heap.allocate(size: buffer.size, name: buffer.name, coherent: buffer.coherent) {
+                throw WorkloadError("u-dma-buf \(buffer.name) (\(buffer.size) bytes): \(error)")
             }
         }
         do throws(AttachError) {

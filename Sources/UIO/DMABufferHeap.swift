@@ -64,8 +64,10 @@ public final class DMABufferHeap {
 
     /// Carves a buffer of `size` bytes (rounded up to whole pages) aligned to `alignment` (a power of
     /// two, at least a page).
-    /// `name`: the u-dma-buf device name (default `udmabufN`).
-    public func allocate(size: UInt64, alignment: UInt64 = UIOMap.pageSize, name: String? = nil) -> Result<DMABuffer, DMABufferError> {
+    /// `name`: the u-dma-buf device name (default `udmabufN`); `coherent`: u-dma-buf's
+    /// `dma-coherent` for this buffer (default: the pool's).
+    public func allocate(size: UInt64, alignment: UInt64 = UIOMap.pageSize, name: String? = nil,
+                         coherent: Bool? = nil) -> Result<DMABuffer, DMABufferError> {
         guard size > 0 else { return .failure(.zeroSize) }
         guard alignment >= UIOMap.pageSize, alignment & (alignment - 1) == 0 else { return .failure(.badAlignment(alignment)) }
         let rounded = (size + UIOMap.pageSize - 1) / UIOMap.pageSize * UIOMap.pageSize
@@ -80,7 +82,7 @@ public final class DMABufferHeap {
             return .failure(.exhausted(requested: rounded, largestFree: largestFreeBlock()))
         }
         let address = PhysicalAddress(candidate)
-        let buffer = DMABuffer(index: nextIndex, name: name, physicalAddress: address, size: rounded, coherent: isCoherent,
+        let buffer = DMABuffer(index: nextIndex, name: name, physicalAddress: address, size: rounded, coherent: coherent ?? isCoherent,
                                cacheCopy: cacheCopy, memory: poolMemory + Int(address - pool.base), findings: findings,
                                reactor: reactor)
         nextIndex += 1

@@ -14,6 +14,9 @@ public struct BoardProfile: Sendable {
     public var interruptController: InterruptControllerSpec
     public var devices: [DeviceSpec]
     public var uioNodes: [UIONodeSpec]
+    /// u-dma-buf devices the kernel module creates at boot (for attached programs; the built-in
+    /// driver carves its ring from the pool itself).
+    public var udmaBuffers: [UDMABufferSpec] = []
 
     public struct CPU: Sendable, Codable {
         /// `e500v2`, `ppc440`, ...
@@ -73,6 +76,10 @@ public struct DeviceSpec: Sendable {
     public var busEndianness: Endianness
     /// One per interrupt output the device drives.
     public var interrupts: [InterruptRoute]
+    /// What one register access from the CPU to this device costs: the bus's access time (an
+    /// attached program's loads and stores pay it in board time). Default 100 ns.
+    public var accessTimeNanoseconds: UInt64 = DeviceSpec.defaultAccessTimeNanoseconds
+    public static let defaultAccessTimeNanoseconds: UInt64 = 100
     /// Kind-specific parameters; read them with `parameters(as:)`.
     public var parameters: any DeviceParameters
 
@@ -93,6 +100,17 @@ public struct InterruptRoute: Hashable, Sendable, Codable {
         self.line = line
         self.sense = sense
     }
+}
+
+/// A u-dma-buf device (`/dev/NAME`, `/sys/class/u-dma-buf/NAME`), as the ikwzm u-dma-buf module
+/// creates it at boot from the device tree or its module parameters.
+public struct UDMABufferSpec: Sendable {
+    public var name: String
+    public var size: UInt64
+    /// u-dma-buf's `sync-mode` property (its `sync_mode` attribute); default 1.
+    public var syncMode: Int
+    /// `dma-coherent`: nil takes the DMA pool's coherence.
+    public var coherent: Bool?
 }
 
 /// A UIO device (`/dev/uioN` via uio_pdrv_genirq) exposing a device to userspace.

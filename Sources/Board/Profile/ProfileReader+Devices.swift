@@ -1,6 +1,6 @@
 /// The `devices` and `uio` sections.
 extension ProfileReader {
-    static let commonDeviceKeys = ["name", "kind", "base", "size", "bus-endianness"]
+    static let commonDeviceKeys = ["name", "kind", "base", "size", "bus-endianness", "access-time"]
     static let uioKeys = ["name", "device", "interrupt", "maps"]
     static let uioMapKeys = ["name", "region", "offset", "size"]
 
@@ -41,13 +41,14 @@ extension ProfileReader {
         let endianness = mapping.required("bus-endianness", expecting: "big or little (AXI IP is little)", &diagnostics).flatMap(readEndianness)
         if let name = mapping["name"]?.scalarText { declaredDeviceNames.append(name) }
         let region = readRegion(mapping, what: "device")
+        let accessTime = mapping["access-time"].map { $0.duration(&diagnostics) } ?? DeviceSpec.defaultAccessTimeNanoseconds
         guard let kind else { return nil }
         let context = DeviceParseContext(deviceName: region?.name ?? "?", controller: controller)
         let parsed = kind.parse(mapping, context: context, &diagnostics)
-        guard let region, let endianness, let parsed else { return nil }
+        guard let region, let endianness, let parsed, let accessTime else { return nil }
         let spec = DeviceSpec(
             name: region.name, kind: kind.name, range: region.range, busEndianness: endianness,
-            interrupts: parsed.interrupts.map(\.route), parameters: parsed.parameters)
+            interrupts: parsed.interrupts.map(\.route), accessTimeNanoseconds: accessTime, parameters: parsed.parameters)
         return (spec, parsed.interrupts.map(\.location))
     }
 

@@ -3,7 +3,7 @@
 /// and each is read as far as it can be even when an earlier one was broken.
 final class ProfileReader {
     static let topLevelKeys = [
-        "name", "description", "cpu", "memory", "dma-pool", "reserved", "interrupt-controller", "devices", "uio",
+        "name", "description", "cpu", "memory", "dma-pool", "reserved", "interrupt-controller", "devices", "uio", "u-dma-buf",
     ]
     /// Windows, regions and maps must start and end on this boundary: UIO maps are mmap'ed in pages.
     static let windowAlignment: UInt64 = 4 << 10
@@ -52,12 +52,13 @@ final class ProfileReader {
         let controller = top.required("interrupt-controller", expecting: "the interrupt controller section", &diagnostics).flatMap(readController)
         let devices = top["devices"].flatMap { readDevices($0, controller: controller) } ?? []
         let uio = top["uio"].flatMap { readUIONodes($0, devices: devices, memory: memory ?? [], pool: pool, reserved: reserved) } ?? []
+        let buffers = top["u-dma-buf"].flatMap { readUDMABuffers($0, pool: pool) } ?? []
         checkLayout()
 
         guard diagnostics.isEmpty, let name, let description, let cpu, let memory, let pool, let controller else { return nil }
         return BoardProfile(
             name: name, description: description, file: file, cpu: cpu, memory: memory, dmaPool: pool, reserved: reserved,
-            interruptController: controller, devices: devices, uioNodes: uio)
+            interruptController: controller, devices: devices, uioNodes: uio, udmaBuffers: buffers)
     }
 
     // MARK: Sections
@@ -161,6 +162,36 @@ final class ProfileReader {
             return nil
         }
         return BoardProfile.DMAPool(name: name, range: range, coherent: coherent, guardEnabled: guardEnabled, memoryRegion: region.name)
+    }
+
+    /// `u-dma-buf`: names unique, sizes whole pages that fit the pool together.
+    func readUDMABuffers(_ value: YAMLValue, pool: BoardProfile.DMAPool?) -> [UDMABufferSpec]? {
+        guard let items = value.list("a list of u-dma-buf devices", &diagnostics) else { return nil }
+        var names: Set<String> = []
+        var total: UInt64 = 0
+        let buffers = items.compactMap { item -> UDMABufferSpec? in
+            guard let mapping = item.mapping("a u-dma-buf device", keys: ["name", "size", "sync-mode", "dma-coherent"], &diagnostics) else {
+                return nil
+            }
+            let name = mapping.required("name", expecting: "the device name (/dev/NAME), such as udmabuf0", &diagnostics)?.name(&diagnostics)
+            if let name, !names.insert(name).inserted {
+                diagnostics.error("duplicate u-dma-buf '\(name)': expected each name once", at: mapping.keyLocation("name")!)
+            }
+            let sizeValue = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)
+            let size = sizeValue?.size(&diagnostics)
+            if let size, let sizeValue, size % Self.windowAlignment != 0 {
+                diagnostics.error("u-dma-buf size \(size) is not a whole number of 4 KiB pages", at: sizeValue.location)
+            }
+            let syncMode = mapping["sync-mode"].map { $0.integer("a sync mode, 0 to 7", in: 0...7, &diagnostics) } ?? 1
+            let coherent = mapping["dma-coherent"].map { $0.bool(&diagnostics) }
+            guard let name, let size, let syncMode else { return nil }
+            total += size
+            if let pool, total > pool.range.size, let sizeValue {
+                diagnostics.error("the u-dma-buf devices need \(total) bytes, more than the DMA pool's \(pool.range.size)", at: sizeValue.location)
+            }
+            return UDMABufferSpec(name: name, size: size, syncMode: Int(syncMode), coherent: coherent ?? nil)
+        }
+        return buffers.count == items.count ? buffers : nil
     }
 
     func readController(_ value: YAMLValue) -> BoardProfile.InterruptControllerSpec? {

@@ -78,6 +78,14 @@ extension YAMLValue {
         return hertz
     }
 
+    public static let durationExpectation = "a duration (a number with ns, us or ms, such as 200 ns)"
+
+    /// A duration in nanoseconds: a number with `ns`, `us` (or `µs`) or `ms`; zero is allowed.
+    public func duration(_ diagnostics: inout Diagnostics) -> UInt64? {
+        guard let text = scalarText, text.contains(where: \.isLetter) else { return mismatch(Self.durationExpectation, &diagnostics) }
+        return quantity(Self.durationExpectation, units: [("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000)], &diagnostics)
+    }
+
     /// `number [unit]`, where the number may have a decimal fraction as long as the result is whole.
     private func quantity(_ expected: String, units: [(String, UInt64)], _ diagnostics: inout Diagnostics) -> UInt64? {
         guard let text = scalarText else { return mismatch(expected, &diagnostics) }

@@ -23,4 +23,12 @@ double floor_memcpy_ns(size_t bytes, long iterations);
 /// with the time, the watch reads it and records now - then. Percentiles in ns of `samples` wake-ups.
 int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p99, double *p999);
 
+/// The attach transport's floors: a request and its reply between two processes, written in C with
+/// nothing else on the path. One operation = one round trip.
+/// Over a SOCK_SEQPACKET socketpair (a 64-byte request, an 8-byte reply), blocking reads.
+double floor_unix_socket_round_trip_ns(long iterations);
+/// Over a shared page: a sequence word each way, a short spin, then a shared futex (what the attach
+/// mailbox does).
+double floor_shared_futex_round_trip_ns(long iterations);
+
 #endif
