@@ -151,6 +151,7 @@ extension AttachSession {
             guard index < uio.devices.count else { return .reply(.error(ENODEV)) }
             p.holdsClockWhenRunning = true
             let file = uio.devices[index].open(nonBlocking: true, backing: isRealTime ? .eventfd : .inProcess)
+            file.tracer = tracer
             guard let n = p.allocateHandle(.uio(file)) else { file.close(); return .reply(.error(EMFILE)) }
             var reply = Mailbox.Reply(result: Int64(n), values: (Int64(UIOEMU_KIND_UIO.rawValue), 0, 0, 0))
             if isRealTime && file.readinessDescriptor >= 0 {

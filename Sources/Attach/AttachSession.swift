@@ -2,6 +2,7 @@ import Board
 import CAttachProtocol
 import Glibc
 import Reactor
+import Trace
 import UIO
 
 /// An unmodified driver program attached to the emulated board (DESIGN.md, "Attaching a user's
@@ -88,6 +89,8 @@ public final class AttachSession: ClockGate {
     public internal(set) var cpuTouches = 0
     /// Set when something requires the run to end (a problem); the runner stops the reactor.
     public private(set) var wantsStop = false
+    /// Records what the attached processes do to UIO files (reads, enables) when set.
+    public var tracer: Tracer? = nil
     private var realTimeTarget: RealTimeEvents? = nil
     private var closed = false
 

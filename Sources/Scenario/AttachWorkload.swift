@@ -70,6 +70,7 @@ public final class AttachWorkload {
         board.interrupts.tracer = tracer
         for dma in devices.axiDMAs { dma.tracer = tracer }
         uio.heap.tracer = tracer
+        session.tracer = tracer
     }
 
     /// Starts the program.
