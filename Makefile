@@ -4,15 +4,15 @@ DEPS        := libevent-dev pkg-config
 BENCH_DEPS  := strace valgrind libsystemc-dev g++
 RELEASE_BIN := .build/release
 
-.PHONY: deps build release run test bench clean
+.PHONY: deps build release run test bench clean preload preload-test examples
 
 deps:
 	@scripts/apt-ensure $(DEPS)
 
-build: deps
+build: deps preload
 	$(SWIFT) build
 
-release: deps
+release: deps preload
 	$(SWIFT) build -c release
 
 # The default job: the receive driver on the default board for 10 ms of board time (every byte
@@ -24,7 +24,7 @@ run: release
 # First the layering check (DESIGN.md's layer table, in seconds, before any build).
 # The allocation-counting suites read process-wide malloc counters, so they run alone, after the rest.
 # Last, a smoke of the benchmark (debug build, tiny counts, no peers) so the suite cannot rot.
-test: deps
+test: deps preload preload-test
 	scripts/check-layers
 	$(SWIFT) build --build-tests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
@@ -36,6 +36,61 @@ bench: release
 	@mkdir -p bench
 	bench/peers/run
 	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
+
+# The attach preload library (plain C, not a SwiftPM target), next to both uioemu binaries: uioemu
+# attach finds it beside its own executable. Its tests run against a fake emulator, so they need no
+# Swift build; the C examples are built with it (.build/examples).
+PRELOAD_CC      ?= gcc
+PRELOAD_SOURCES := $(wildcard Sources/AttachPreload/*.c)
+PRELOAD_HEADERS := $(wildcard Sources/AttachPreload/*.h) Sources/CAttachProtocol/include/uioemu_attach.h
+PRELOAD_CFLAGS  := -O2 -g -fPIC -shared -Wall -Wextra -std=gnu11 -fvisibility=hidden -ISources/CAttachProtocol/include
+PRELOAD_LIBS    := .build/debug/libuioemu-attach.so .build/release/libuioemu-attach.so
+ATTACH_TESTS    := .build/attach-tests
+EXAMPLES        := .build/examples
+EXAMPLE_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Wpedantic
+EXAMPLE_BINS    := $(EXAMPLES)/axidma-rx $(EXAMPLES)/axidma-rx-bug-unmask-first $(EXAMPLES)/axidma-rx-bug-no-sync \
+                   $(EXAMPLES)/axidma-rx-devmem
+
+preload: $(PRELOAD_LIBS)
+
+$(PRELOAD_LIBS): $(PRELOAD_SOURCES) $(PRELOAD_HEADERS)
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(PRELOAD_CFLAGS) -o $@ $(PRELOAD_SOURCES) -ldl -pthread
+
+$(ATTACH_TESTS)/decoder_test: Sources/AttachPreload/tests/decoder_test.c Sources/AttachPreload/decoder.c Sources/AttachPreload/decoder.h
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) -O2 -g -Wall -Wextra -std=gnu11 -ISources/AttachPreload -o $@ $< Sources/AttachPreload/decoder.c
+
+$(ATTACH_TESTS)/fake_emulator: Sources/AttachPreload/tests/fake_emulator.c Sources/CAttachProtocol/include/uioemu_attach.h
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) -O2 -g -Wall -Wextra -std=gnu11 -ISources/CAttachProtocol/include -o $@ $< -pthread
+
+$(ATTACH_TESTS)/attach_test: Sources/AttachPreload/tests/attach_test.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) -O2 -g -Wall -Wextra -std=gnu11 -o $@ $<
+
+# The decoder's unit test, then the library inside test programs and the examples, under the fake emulator.
+preload-test: preload examples $(ATTACH_TESTS)/decoder_test $(ATTACH_TESTS)/fake_emulator $(ATTACH_TESTS)/attach_test
+	$(ATTACH_TESTS)/decoder_test
+	scripts/hang-guard 300 scripts/preload-test .build/debug/libuioemu-attach.so $(ATTACH_TESTS) $(EXAMPLES)
+
+examples: $(EXAMPLE_BINS)
+
+$(EXAMPLES)/axidma-rx: examples/c/axidma-rx.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -o $@ $<
+
+$(EXAMPLES)/axidma-rx-bug-unmask-first: examples/c/axidma-rx.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -DBUG_UNMASK_FIRST -o $@ $<
+
+$(EXAMPLES)/axidma-rx-bug-no-sync: examples/c/axidma-rx.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -DBUG_NO_SYNC -o $@ $<
+
+$(EXAMPLES)/axidma-rx-devmem: examples/c/axidma-rx-devmem.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -o $@ $<
 
 clean:
 	rm -rf .build

@@ -124,7 +124,7 @@ extension AttachSession {
             let text = m.payloadText
             return .stop(text.isEmpty ? "process \(p.pid) (\(p.name)) reported problem \(m.argument(0)) at instruction 0x\(String(UInt64(bitPattern: m.argument(1)), radix: 16))" : text)
         case UIOEMU_OP_DETACH.rawValue:
-            p.state = .detached
+            p.state = .detached(since: connections)
             return .reply(Mailbox.Reply())
         default:
             return .stop("process \(p.pid) (\(p.name)) sent an unknown request \(m.operation): the preload library and uioemu come from different builds")
@@ -149,7 +149,6 @@ extension AttachSession {
             return .reply(Mailbox.Reply(result: 0, values: (Int64(UIOEMU_KIND_FILE.rawValue), 0, 0, 0), payload: Array(hostPath.utf8) + [0]))
         case let .uio(index):
             guard index < uio.devices.count else { return .reply(.error(ENODEV)) }
-            p.holdsClockWhenRunning = true
             let file = uio.devices[index].open(nonBlocking: true, backing: isRealTime ? .eventfd : .inProcess)
             file.tracer = tracer
             guard let n = p.allocateHandle(.uio(file)) else { file.close(); return .reply(.error(EMFILE)) }
@@ -163,10 +162,8 @@ extension AttachSession {
             return .reply(reply)
         case let .buffer(name):
             guard let buffer = uio.heap.liveBuffers.first(where: { $0.name == name }) else { return .reply(.error(ENODEV)) }
-            p.holdsClockWhenRunning = true
             return handle(.buffer(buffer), kind: UIOEMU_KIND_UDMABUF.rawValue, size: buffer.size, address: buffer.physicalAddress.rawValue)
         case .devmem:
-            p.holdsClockWhenRunning = true
             return handle(.devmem, kind: UIOEMU_KIND_DEVMEM.rawValue)
         case let .eventCount(index):
             guard index < uio.devices.count else { return .reply(.error(ENODEV)) }

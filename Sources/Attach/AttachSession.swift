@@ -69,6 +69,8 @@ public final class AttachSession: ClockGate {
     let poolMemoryBase: PhysicalAddress
     let poolMemoryBytes: UInt64
     var processes: [AttachedProcess] = []
+    /// Handshakes so far (numbers the processes in connection order).
+    var connections = 0
     var syncSettings: [ObjectIdentifier: BufferSyncSettings] = [:]
     var childPID: pid_t = 0
     /// Wall time of the spawn, for the "has not connected" warning.
@@ -213,10 +215,16 @@ public final class AttachSession: ClockGate {
             switch p.state {
             case .running where p.holdsClockWhenRunning: return true
             case let .waiting(wait) where isSatisfied(wait, p, now: now): return true
+            case let .detached(since) where !hasLiveProcess(connectedAfter: since): return true
             default: continue
             }
         }
         return false
+    }
+
+    /// Whether a process that connected after the `since`-th handshake is still connected.
+    func hasLiveProcess(connectedAfter since: Int) -> Bool {
+        processes.contains { !$0.isGone && $0.connectionNumber > since }
     }
 
     override public func holdClock() -> Bool {
@@ -241,10 +249,15 @@ public final class AttachSession: ClockGate {
     /// Blocks until a clock-holding process has a request, serves one, or returns after a
     /// liveness interval (so the loop notices signals and exits).
     private func serveNextRequest() {
-        let holders = processes.filter { $0.isRunning && $0.holdsClockWhenRunning }
-        guard !holders.isEmpty else { return }
+        // Any live process may send a request: a detached one attaches again by doing so.
+        let live = processes.filter { !$0.isGone }
+        let holders = live.filter { $0.isRunning && $0.holdsClockWhenRunning }
+        guard !holders.isEmpty else {
+            waitForDetached()
+            return
+        }
         for _ in 0..<20_000 {  // bounded: ~20-50 µs of spinning before sleeping
-            for p in holders where p.hasRequest {
+            for p in live where p.hasRequest {
                 handleRequest(of: p)
                 return
             }
@@ -253,15 +266,36 @@ public final class AttachSession: ClockGate {
         let expected = first.answeredSequence
         first.mailbox.setEmulatorSleeping(true)
         if !first.hasRequest {
-            _ = uioemu_host_futex_wait(first.mailbox.requestSequenceWord, expected, Int64(UIOEMU_LIVENESS_CHECK_NS))
+            // Short when several processes run: the others' requests are seen only between sleeps.
+            let timeout = live.count == 1 ? Int64(UIOEMU_LIVENESS_CHECK_NS) : 1_000_000
+            _ = uioemu_host_futex_wait(first.mailbox.requestSequenceWord, expected, timeout)
         }
         first.mailbox.setEmulatorSleeping(false)
-        for p in holders where p.hasRequest {
+        for p in live where p.hasRequest {
             handleRequest(of: p)
             return
         }
         // Nothing came: is everyone still there?
-        for p in holders where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
+        acceptConnections()
+        for p in live where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
+        checkChild()
+    }
+
+    /// Only detached processes hold the clock (a shell between its fork and its child's handshake,
+    /// or after the child left): wait in wall time for a handshake, a request or an exit.
+    private func waitForDetached() {
+        let live = processes.filter { !$0.isGone }
+        for p in live where p.hasRequest {
+            handleRequest(of: p)
+            return
+        }
+        AttachSystemCalls.waitReadable([listener] + live.map(\.socket), milliseconds: 5)
+        acceptConnections()
+        for p in live where p.hasRequest {
+            handleRequest(of: p)
+            return
+        }
+        for p in live where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
         checkChild()
     }
 
@@ -328,8 +362,9 @@ public final class AttachSession: ClockGate {
         mailbox.setBoardTime(reactor.now.nanosecondsSinceStart)
         mailbox.setClockReadCost(options.clockReadCost.nanoseconds)
         let isChild = hello.pid == childPID
+        connections += 1
         let process = AttachedProcess(socket: fd, mailbox: mailbox, mailboxFD: mailboxFD, pid: hello.pid, name: hello.name,
-                                      isSpawnedChild: isChild)
+                                      isSpawnedChild: isChild, connectionNumber: connections)
         var flags: UInt32 = 0
         if isRealTime { flags |= UIOEMU_WELCOME_REALTIME.rawValue }
         if !uio.heap.isCoherent || uio.heap.liveBuffers.contains(where: { !$0.isCoherent }) { flags |= UIOEMU_WELCOME_NONCOHERENT.rawValue }
@@ -365,7 +400,12 @@ public final class AttachSession: ClockGate {
         AttachSystemCalls.close(p.socket)
         AttachSystemCalls.unmap(p.mailbox.base, bytes: Mailbox.bytes)
         AttachSystemCalls.close(p.mailboxFD)
-        if p.isSpawnedChild { checkChild(waitBriefly: true) }
+        if p.isSpawnedChild {
+            checkChild(waitBriefly: true)
+            // Still alive: it closed its connection by exec'ing (a shell or wrapper running the
+            // driver); the new image connects again, and until then it holds board time.
+            if ending == nil && !processes.contains(where: { $0.isSpawnedChild && !$0.isGone }) { childConnected = false }
+        }
     }
 
     /// Reaps the spawned child if it has ended.
@@ -373,8 +413,8 @@ public final class AttachSession: ClockGate {
         guard ending == nil, childPID > 0 else { return }
         var status = AttachSystemCalls.poll(child: childPID)
         if status == .running && waitBriefly {
-            // Its socket closed: it is exiting. Give it a moment (bounded) rather than block.
-            for _ in 0..<200 where status == .running {
+            // Its socket closed: it is exiting, or it exec'd. Give it a moment (bounded) to tell.
+            for _ in 0..<20 where status == .running {
                 usleep(1_000)
                 status = AttachSystemCalls.poll(child: childPID)
             }

@@ -9,8 +9,11 @@ final class AttachedProcess {
         case running
         /// Its last request is answered when `wait` is satisfied.
         case waiting(Wait)
-        /// Blocked outside the board (waitpid, a pipe): board time goes on without it.
-        case detached
+        /// Blocked outside the board (waitpid, a wait on real fds): it holds board time only while no
+        /// process that connected after `since` (a program it started) is still there. So the board
+        /// stands still from a shell's fork until its child connects, runs while the child runs, and
+        /// stands still again once the child is gone, until the shell's next request.
+        case detached(since: Int)
         case gone
     }
 
@@ -42,11 +45,13 @@ final class AttachedProcess {
     let name: String
     /// The process `uioemu attach` started (the others are its descendants).
     let isSpawnedChild: Bool
+    /// The order in which processes connected (the session's counter at this one's handshake).
+    let connectionNumber: Int
     var state: State = .running
-    /// Holds board time while running: the spawned child from the start, any other process once it
-    /// opens a board file (a shell or a helper program that never touches the board does not stop
-    /// the clock).
-    var holdsClockWhenRunning: Bool
+    /// Holds board time while running. Every connected process does (the time a program computes
+    /// between two requests must not let the board run ahead, or runs would differ); one that blocks
+    /// outside the board detaches first (`detached`: waitpid, a wait on real fds only).
+    var holdsClockWhenRunning = true
     /// The last request sequence answered (or being answered).
     var answeredSequence: UInt32 = 0
     var handles: [Int: BoardHandle] = [:]
@@ -60,14 +65,14 @@ final class AttachedProcess {
     /// The first thread that touched the board (virtual time allows only one).
     var boardThread: Int32? = nil
 
-    init(socket: Int32, mailbox: Mailbox, mailboxFD: Int32, pid: Int32, name: String, isSpawnedChild: Bool) {
+    init(socket: Int32, mailbox: Mailbox, mailboxFD: Int32, pid: Int32, name: String, isSpawnedChild: Bool, connectionNumber: Int) {
+        self.connectionNumber = connectionNumber
         self.socket = socket
         self.mailbox = mailbox
         self.mailboxFD = mailboxFD
         self.pid = pid
         self.name = name
         self.isSpawnedChild = isSpawnedChild
-        holdsClockWhenRunning = isSpawnedChild
     }
 
     var isGone: Bool { if case .gone = state { true } else { false } }

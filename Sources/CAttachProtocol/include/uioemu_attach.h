@@ -111,6 +111,8 @@ enum uioemu_op {
        reply: result = handle >= 0, or -errno. r[0] = enum uioemu_open_kind; r[1] = size in bytes
        (buffers, attributes' current text length), r[2] = physical address (u-dma-buf buffers);
        KIND_FILE: payload = the host path to open natively (a static file of the stand-in tree);
+       [preload, noted:] a KIND_FILE handle is never used again (no OP_CLOSE for it); every other
+       kind gets OP_CLOSE when the child's last copy of the fd closes;
        KIND_ATTRIBUTE opened for reading: payload = the attribute's text now. */
     UIOEMU_OP_OPEN = 1,
     UIOEMU_OP_CLOSE = 2, /* a[0] = handle. reply: result 0 */
@@ -129,14 +131,20 @@ enum uioemu_op {
     /* a register access trapped in the child. a[0] = mapping id, a[1] = byte offset in the mapping,
        a[2] = width in bytes, a[3] = value (writes), a[4] = instruction address (for messages).
        reply: result 0 and r[0] = value read (zero-extended), or -errno when the run stops (the
-       child then waits for the emulator to end it). */
+       child then waits for the emulator to end it).
+       [preload, noted:] the preload always sends width 4 at a 4-aligned offset: a 1/2-byte load is
+       one 4-byte read of the aligned register (bytes taken in the child), an 8-byte access two
+       4-byte accesses (low address first), a read-modify-write instruction (clang's `orl $4,
+       0x30(%rdi)` for a volatile |=) one READ then one WRITE. */
     UIOEMU_OP_REGISTER_READ = 7,
     UIOEMU_OP_REGISTER_WRITE = 8,
     /* virtual time only: sleep until board time a[0] (absolute ns). reply: result 0 at that time. */
     UIOEMU_OP_SLEEP_UNTIL = 9,
     /* virtual time only: wait until one of the UIO handles in payload (uint32_t[a[1]]) is readable
        or board time reaches a[0] (absolute ns; -1: no deadline). reply: result = number of ready
-       handles (0 at the deadline); payload = uint32_t ready handles. */
+       handles (0 at the deadline); payload = uint32_t ready handles.
+       [preload, noted:] a negative result (as for SLEEP_UNTIL) means the run stopped: the child
+       waits for the emulator to end it. */
     UIOEMU_OP_WAIT = 10,
     /* the child touched a device-owned buffer page (non-coherent board). a[0] = physical address,
        a[1] = 1 for a write, a[2] = instruction address. reply: result 0; the protection changes in
