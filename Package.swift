@@ -52,11 +52,13 @@ let package = Package(
             name: "LinuxUIO",
             dependencies: ["Driver", "Reactor", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The receive driver on a real board (`uioemu driver`): the Driver on LinuxUIO's ports.
+        .target(name: "RealBoard", dependencies: ["Driver", "LinuxUIO", "Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "RealBoard", "Scenario", "Trace",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -28,3 +28,25 @@ public final class UIOSystem {
 
     public func device(named name: String) -> UIODevice? { devices.first { $0.name == name } }
 }
+
+extension UIOSystem {
+    /// `profile`'s board as a driver leaves it after allocating its ring: `count` buffers of
+    /// `byteCount` bytes carved from the DMA pool, in virtual time. What `uioemu sysfs export` shows
+    /// (`SysfsTree.files(for:)`), and the tree the Linux backend's tests read.
+    public static func withBuffers(profile: BoardProfile, count: Int, byteCount: UInt64) -> Result<UIOSystem, BufferAllocationFailure> {
+        let system = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
+        for index in 0..<count {
+            if case let .failure(error) = system.heap.allocate(size: byteCount) {
+                return .failure(BufferAllocationFailure(index: index, error: error))
+            }
+        }
+        return .success(system)
+    }
+}
+
+/// Buffer number `index` (from 0) could not be allocated.
+public struct BufferAllocationFailure: Error, CustomStringConvertible {
+    public let index: Int
+    public let error: DMABufferError
+    public var description: String { "buffer \(index): \(error)" }
+}
