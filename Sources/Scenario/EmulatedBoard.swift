@@ -7,13 +7,13 @@ import UIO
 /// What every workload brings up first, in this order: the reactor, the board from its profile, the
 /// UIO system (the kernel side: nodes, DMA heap and guard) and the device models wired to the bus
 /// and the interrupt controller. Shared by the receive and transmit workloads and the fleet.
-struct EmulatedBoard {
-    let reactor: Reactor
-    let board: Board
-    let uio: UIOSystem
-    let devices: DeviceSet
+public struct EmulatedBoard {
+    public let reactor: Reactor
+    public let board: Board
+    public let uio: UIOSystem
+    public let devices: DeviceSet
 
-    init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
+    public init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
         reactor = Reactor(clock: clock)
         board = Board(profile: profile)
         uio = UIOSystem(board: board, reactor: reactor)
@@ -21,10 +21,10 @@ struct EmulatedBoard {
     }
 
     /// A UIO node's register map as its driver sees it after mmap, and the AXI DMA channel behind it.
-    struct MappedChannel {
-        let node: UIODevice
-        let mapping: UIOMapping
-        let channel: DMAChannel
+    public struct MappedChannel {
+        public let node: UIODevice
+        public let mapping: UIOMapping
+        public let channel: DMAChannel
     }
 
     /// The UIO node named `name`, its map 0 mapped, and its AXI DMA's `direction` channel; or why not.

@@ -11,17 +11,12 @@ import UIO
 /// event count and a readable file; the driver (the same code that runs against `/dev/uioN`)
 /// reacts through its UIO mapping and file; a consumer verifies every byte. `mode: receive` in a
 /// scenario, `uioemu run`, and the benchmark's end-to-end rows.
-public final class ReceiveWorkload: Workload {
+public final class ReceiveWorkload: EmulatedDriverWorkload {
     public typealias Driver = EmulatedReceiveDriver
 
     public let configuration: WorkloadConfiguration
-    let emulated: EmulatedBoard
-    public var reactor: Reactor { emulated.reactor }
-    public var board: Board { emulated.board }
-    public var uio: UIOSystem { emulated.uio }
-    public var devices: DeviceSet { emulated.devices }
-    public let channel: DMAChannel
-    public let uioDevice: UIODevice
+    public let emulated: EmulatedBoard
+    public let mapped: EmulatedBoard.MappedChannel
     public let file: UIOFile
     public let consumer: VerifyingConsumer
     public let driver: Driver
@@ -32,41 +27,18 @@ public final class ReceiveWorkload: Workload {
     /// cpu-read-buffer steps that read something other than memory holds (no sync-for-cpu).
     private var staleReads = 0
 
-    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration())
-        throws(WorkloadError)
-    {
-        self.configuration = configuration
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
         emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
-        let mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-s2mm", .s2mm)
-        let (node, mapping, s2mm) = (mapped.node, mapped.mapping, mapped.channel)
-        uioDevice = node
-        channel = s2mm
-        s2mm.attach(configuration.source)
-        file = node.open(nonBlocking: true)
-        consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.source.pattern, bufferBytes: configuration.driver.bufferBytes,
-                                     ringSize: configuration.driver.ringSize, reactor: emulated.reactor, pace: configuration.consumer)
-        driver = Driver(reactor: emulated.reactor, registers: mapping, interrupts: file, buffers: emulated.uio.heap, consumer: consumer,
-                        configuration: configuration.driver)
+        mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-s2mm", .s2mm)
+        mapped.channel.attach(configuration.source)
+        file = mapped.node.open(nonBlocking: true)
+        consumer = VerifyingConsumer(channel: mapped.channel, pattern: configuration.source.pattern,
+                                     bufferBytes: configuration.driver.bufferBytes, ringSize: configuration.driver.ringSize,
+                                     reactor: emulated.reactor, pace: configuration.consumer)
+        driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
+                        consumer: consumer, configuration: configuration.driver)
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
-    }
-
-    /// The tracer attached with `attach(_:)`, if any.
-    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) public private(set) var tracer: Tracer?
-
-    /// Records this workload's events into `tracer`: the interrupt controller, every AXI DMA (and so
-    /// every channel), the UIO file, the DMA heap and its buffers, and the driver. Attach before
-    /// `start()` so the trace begins with the driver's first register access.
-    public func attach(_ tracer: Tracer) {
-        self.tracer = tracer
-        tracer.declare(.driver(driver.traceName))
-        emulated.attach(tracer, file: file)
-        driver.tracer = tracer
-    }
-
-    /// Allocates the ring and starts the driver.
-    public func start() throws(WorkloadError) {
-        if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+        self.configuration = configuration
     }
 
     /// Runs for `duration` of board time (virtual or real).
@@ -84,19 +56,14 @@ public final class ReceiveWorkload: Workload {
 
     // MARK: Workload
 
-    public var kernel: UIOSystem? { uio }
-    public var scriptedDMA: AXIDMA? { devices.axiDMA(named: uioDevice.maps[0].region) }
     public var accountedChannel: DMAChannel? { channel }
-    public var completions: Int { driver.completions }
 
     public func perform(_ action: ScenarioSpec.Step.WorkloadAction) -> String? {
         switch action {
         case let .setRate(rate): channel.setSourceRate(rate)
         case .pauseSource: channel.pauseSource()
         case .resumeSource: channel.resumeSource()
-        case .restartDriver:
-            driver.stop()
-            if case let .failure(error) = driver.start() { return "driver did not restart: \(error)" }
+        case .restartDriver: return restartDriver()
         case let .consumerStall(duration): consumer.stall(for: duration)
         case let .cpuReadBuffer(requested):
             guard let slot = requested ?? driver.machine.armedSlot else { return "cpu-read-buffer: no buffer is armed" }
@@ -119,18 +86,12 @@ public final class ReceiveWorkload: Workload {
     public func finish() { consumer.release = nil }
 
     public func measure(into m: inout Measures) {
-        let metrics = driver.metrics
-        m.completions = metrics.completions
-        m.lostInterrupts = metrics.lostInterrupts
-        m.spuriousInterrupts = metrics.spuriousInterrupts
-        m.recoveries = metrics.recoveries
-        m.errors = Dictionary(uniqueKeysWithValues: metrics.errors.map { ($0.key.rawValue, $0.value) })
+        measureDriver(into: &m)
         m.mismatchedBytes = consumer.statistics.mismatchedBytes
         m.verifiedBytes = consumer.statistics.verifiedBytes
         if driver.latency.totalCount > 0 { m.latencyP99 = Int64(driver.latency.valueAtPercentile(99)) }
         m.staleReads = staleReads
         m.violations += staleReads
-        m.driverState = "\(driver.state)"
     }
 }
 
