@@ -69,10 +69,7 @@ public struct ReceiveStateMachine: Sendable {
     /// The completion of the transfer currently (or last) in each slot.
     public private(set) var completions: [Completion]
     public private(set) var reaped: CompletionQueue
-    public private(set) var metrics = DriverMetrics()
-    private var eventCounts = EventCountTracker()
-    private var transfers: UInt64 = 0
-    private var consecutiveErrors = 0
+    private var ledger = ChannelLedger()
     private var heldByConsumer = 0
 
     public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
@@ -85,6 +82,8 @@ public struct ReceiveStateMachine: Sendable {
         reaped = CompletionQueue(capacity: 4 * ringSize)
     }
 
+    public var metrics: DriverMetrics { ledger.metrics }
+
     public var armedSlot: Int? {
         if case let .running(armed) = state { return armed }
         return nil
@@ -92,61 +91,44 @@ public struct ReceiveStateMachine: Sendable {
 
     // MARK: inputs
 
-    /// Start (or restart): reset the core, program it, arm the first free buffer, enable the
-    /// interrupt. `eventCount` is the UIO count now (the baseline for lost-interrupt detection).
+    /// Start (or restart after `stop` or `failed`): reset the core, program it, arm the first free
+    /// buffer, enable the interrupt. `eventCount` is the UIO count now (the baseline for
+    /// lost-interrupt detection).
     public mutating func start(eventCount: Int32) -> Actions {
-        eventCounts.reset(to: eventCount)
-        consecutiveErrors = 0
-        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
-        var actions = Actions()
-        actions.append(.resetCore)
-        actions.append(.writeControl(Self.runControl))
-        let slot = nextFree(after: ringSize - 1)
-        if let slot { arm(slot, &actions) }
-        state = .running(armed: slot)
-        actions.append(.enableInterrupt)
-        return actions
+        switch state {
+        case .stopped, .failed:
+            ledger.begin(eventCount: eventCount)
+            for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
+            var actions = Actions()
+            actions.append(.resetCore)
+            actions.append(.writeControl(Self.runControl))
+            let slot = nextFree(after: ringSize - 1)
+            if let slot { arm(slot, &actions) }
+            state = .running(armed: slot)
+            actions.append(.enableInterrupt)
+            return actions
+        case .running, .recovering:
+            preconditionFailure("start while \(state): stop the driver first")
+        }
     }
 
     /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
         var actions = Actions()
-        var running = false, recovering = false, armed: Int? = nil
         switch state {
-        case let .running(slot): running = true; armed = slot
-        case .recovering: recovering = true
-        case .stopped, .failed: break
+        case let .running(armed):
+            switch ledger.triage(eventCount: eventCount, status: status, hasActive: armed != nil, &actions) {
+            case .handled: break
+            case let .error(error): fail(error, armed: armed, &actions)
+            case .completed: complete(armed!, receivedLength: Int(receivedLength), &actions)
+            }
+        case .recovering:
+            ledger.lateInterrupt(eventCount: eventCount, status: status, reenable: true, &actions)
+        case .failed:
+            ledger.lateInterrupt(eventCount: eventCount, status: status, reenable: false, &actions)
+        case .stopped:
+            preconditionFailure("interrupt while stopped: the driver stopped watching its UIO file")
         }
-        let slot: Int
-        switch InterruptTriage.sort(eventCount: eventCount, status: status, running: running, recovering: recovering, active: armed,
-                                    eventCounts: &eventCounts, metrics: &metrics, actions: &actions) {
-        case .done: return actions
-        case let .error(error):
-            fail(error, armed: armed, &actions)
-            return actions
-        case let .completed(completed): slot = completed
-        }
-        let length = Int(receivedLength)
-        guard length > 0 && length <= bufferBytes else {
-            // The transfer ended with nonsense; the engine itself is fine: count and re-arm the slot.
-            record(.badLength, slot: slot)
-            owners[slot] = .driver
-            arm(slot, &actions)
-            actions.append(.enableInterrupt)
-            return actions
-        }
-        consecutiveErrors = 0
-        signal(slot, byteCount: length)
-        metrics.completions += 1
-        metrics.bytes += length
-        owners[slot] = .consumer
-        heldByConsumer += 1
-        if heldByConsumer > metrics.maxHeldByConsumer { metrics.maxHeldByConsumer = heldByConsumer }
-        actions.append(.deliver(slot: slot))
-        let next = nextFree(after: slot)
-        if let next { arm(next, &actions) } else { metrics.ringFullStalls += 1 }
-        state = .running(armed: next)
-        actions.append(.enableInterrupt)
         return actions
     }
 
@@ -154,45 +136,61 @@ public struct ReceiveStateMachine: Sendable {
     public mutating func release(slot: Int) -> Actions {
         var actions = Actions()
         guard slot >= 0 && slot < ringSize && owners[slot] == .consumer else {
-            metrics.badReleases += 1
+            ledger.metrics.badReleases += 1
             return actions
         }
         owners[slot] = .driver
         heldByConsumer -= 1
-        if case .running(armed: nil) = state {
+        switch state {
+        case .running(armed: nil):
+            // The ring was full: the returned buffer is armed at once.
             arm(slot, &actions)
             state = .running(armed: slot)
+        case .running(armed: .some), .recovering, .stopped, .failed:
+            break  // free again; armed when its turn comes
         }
         return actions
     }
 
     /// The back-off after an error is over: re-program the core and re-arm.
     public mutating func retryTimerFired() -> Actions {
-        var actions = Actions()
-        guard case let .recovering(_, slot) = state else { return actions }
-        metrics.recoveries += 1
-        actions.append(.writeControl(Self.runControl))
-        // `fail` gave the slot back to the driver; the same buffer is armed again.
-        arm(slot, &actions)
-        state = .running(armed: slot)
-        return actions
+        switch state {
+        case let .recovering(_, slot):
+            var actions = Actions()
+            ledger.metrics.recoveries += 1
+            actions.append(.writeControl(Self.runControl))
+            // `fail` gave the slot back to the driver; the same buffer is armed again.
+            arm(slot, &actions)
+            state = .running(armed: slot)
+            return actions
+        case .stopped, .running, .failed:
+            preconditionFailure("retry timer while \(state): it is armed only on entering recovering, and stop disarms it")
+        }
     }
 
     /// The watchdog expired: a transfer was armed and nothing came back (a stalled engine).
     public mutating func watchdogExpired() -> Actions {
-        var actions = Actions()
-        guard case let .running(armed?) = state else { return actions }
-        fail(.timeout, armed: armed, &actions)
-        return actions
+        switch state {
+        case let .running(armed?):
+            var actions = Actions()
+            fail(.timeout, armed: armed, &actions)
+            return actions
+        case .running(nil), .stopped, .recovering, .failed:
+            preconditionFailure("watchdog while \(state): it runs only while a buffer is armed")
+        }
     }
 
     /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
     public mutating func stop() -> Actions {
-        var actions = Actions()
-        actions.append(.writeControl(0))
-        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
-        state = .stopped
-        return actions
+        switch state {
+        case .running, .recovering, .failed, .stopped:
+            // Stopping a stopped driver halts the engine again: DMACR = 0 is idempotent.
+            var actions = Actions()
+            actions.append(.writeControl(0))
+            for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
+            state = .stopped
+            return actions
+        }
     }
 
     /// The oldest signalled completion not reaped yet.
@@ -200,50 +198,69 @@ public struct ReceiveStateMachine: Sendable {
 
     /// Adds the register port's and interrupt source's fault counts (the shell calls this).
     public mutating func noteFaults(register: Int, interruptSource: Int) {
-        metrics.registerFaults = register
-        metrics.interruptSourceErrors += interruptSource
+        ledger.noteFaults(register: register, interruptSource: interruptSource)
     }
 
     // MARK: internals
+
+    /// IOC for the armed buffer in `slot`: check the length, signal, hand it over, arm the next.
+    @inline(__always)
+    private mutating func complete(_ slot: Int, receivedLength length: Int, _ actions: inout Actions) {
+        guard length > 0 && length <= bufferBytes else {
+            // The transfer ended with nonsense; the engine itself is fine: count and re-arm the slot.
+            ledger.metrics.errors[.badLength, default: 0] += 1
+            record(.badLength, slot: slot)
+            owners[slot] = .driver
+            arm(slot, &actions)
+            actions.append(.enableInterrupt)
+            return
+        }
+        signal(slot, byteCount: length)
+        ledger.succeeded(bytes: length)
+        owners[slot] = .consumer
+        heldByConsumer += 1
+        if heldByConsumer > ledger.metrics.maxHeldByConsumer { ledger.metrics.maxHeldByConsumer = heldByConsumer }
+        actions.append(.deliver(slot: slot))
+        let next = nextFree(after: slot)
+        if let next { arm(next, &actions) } else { ledger.metrics.ringFullStalls += 1 }
+        state = .running(armed: next)
+        actions.append(.enableInterrupt)
+    }
 
     private mutating func fail(_ error: DriverError, armed: Int?, _ actions: inout Actions) {
         if let armed {
             record(error, slot: armed)
             owners[armed] = .driver
-        } else {
-            metrics.errors[error, default: 0] += 1
         }
-        consecutiveErrors += 1
+        let retry = ledger.failed(error, maxRetries: maxRetries)
         actions.append(.resetCore)
-        if consecutiveErrors > maxRetries {
-            state = .failed(error, attempts: consecutiveErrors)
+        guard retry else {
+            state = .failed(error, attempts: ledger.errorsInARow)
             return
         }
         let slot = armed ?? nextFree(after: ringSize - 1) ?? 0
-        state = .recovering(attempt: consecutiveErrors, slot: slot)
-        actions.append(.scheduleRetry(attempt: consecutiveErrors))
+        state = .recovering(attempt: ledger.errorsInARow, slot: slot)
+        actions.append(.scheduleRetry(attempt: ledger.errorsInARow))
         actions.append(.enableInterrupt)
     }
 
     /// The transfer in `slot` ends with `error`: attach it, then signal (in that order, always).
     private mutating func record(_ error: DriverError, slot: Int) {
-        metrics.errors[error, default: 0] += 1
-        if completions[slot].attach(error) != nil { metrics.completionMisuses += 1 }
+        if completions[slot].attach(error) != nil { ledger.metrics.completionMisuses += 1 }
         signal(slot, byteCount: 0)
     }
 
     private mutating func signal(_ slot: Int, byteCount: Int) {
         if completions[slot].signal(byteCount: byteCount) != nil {
-            metrics.completionMisuses += 1
+            ledger.metrics.completionMisuses += 1
             return
         }
         reaped.append(completions[slot])
     }
 
     private mutating func arm(_ slot: Int, _ actions: inout Actions) {
-        transfers += 1
         owners[slot] = .device
-        completions[slot] = Completion(transfer: transfers, slot: slot)
+        completions[slot] = Completion(transfer: ledger.nextTransfer(), slot: slot)
         actions.append(.arm(slot: slot))
     }
 
