@@ -8,13 +8,7 @@
 /// the sent buffer back to the producer → re-enable the interrupt.
 public struct TransmitStateMachine: Sendable {
     public typealias Actions = ActionList<Action>
-
-    public enum State: Equatable, Sendable {
-        case stopped
-        case running(inFlight: Int?)
-        case recovering(attempt: Int, slot: Int)
-        case failed(DriverError, attempts: Int)
-    }
+    public typealias State = DriverState
 
     public enum Owner: UInt8, Sendable {
         case producer
@@ -37,12 +31,12 @@ public struct TransmitStateMachine: Sendable {
     public let ringSize: Int
     public let bufferBytes: Int
     public let maxRetries: Int
-    public static let runControl = ReceiveStateMachine.runControl
+    public static let runControl = Driver.runControl
 
-    public private(set) var state = State.stopped
+    public var state: State { core.state }
     public private(set) var owners: [Owner]
     public private(set) var completions: [Completion]
-    private var ledger = ChannelLedger()
+    private var core: DriverCore
     private var lengths: [Int]
     /// Filled buffers waiting to be sent, in submission order.
     private var queue: [Int]
@@ -58,25 +52,22 @@ public struct TransmitStateMachine: Sendable {
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         lengths = Array(repeating: 0, count: ringSize)
         queue = Array(repeating: 0, count: ringSize)
+        core = DriverCore(maxRetries: maxRetries)
     }
 
-    public var metrics: DriverMetrics { ledger.metrics }
+    public var metrics: DriverMetrics { core.metrics }
     public var queuedCount: Int { queueCount }
 
-    /// Reset and program the core, enable the interrupt, and offer every free buffer to the producer.
+    // MARK: inputs (each switches on the state in `DriverCore` first)
+
+    /// Reset and program the core, enable the interrupt; the shell then offers every free buffer
+    /// to the producer.
     public mutating func start(eventCount: Int32) -> Actions {
-        switch state {
-        case .stopped, .failed:
-            ledger.begin(eventCount: eventCount)
-            state = .running(inFlight: nil)
-            var actions = Actions()
-            actions.append(.resetCore)
-            actions.append(.writeControl(Self.runControl))
-            actions.append(.enableInterrupt)
-            return actions
-        case .running, .recovering:
-            preconditionFailure("start while \(state): stop the driver first")
-        }
+        var actions = Actions()
+        core.start(eventCount: eventCount, &actions)
+        core.state = .running(active: nil)
+        actions.append(.enableInterrupt)
+        return actions
     }
 
     /// Slots the producer may fill now (free ones), for the shell to offer after `start`.
@@ -87,74 +78,52 @@ public struct TransmitStateMachine: Sendable {
     public mutating func submit(slot: Int, length: Int) -> Actions {
         var actions = Actions()
         guard slot >= 0 && slot < ringSize && owners[slot] == .producer && length > 0 && length <= bufferBytes else {
-            ledger.metrics.badReleases += 1
+            core.metrics.badReleases += 1
             return actions
         }
         lengths[slot] = length
-        switch state {
-        case .running(inFlight: nil): send(slot, &actions)
-        case .running(inFlight: .some), .recovering, .stopped, .failed: enqueue(slot)
+        switch core.state {
+        case .running(active: nil): send(slot, &actions)
+        case .running(active: .some), .recovering, .stopped, .failed: enqueue(slot)
         }
         return actions
     }
 
+    /// An interrupt: the UIO count just read, then DMASR as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32) -> Actions {
         var actions = Actions()
-        switch state {
-        case let .running(inFlight):
-            switch ledger.triage(eventCount: eventCount, status: status, hasActive: inFlight != nil, &actions) {
-            case .handled: break
-            case let .error(error): fail(error, inFlight: inFlight, &actions)
-            case .completed: sent(inFlight!, &actions)
-            }
-        case .recovering:
-            ledger.lateInterrupt(eventCount: eventCount, status: status, reenable: true, &actions)
-        case .failed:
-            ledger.lateInterrupt(eventCount: eventCount, status: status, reenable: false, &actions)
-        case .stopped:
-            preconditionFailure("interrupt while stopped: the driver stopped watching its UIO file")
+        switch core.interrupt(eventCount: eventCount, status: status, &actions) {
+        case .handled: return actions
+        case let .error(error, inFlight): fail(error, inFlight: inFlight, &actions)
+        case let .completed(slot): sent(slot, &actions)
         }
         return actions
     }
 
+    /// The back-off after an error is over: re-program the core and send the same buffer again.
     public mutating func retryTimerFired() -> Actions {
-        switch state {
-        case let .recovering(_, slot):
-            var actions = Actions()
-            ledger.metrics.recoveries += 1
-            actions.append(.writeControl(Self.runControl))
-            send(slot, &actions)
-            return actions
-        case .stopped, .running, .failed:
-            preconditionFailure("retry timer while \(state): it is armed only on entering recovering, and stop disarms it")
-        }
+        var actions = Actions()
+        send(core.retryTimerFired(&actions), &actions)
+        return actions
     }
 
+    /// The watchdog expired: a buffer was in flight and nothing came back (a stalled engine).
     public mutating func watchdogExpired() -> Actions {
-        switch state {
-        case let .running(inFlight?):
-            var actions = Actions()
-            fail(.timeout, inFlight: inFlight, &actions)
-            return actions
-        case .running(nil), .stopped, .recovering, .failed:
-            preconditionFailure("watchdog while \(state): it runs only while a buffer is in flight")
-        }
+        var actions = Actions()
+        fail(.timeout, inFlight: core.watchdogExpired(), &actions)
+        return actions
     }
 
+    /// Stop: halt the engine; buffers stay allocated.
     public mutating func stop() -> Actions {
-        switch state {
-        case .running, .recovering, .failed, .stopped:
-            // Stopping a stopped driver halts the engine again: DMACR = 0 is idempotent.
-            var actions = Actions()
-            actions.append(.writeControl(0))
-            state = .stopped
-            return actions
-        }
+        var actions = Actions()
+        core.stop(&actions)
+        return actions
     }
 
     /// Adds the register port's and interrupt source's fault counts (the shell calls this).
     public mutating func noteFaults(register: Int, interruptSource: Int) {
-        ledger.noteFaults(register: register, interruptSource: interruptSource)
+        core.noteFaults(register: register, interruptSource: interruptSource)
     }
 
     // MARK: internals
@@ -163,36 +132,30 @@ public struct TransmitStateMachine: Sendable {
     /// engine busy), give the sent buffer back to the producer.
     @inline(__always)
     private mutating func sent(_ slot: Int, _ actions: inout Actions) {
-        if completions[slot].signal(byteCount: lengths[slot]) != nil { ledger.metrics.completionMisuses += 1 }
-        ledger.succeeded(bytes: lengths[slot])
+        if completions[slot].signal(byteCount: lengths[slot]) != nil { core.metrics.completionMisuses += 1 }
+        core.succeeded(bytes: lengths[slot])
         owners[slot] = .producer
-        state = .running(inFlight: nil)
+        core.state = .running(active: nil)
         if queueCount > 0 { send(dequeue(), &actions) }
         actions.append(.recycle(slot: slot))
         actions.append(.enableInterrupt)
     }
 
+    /// An error ended the transfer in flight in `inFlight` (if any): the error is attached, then
+    /// signalled; the same bytes go again after the back-off, so the buffer stays with the device
+    /// side until resent. With nothing in flight there is nothing to resend: the driver gives up.
     private mutating func fail(_ error: DriverError, inFlight: Int?, _ actions: inout Actions) {
         if let inFlight {
-            if completions[inFlight].attach(error) != nil { ledger.metrics.completionMisuses += 1 }
-            if completions[inFlight].signal() != nil { ledger.metrics.completionMisuses += 1 }
+            if completions[inFlight].attach(error) != nil { core.metrics.completionMisuses += 1 }
+            if completions[inFlight].signal() != nil { core.metrics.completionMisuses += 1 }
         }
-        let retry = ledger.failed(error, maxRetries: maxRetries)
-        actions.append(.resetCore)
-        guard let slot = inFlight, retry else {
-            state = .failed(error, attempts: ledger.errorsInARow)
-            return
-        }
-        // The same bytes go again: the buffer stays with the device side until resent.
-        state = .recovering(attempt: ledger.errorsInARow, slot: slot)
-        actions.append(.scheduleRetry(attempt: ledger.errorsInARow))
-        actions.append(.enableInterrupt)
+        core.fail(error, retrying: inFlight, &actions)
     }
 
     private mutating func send(_ slot: Int, _ actions: inout Actions) {
         owners[slot] = .device
-        completions[slot] = Completion(transfer: ledger.nextTransfer(), slot: slot)
-        state = .running(inFlight: slot)
+        completions[slot] = Completion(transfer: core.nextTransfer(), slot: slot)
+        core.state = .running(active: slot)
         actions.append(.send(slot: slot, length: lengths[slot]))
     }
 
