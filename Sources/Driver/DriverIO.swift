@@ -2,21 +2,17 @@ import Reactor
 import Trace
 
 /// What a driver shell does to the world outside its state machine, whatever its direction: its
-/// channel's registers, the UIO file, the DMA buffer provider, and the reactor's watch and timers.
-/// Shared by the receive and transmit shells, which hold it in a strong `let`: a call through a
-/// `let` of a guaranteed `self` needs no retain, and neither do its own `let`s (DESIGN.md, the
-/// per-completion hot path).
-final class DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider> {
+/// channel's registers, the UIO file, the DMA buffer provider, and the reactor's watch and timers
+/// (`DriverEvents`, which the shell keeps and passes in). Shared by the receive and transmit shells,
+/// which hold it in a `let`: a value of `let`s, so a call through it is as direct as through the
+/// shell's own `let`s (no reference counting per completion; DESIGN.md, the per-completion hot path).
+struct DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider> {
     let configuration: DriverConfiguration
     let reactor: Reactor
     let registers: Registers
     let channel: ChannelRegisters<Registers>
     let interrupts: Interrupts
     let provider: Buffers
-    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access.
-    @exclusivity(unchecked) private(set) var events = DriverEvents()
-    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
-    @exclusivity(unchecked) private(set) var resetsTimedOut = 0
 
     init(reactor: Reactor, registers: Registers, channelBase: UInt32, interrupts: Interrupts, buffers: Buffers,
          configuration: DriverConfiguration) {
@@ -30,7 +26,7 @@ final class DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffe
 
     /// Allocates the ring into `ring` (once: a restart reuses it) and watches the interrupt source
     /// for `target`. Returns the UIO count now, the machine's baseline.
-    func open(ring: inout [Buffers.Buffer], target: ReactorTarget) -> Result<Int32, DriverSetupError> {
+    func open(ring: inout [Buffers.Buffer], events: inout DriverEvents, target: ReactorTarget) -> Result<Int32, DriverSetupError> {
         if ring.isEmpty {
             switch DriverEvents.allocateRing(provider, configuration) {
             case let .success(allocated): ring = allocated
@@ -41,8 +37,6 @@ final class DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffe
         return .success(DriverEvents.baseline(interrupts))
     }
 
-    func close() { events.close(reactor) }
-
     /// The register port's fault count over the machine's counters.
     func metrics(_ machine: DriverMetrics) -> DriverMetrics {
         var m = machine
@@ -52,24 +46,25 @@ final class DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffe
 
     // MARK: the actions both directions have
 
+    /// Soft reset; false if DMACR.Reset had not cleared after `resetPollLimit` reads.
     @inline(__always)
-    func resetCore() {
+    func resetCore(_ events: DriverEvents) -> Bool {
         events.disarmWatchdog(reactor)
-        if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetsTimedOut += 1 }
+        return channel.resetCore(pollLimit: configuration.resetPollLimit)
     }
 
     @inline(__always)
     func writeControl(_ value: UInt32) { channel.write(.DMACR, value) }
 
     @inline(__always)
-    func clearStatus(_ bits: UInt32) {
+    func clearStatus(_ bits: UInt32, _ events: DriverEvents) {
         events.disarmWatchdog(reactor)
         channel.write(.DMASR, bits)
     }
 
     /// Address, then LENGTH (which starts the transfer); the watchdog runs until the completion.
     @inline(__always)
-    func start(address: UInt64, length: Int) {
+    func start(address: UInt64, length: Int, _ events: DriverEvents) {
         channel.start(address: address, length: length)
         events.armWatchdog(reactor, after: configuration.watchdog)
     }
@@ -82,7 +77,9 @@ final class DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffe
     }
 
     @inline(__always)
-    func scheduleRetry(attempt: Int) { events.armRetry(reactor, after: configuration.backoff(attempt: attempt)) }
+    func scheduleRetry(attempt: Int, _ events: DriverEvents) {
+        events.armRetry(reactor, after: configuration.backoff(attempt: attempt))
+    }
 }
 
 /// Records a driver's state transitions and ring-slot moves into a tracer, found by comparing the

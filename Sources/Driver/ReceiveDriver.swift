@@ -75,8 +75,11 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     Consumer: ReceiveConsumer>: ReactorTarget where Consumer.Buffer == Buffers.Buffer
 {
     let consumer: Consumer
-    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     let io: DriverIO<Registers, Interrupts, Buffers>
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var events = DriverEvents()
+    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
+    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = [] {
         didSet { ring = buffers.map { Unmanaged.passUnretained($0) } }
@@ -113,7 +116,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Allocates the ring (once: a restart reuses it), resets and programs the core, arms the first
     /// buffer and starts watching the interrupt.
     public func start() -> Result<Void, DriverSetupError> {
-        switch io.open(ring: &buffers, target: self) {
+        switch io.open(ring: &buffers, events: &events, target: self) {
         case let .success(eventCount): perform(machine.start(eventCount: eventCount))
         case let .failure(error): return .failure(error)
         }
@@ -123,7 +126,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        io.close()
+        events.close(io.reactor)
     }
 
     /// The consumer gives a kept buffer back.
@@ -137,9 +140,6 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     public var completions: Int { machine.metrics.completions }
 
     public var metrics: DriverMetrics { io.metrics(machine.metrics) }
-
-    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
-    public var resetsTimedOut: Int { io.resetsTimedOut }
 
     public func reapCompletion() -> Completion? { machine.reapCompletion() }
 
@@ -202,9 +202,9 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @inline(__always)
     private func perform(_ action: ReceiveStateMachine.Action) {
         switch action {
-        case .resetCore: io.resetCore()
+        case .resetCore: if !io.resetCore(events) { resetsTimedOut += 1 }
         case let .writeControl(value): io.writeControl(value)
-        case let .clearStatus(bits): io.clearStatus(bits)
+        case let .clearStatus(bits): io.clearStatus(bits, events)
         case let .deliver(slot):
             let completion = machine.completions[slot]
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
@@ -217,10 +217,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
-            io.start(address: address, length: io.configuration.bufferBytes)
+            io.start(address: address, length: io.configuration.bufferBytes, events)
         case .enableInterrupt:
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
-        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt)
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, events)
         }
     }
 }

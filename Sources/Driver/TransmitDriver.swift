@@ -18,8 +18,11 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     Producer: TransmitProducer>: ReactorTarget where Producer.Buffer == Buffers.Buffer
 {
     let producer: Producer
-    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     let io: DriverIO<Registers, Interrupts, Buffers>
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var events = DriverEvents()
+    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
+    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
     @exclusivity(unchecked) private var recorder = TransitionRecorder<TransmitStateMachine.Owner>(traceName: "transmit-driver")
@@ -49,7 +52,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Allocates the ring (once), resets and programs the core, and offers every free buffer to the
     /// producer.
     public func start() -> Result<Void, DriverSetupError> {
-        switch io.open(ring: &buffers, target: self) {
+        switch io.open(ring: &buffers, events: &events, target: self) {
         case let .success(eventCount): perform(machine.start(eventCount: eventCount))
         case let .failure(error): return .failure(error)
         }
@@ -60,7 +63,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        io.close()
+        events.close(io.reactor)
     }
 
     /// Hands in a buffer the producer filled outside `fill`.
@@ -71,9 +74,6 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     public var state: DriverState { machine.state }
     public var completions: Int { machine.metrics.completions }
     public var metrics: DriverMetrics { io.metrics(machine.metrics) }
-    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
-    public var resetsTimedOut: Int { io.resetsTimedOut }
-
     override open func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 
     /// What `reactorEvent(_:)` does; a concrete subclass's override calls it.
@@ -110,13 +110,13 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     @inline(__always)
     private func perform(_ action: TransmitStateMachine.Action) {
         switch action {
-        case .resetCore: io.resetCore()
+        case .resetCore: if !io.resetCore(events) { resetsTimedOut += 1 }
         case let .writeControl(value): io.writeControl(value)
-        case let .clearStatus(bits): io.clearStatus(bits)
+        case let .clearStatus(bits): io.clearStatus(bits, events)
         case let .send(slot, length):
             let buffer = buffers[slot]
             buffer.syncForDevice(length: length)
-            io.start(address: buffer.dmaAddress, length: length)
+            io.start(address: buffer.dmaAddress, length: length, events)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
             buffers[slot].syncForCPU(length: 0)
@@ -124,7 +124,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         case .enableInterrupt:
             // Counted, as the receive driver does: a failing UIO write is never dropped silently.
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
-        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt)
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, events)
         }
     }
 }
