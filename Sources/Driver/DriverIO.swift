@@ -91,7 +91,7 @@ struct TransitionRecorder<Owner: TracedOwner> {
     private(set) var isTracing = false
     private(set) var tracer: Tracer?
     /// The driver's name in traces.
-    var traceName: String
+    let traceName: String
     private var tracedState = DriverState.stopped
     private var tracedOwners: [Owner] = []
 

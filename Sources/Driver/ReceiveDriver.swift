@@ -97,10 +97,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
     }
     /// The driver's name in traces.
-    public var traceName: String {
-        get { recorder.traceName }
-        set { recorder.traceName = newValue }
-    }
+    public var traceName: String { recorder.traceName }
 
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, consumer: Consumer,
                 configuration: DriverConfiguration) {

@@ -40,9 +40,10 @@ public struct ReceiveStateMachine: Sendable {
         case scheduleRetry(attempt: Int)
     }
 
+    /// Buffers in the ring, allocated once at start.
     public let ringSize: Int
+    /// Bytes programmed per transfer (receive: the most a packet may have).
     public let bufferBytes: Int
-    public let maxRetries: Int
     /// DMACR value while running: RS, IOC and error interrupts enabled.
     public static let runControl = Driver.runControl
 
@@ -58,7 +59,6 @@ public struct ReceiveStateMachine: Sendable {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
         self.ringSize = ringSize
         self.bufferBytes = bufferBytes
-        self.maxRetries = maxRetries
         owners = Array(repeating: .driver, count: ringSize)
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         reaped = CompletionQueue(capacity: 4 * ringSize)

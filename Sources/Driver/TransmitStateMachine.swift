@@ -29,8 +29,8 @@ public struct TransmitStateMachine: Sendable {
     }
 
     public let ringSize: Int
+    /// The most a producer may put in one buffer.
     public let bufferBytes: Int
-    public let maxRetries: Int
     public static let runControl = Driver.runControl
 
     public var state: State { core.state }
@@ -47,7 +47,6 @@ public struct TransmitStateMachine: Sendable {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
         self.ringSize = ringSize
         self.bufferBytes = bufferBytes
-        self.maxRetries = maxRetries
         owners = Array(repeating: .producer, count: ringSize)
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         lengths = Array(repeating: 0, count: ringSize)
