@@ -77,7 +77,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     let consumer: Consumer
     let io: DriverIO<Registers, Interrupts, Buffers>
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) private var events = DriverEvents()
+    @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
@@ -113,7 +113,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Allocates the ring (once: a restart reuses it), resets and programs the core, arms the first
     /// buffer and starts watching the interrupt.
     public func start() -> Result<Void, DriverSetupError> {
-        switch io.open(ring: &buffers, events: &events, target: self) {
+        switch io.open(ring: &buffers, wakeups: &wakeups, target: self) {
         case let .success(eventCount): perform(machine.start(eventCount: eventCount))
         case let .failure(error): return .failure(error)
         }
@@ -123,7 +123,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        events.close(io.reactor)
+        wakeups.close(io.reactor)
     }
 
     /// The consumer gives a kept buffer back.
@@ -140,13 +140,13 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 
     public func reapCompletion() -> Completion? { machine.reapCompletion() }
 
-    // MARK: events
+    // MARK: reactor events
 
     override open func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 
     /// What `reactorEvent(_:)` does; a concrete subclass's override calls it (see the type's comment).
     public final func handleEvent(_ tag: UInt64) {
-        switch DriverEvents.Tag(rawValue: tag) {
+        switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt: handleInterrupt()
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
@@ -199,9 +199,9 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @inline(__always)
     private func perform(_ action: ReceiveStateMachine.Action) {
         switch action {
-        case .resetCore: if !io.resetCore(events) { resetsTimedOut += 1 }
+        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
         case let .writeControl(value): io.writeControl(value)
-        case let .clearStatus(bits): io.clearStatus(bits, events)
+        case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
@@ -214,10 +214,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
-            io.start(address: address, length: io.configuration.bufferBytes, events)
+            io.start(address: address, length: io.configuration.bufferBytes, wakeups)
         case .enableInterrupt:
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
-        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, events)
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
     }
 }

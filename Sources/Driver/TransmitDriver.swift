@@ -20,7 +20,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     let producer: Producer
     let io: DriverIO<Registers, Interrupts, Buffers>
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) private var events = DriverEvents()
+    @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
@@ -49,7 +49,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Allocates the ring (once), resets and programs the core, and offers every free buffer to the
     /// producer.
     public func start() -> Result<Void, DriverSetupError> {
-        switch io.open(ring: &buffers, events: &events, target: self) {
+        switch io.open(ring: &buffers, wakeups: &wakeups, target: self) {
         case let .success(eventCount): perform(machine.start(eventCount: eventCount))
         case let .failure(error): return .failure(error)
         }
@@ -60,7 +60,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        events.close(io.reactor)
+        wakeups.close(io.reactor)
     }
 
     /// Hands in a buffer the producer filled outside `fill`.
@@ -75,7 +75,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
 
     /// What `reactorEvent(_:)` does; a concrete subclass's override calls it.
     public final func handleEvent(_ tag: UInt64) {
-        switch DriverEvents.Tag(rawValue: tag) {
+        switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt:
             switch io.interrupts.readEventCount() {
             case let .success(count): perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
@@ -107,13 +107,13 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     @inline(__always)
     private func perform(_ action: TransmitStateMachine.Action) {
         switch action {
-        case .resetCore: if !io.resetCore(events) { resetsTimedOut += 1 }
+        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
         case let .writeControl(value): io.writeControl(value)
-        case let .clearStatus(bits): io.clearStatus(bits, events)
+        case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
             buffer.syncForDevice(length: length)
-            io.start(address: buffer.dmaAddress, length: length, events)
+            io.start(address: buffer.dmaAddress, length: length, wakeups)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
             buffers[slot].syncForCPU(length: 0)
@@ -121,7 +121,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         case .enableInterrupt:
             // Counted, as the receive driver does: a failing UIO write is never dropped silently.
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
-        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, events)
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
     }
 }

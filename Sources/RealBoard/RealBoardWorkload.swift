@@ -32,8 +32,8 @@ public final class RealBoardWorkload {
 
     public let configuration: Configuration
     public let reactor: Reactor
-    public let node: UIODeviceNode
-    public let registers: UIORegisterMapping
+    public let node: LinuxUIODevice
+    public let registers: LinuxRegisterMapping
     public let buffers: UDMABufferProvider
     let consumer: CountingConsumer
     let driver: BoardReceiveDriver
@@ -94,7 +94,7 @@ public struct RealBoardError: Error, CustomStringConvertible {
 
 /// The receive driver on a real board: a concrete class, so the reactor's call lands in code
 /// specialised for the LinuxUIO ports (see `ReceiveDriver`).
-final class BoardReceiveDriver: ReceiveDriver<UIORegisterMapping, UIOInterruptSource, UDMABufferProvider, CountingConsumer> {
+final class BoardReceiveDriver: ReceiveDriver<LinuxRegisterMapping, UIOInterruptSource, UDMABufferProvider, CountingConsumer> {
     override func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }
 

@@ -22,8 +22,8 @@ public struct EmulatedBoard {
 
     /// A UIO node's register map as its driver sees it after mmap, and the AXI DMA channel behind it.
     public struct MappedChannel {
-        public let node: UIODevice
-        public let mapping: UIOMapping
+        public let node: EmulatedUIODevice
+        public let mapping: EmulatedRegisterMapping
         public let channel: DMAChannel
     }
 
@@ -40,7 +40,7 @@ public struct EmulatedBoard {
 
     /// `node` mapped, with its AXI DMA's `direction` channel, or nil when its map 0 is not an AXI
     /// DMA with that channel or cannot be mapped.
-    func mappedChannel(_ node: UIODevice, _ direction: DMADirection) -> MappedChannel? {
+    func mappedChannel(_ node: EmulatedUIODevice, _ direction: DMADirection) -> MappedChannel? {
         guard let map = node.maps.first, let channel = devices.axiDMA(named: map.region)?.channel(direction),
               case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
         else { return nil }

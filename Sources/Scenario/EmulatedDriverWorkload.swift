@@ -41,7 +41,7 @@ extension EmulatedDriverWorkload {
     public var devices: DeviceSet { emulated.devices }
     public var kernel: UIOSystem? { emulated.uio }
     /// The UIO node the driver opened.
-    public var uioDevice: UIODevice { mapped.node }
+    public var uioDevice: EmulatedUIODevice { mapped.node }
     /// The AXI DMA channel behind it (S2MM for receive, MM2S for transmit).
     public var channel: DMAChannel { mapped.channel }
     /// The AXI DMA behind the driver's node.

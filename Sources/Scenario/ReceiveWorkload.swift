@@ -97,6 +97,6 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
 
 /// The receive driver as the emulated board instantiates it: a concrete class, so the reactor's
 /// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
-public final class EmulatedReceiveDriver: ReceiveDriver<UIOMapping, UIOFile, DMABufferHeap, VerifyingConsumer> {
+public final class EmulatedReceiveDriver: ReceiveDriver<EmulatedRegisterMapping, UIOFile, DMABufferHeap, VerifyingConsumer> {
     override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

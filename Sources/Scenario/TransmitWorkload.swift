@@ -93,6 +93,6 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
 
 /// The transmit driver as the emulated board instantiates it: a concrete class, so the reactor's
 /// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
-public final class EmulatedTransmitDriver: TransmitDriver<UIOMapping, UIOFile, DMABufferHeap, PatternProducer> {
+public final class EmulatedTransmitDriver: TransmitDriver<EmulatedRegisterMapping, UIOFile, DMABufferHeap, PatternProducer> {
     override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

@@ -1,11 +1,11 @@
 import Board
 import Reactor
 
-/// Everything UIO on one board: a `UIODevice` per profile UIO node (`/dev/uio0`, `/dev/uio1`, ... in
+/// Everything UIO on one board: a `EmulatedUIODevice` per profile UIO node (`/dev/uio0`, `/dev/uio1`, ... in
 /// profile order) and the DMA buffer heap over the board's reserved pool.
 public final class UIOSystem {
     public let board: Board
-    public let devices: [UIODevice]
+    public let devices: [EmulatedUIODevice]
     public let heap: DMABufferHeap
     /// The policy to hand to `DeviceSet(accessPolicy:)` so every DMA transfer is checked by the heap.
     public let dmaGuard: DMABufferGuard
@@ -19,14 +19,14 @@ public final class UIOSystem {
         devices = board.profile.uioNodes.enumerated().map { index, spec in
             let shared = activity[spec.device] ?? RegisterActivity()
             activity[spec.device] = shared
-            return UIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
+            return EmulatedUIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
                              stormThreshold: stormThreshold)
         }
         heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled)
         dmaGuard = DMABufferGuard(heap: heap)
     }
 
-    public func device(named name: String) -> UIODevice? { devices.first { $0.name == name } }
+    public func device(named name: String) -> EmulatedUIODevice? { devices.first { $0.name == name } }
 }
 
 extension UIOSystem {
