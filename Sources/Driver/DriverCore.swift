@@ -49,14 +49,27 @@ struct DriverCore: Sendable {
                 metrics.unexpectedCompletions += 1
             }
             actions.append(.enableInterrupt)
+        case .recovering, .failed, .stopped:
+            lateInterrupt(eventCount: eventCount, status: status, &actions)
+        }
+        return .handled
+    }
+
+    /// An interrupt while not running (out of line: the per-completion path stays small).
+    @inline(never)
+    private mutating func lateInterrupt<Action: ChannelActions>(eventCount: Int32, status: UInt32, _ actions: inout ActionList<Action>) {
+        switch state {
         case .recovering:
+            // From before the reset: cause cleared, and re-enabled for the retried transfer.
             if clearCause(eventCount: eventCount, status: status, &actions) { actions.append(.enableInterrupt) }
         case .failed:
+            // The driver gave up: the cause is cleared, the line stays masked.
             _ = clearCause(eventCount: eventCount, status: status, &actions)
         case .stopped:
             preconditionFailure("interrupt while stopped: the driver stopped watching its UIO file")
+        case .running:
+            preconditionFailure("a running driver's interrupt is triaged by interrupt(eventCount:status:_:)")
         }
-        return .handled
     }
 
     /// Counts lost interrupts; a spurious one is counted and re-enabled (false); otherwise the cause

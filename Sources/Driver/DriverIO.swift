@@ -47,7 +47,6 @@ struct DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: D
     // MARK: the actions both directions have
 
     /// Soft reset; false if DMACR.Reset had not cleared after `resetPollLimit` reads.
-    @inline(__always)
     func resetCore(_ wakeups: DriverWakeups) -> Bool {
         wakeups.disarmWatchdog(reactor)
         return channel.resetCore(pollLimit: configuration.resetPollLimit)
@@ -76,7 +75,6 @@ struct DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: D
         return true
     }
 
-    @inline(__always)
     func scheduleRetry(attempt: Int, _ wakeups: DriverWakeups) {
         wakeups.armRetry(reactor, after: configuration.backoff(attempt: attempt))
     }
