@@ -17,9 +17,6 @@ public enum ConsumerDecision: Sendable {
     case keep
 }
 
-/// The receive driver's name for `DriverConfiguration`.
-public typealias ReceiveDriverConfiguration = DriverConfiguration
-
 /// Configuration of the receive and transmit drivers.
 public struct DriverConfiguration: Sendable {
     public var ringSize: Int
