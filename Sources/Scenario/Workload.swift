@@ -13,7 +13,8 @@ import UIO
 /// The runner does every step that needs only the board (`inject`, `advance`, `stop` and the
 /// register steps) and takes the measures every run has (the DMA heap's findings and the UIO
 /// nodes' storms from `kernel`, bytes delivered and dropped from `accountedChannel`'s stream
-/// accounting) itself, in one place (`WorkloadPlay`); a kind does only what is its own.
+/// accounting) itself, in one place (`Workload.play(_:)` and `measures(scriptFailures:)`); a kind
+/// does only what is its own.
 public protocol Workload: AnyObject {
     var reactor: Reactor { get }
     var board: Board { get }
