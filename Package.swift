@@ -65,11 +65,13 @@ let package = Package(
         .target(name: "CAttachProtocol"),
         // An unmodified driver process on the emulated board (DESIGN.md, "Attaching a user's driver process").
         .target(name: "Attach", dependencies: ["CAttachProtocol", "Board", "Devices", "UIO", "Reactor", "Trace"]),
+        // The receive driver on a real board (`uioemu driver`): the Driver on LinuxUIO's ports.
+        .target(name: "RealBoard", dependencies: ["Driver", "LinuxUIO", "Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles", "Attach"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "LinuxUIO", "Scenario", "Trace", "TraceFiles", "Attach",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "RealBoard", "Scenario", "Trace", "TraceFiles", "Attach",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

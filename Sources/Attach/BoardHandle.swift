@@ -11,14 +11,14 @@ enum BoardHandle {
     /// A live sysfs attribute; `writer` is the read end of the pipe the child writes into, if it
     /// opened the attribute for writing.
     case attribute(BufferAttribute, writer: Int32?)
-    case eventCount(UIODevice)
+    case eventCount(EmulatedUIODevice)
 }
 
 /// What an mmap of a board file became: registers reached through a UIO map or the bus, and what
 /// one access costs in board time.
 struct RegisterTarget {
     enum Path {
-        case uio(UIOMapping)
+        case uio(EmulatedRegisterMapping)
         /// `/dev/mem`: accesses go to the bus at `physicalBase + offset`.
         case bus
     }

@@ -3,7 +3,7 @@
 /// it is tested against.
 public enum AXIDMAHeader {
     /// Offsets of a channel's registers from the channel base.
-    public enum Register: UInt32 {
+    public enum ChannelOffset: UInt32 {
         case DMACR = 0x00
         case DMASR = 0x04
         /// S2MM_DA / MM2S_SA.

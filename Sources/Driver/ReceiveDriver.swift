@@ -18,9 +18,6 @@ public enum ConsumerDecision: Sendable {
     case keep
 }
 
-/// The receive driver's name for `DriverConfiguration`.
-public typealias ReceiveDriverConfiguration = DriverConfiguration
-
 /// Configuration of the receive and transmit drivers.
 public struct DriverConfiguration: Sendable {
     public var ringSize: Int
@@ -75,14 +72,12 @@ public struct DriverConfiguration: Sendable {
 open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
     Consumer: ReceiveConsumer>: ReactorTarget where Consumer.Buffer == Buffers.Buffer
 {
-    public let configuration: DriverConfiguration
-    let reactor: Reactor
-    let registers: Registers
-    let channel: ChannelRegisters<Registers>
-    let interrupts: Interrupts
-    let provider: Buffers
     let consumer: Consumer
+    let io: DriverIO<Registers, Interrupts, Buffers>
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var wakeups = DriverWakeups()
+    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
+    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = [] {
         didSet { ring = buffers.map { Unmanaged.passUnretained($0) } }
@@ -92,60 +87,41 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @exclusivity(unchecked) private var ring: [Unmanaged<Buffers.Buffer>] = []
     /// Interrupt-to-handler latency in nanoseconds (when the platform knows when it was raised).
     @exclusivity(unchecked) public private(set) var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    @exclusivity(unchecked) private var recorder = TransitionRecorder<ReceiveStateMachine.Owner>(traceName: "receive-driver")
 
-    @exclusivity(unchecked) private var events = DriverEvents()
-    @exclusivity(unchecked) private var resetTimeouts = 0
-
-    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
-    /// found by comparing the machine with what was last recorded before performing each input's
-    /// actions, so they come before the register writes they cause.
-    @exclusivity(unchecked) public var tracer: Tracer? {
-        didSet {
-            tracing = tracer != nil
-            tracedState = machine.state
-            tracedOwners = machine.owners
-            tracer?.declare(.driver(traceName))
-        }
+    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
+    public var tracer: Tracer? {
+        get { recorder.tracer }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
     }
-    /// `tracer != nil`, kept as a plain flag: testing the optional class reference costs a retain
-    /// and a release per input.
-    @exclusivity(unchecked) private var tracing = false
     /// The driver's name in traces.
-    @exclusivity(unchecked) public var traceName = "receive-driver"
-    @exclusivity(unchecked) private var tracedState = ReceiveStateMachine.State.stopped
-    @exclusivity(unchecked) private var tracedOwners: [ReceiveStateMachine.Owner] = []
+    public var traceName: String { recorder.traceName }
 
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, consumer: Consumer,
                 configuration: DriverConfiguration) {
-        self.configuration = configuration
-        self.reactor = reactor
-        self.registers = registers
-        channel = ChannelRegisters(registers: registers, base: AXIDMAHeader.s2mmBase, order: configuration.registerByteOrder)
-        self.interrupts = interrupts
-        provider = buffers
+        io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.s2mmBase, interrupts: interrupts,
+                      buffers: buffers, configuration: configuration)
         self.consumer = consumer
         machine = ReceiveStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                       maxRetries: configuration.maxRetries)
     }
 
+    public var configuration: DriverConfiguration { io.configuration }
+
     /// Allocates the ring (once: a restart reuses it), resets and programs the core, arms the first
     /// buffer and starts watching the interrupt.
     public func start() -> Result<Void, DriverSetupError> {
-        if buffers.isEmpty {
-            switch DriverEvents.allocateRing(provider, configuration) {
-            case let .success(allocated): buffers = allocated
-            case let .failure(error): return .failure(error)
-            }
+        switch io.open(ring: &buffers, wakeups: &wakeups, target: self) {
+        case let .success(eventCount): perform(machine.start(eventCount: eventCount))
+        case let .failure(error): return .failure(error)
         }
-        if let error = events.open(reactor, target: self, readiness: interrupts.readiness) { return .failure(error) }
-        perform(machine.start(eventCount: DriverEvents.baseline(interrupts)))
         return .success(())
     }
 
     /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        events.close(reactor)
+        wakeups.close(io.reactor)
     }
 
     /// The consumer gives a kept buffer back.
@@ -153,29 +129,22 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         perform(machine.release(slot: slot))
     }
 
-    public var state: ReceiveStateMachine.State { machine.state }
+    public var state: DriverState { machine.state }
 
     /// Completions so far (cheap: for run-until conditions).
     public var completions: Int { machine.metrics.completions }
 
-    public var metrics: DriverMetrics {
-        var m = machine.metrics
-        m.registerFaults = registers.faults
-        return m
-    }
-
-    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
-    public var resetsTimedOut: Int { resetTimeouts }
+    public var metrics: DriverMetrics { io.metrics(machine.metrics) }
 
     public func reapCompletion() -> Completion? { machine.reapCompletion() }
 
-    // MARK: events
+    // MARK: reactor events
 
     override open func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 
     /// What `reactorEvent(_:)` does; a concrete subclass's override calls it (see the type's comment).
     public final func handleEvent(_ tag: UInt64) {
-        switch DriverEvents.Tag(rawValue: tag) {
+        switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt: handleInterrupt()
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
@@ -186,19 +155,19 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @inline(__always)
     private func handleInterrupt() {
         let count: Int32
-        switch interrupts.readEventCount() {
+        switch io.interrupts.readEventCount() {
         case let .success(n): count = n
         case .failure(.resourceTemporarilyUnavailable): return
         case .failure:
-            machine.noteFaults(register: registers.faults, interruptSource: 1)
+            machine.noteFaults(register: io.registers.faults, interruptSource: 1)
             return
         }
-        if let raised = interrupts.lastInterruptTime {
-            let ns = (reactor.now - raised).nanoseconds
+        if let raised = io.interrupts.lastInterruptTime {
+            let ns = (io.reactor.now - raised).nanoseconds
             latency.record(UInt64(max(ns, 0)))
         }
-        let status = channel.read(.DMASR)
-        let length = channel.read(.LENGTH)
+        let status = io.channel.read(.DMASR)
+        let length = io.channel.read(.LENGTH)
         perform(machine.interrupt(eventCount: count, status: status, receivedLength: length))
     }
 
@@ -206,8 +175,8 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
-        if tracing { traceTransitions() }
-        if configuration.enableBeforeClearForTesting {
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
+        if io.configuration.enableBeforeClearForTesting {
             performEnableFirst(actions)
             return
         }
@@ -221,17 +190,16 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         for i in 0..<actions.count where actions[i] != .enableInterrupt { perform(actions[i]) }
     }
 
+    /// The consumer's answer to a delivery is its next input, fed here in place: `.release` frees the
+    /// buffer (and arms it if the ring was full) before the rest of the interrupt's actions, as a C
+    /// driver returning from its callback would. Completions themselves only ever come from the
+    /// interrupt watch, a reactor event: never from `start`, `release` or another call into the driver.
     @inline(__always)
     private func perform(_ action: ReceiveStateMachine.Action) {
         switch action {
-        case .resetCore:
-            events.disarmWatchdog(reactor)
-            if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetTimeouts += 1 }
-        case let .writeControl(value):
-            channel.write(.DMACR, value)
-        case let .clearStatus(bits):
-            events.disarmWatchdog(reactor)
-            channel.write(.DMASR, bits)
+        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
+        case let .writeControl(value): io.writeControl(value)
+        case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
@@ -244,62 +212,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
-            channel.start(address: address, length: configuration.bufferBytes)
-            events.armWatchdog(reactor, after: configuration.watchdog)
+            io.start(address: address, length: io.configuration.bufferBytes, wakeups)
         case .enableInterrupt:
-            if case .failure = interrupts.setInterruptEnabled(true) {
-                machine.noteFaults(register: registers.faults, interruptSource: 1)
-            }
-        case let .scheduleRetry(attempt):
-            events.armRetry(reactor, after: configuration.backoff(attempt: attempt))
-        }
-    }
-
-    @inline(never)
-    private func traceTransitions() {
-        guard let tracer else { return }
-        let state = machine.state
-        if state != tracedState {
-            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
-            tracedState = state
-        }
-        let owners = machine.owners
-        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
-            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
-            tracedOwners[slot] = owners[slot]
-        }
-    }
-}
-
-extension ReceiveStateMachine.State {
-    /// Compact and stable, for traces: `running(3)`, `recovering(1,3)`.
-    var traceLabel: String {
-        switch self {
-        case .stopped: "stopped"
-        case let .running(armed?): "running(\(armed))"
-        case .running(nil): "running(none)"
-        case let .recovering(attempt, slot): "recovering(\(attempt),\(slot))"
-        case let .failed(error, attempts): "failed(\(error.rawValue),\(attempts))"
-        }
-    }
-
-    /// 0 stopped, 1 running, 2 recovering, 3 failed (a waveform's small integer).
-    var traceCode: Int {
-        switch self {
-        case .stopped: 0
-        case .running: 1
-        case .recovering: 2
-        case .failed: 3
-        }
-    }
-}
-
-extension ReceiveStateMachine.Owner {
-    var traceLabel: String {
-        switch self {
-        case .driver: "driver"
-        case .device: "device"
-        case .consumer: "consumer"
+            if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
     }
 }

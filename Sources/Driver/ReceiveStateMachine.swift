@@ -12,25 +12,7 @@
 /// and re-arm the buffer the driver still owns; after `maxRetries` errors in a row, `failed`.
 public struct ReceiveStateMachine: Sendable {
     public typealias Actions = ActionList<Action>
-
-    public enum State: Equatable, Sendable, CustomStringConvertible {
-        case stopped
-        /// Running; the slot armed with the device, or nil when the consumer holds every buffer.
-        case running(armed: Int?)
-        /// After an error: the core was reset; re-arming waits for the back-off timer.
-        case recovering(attempt: Int, slot: Int)
-        case failed(DriverError, attempts: Int)
-
-        public var description: String {
-            switch self {
-            case .stopped: "stopped"
-            case let .running(armed?): "running (buffer \(armed) armed)"
-            case .running(nil): "running (every buffer with the consumer)"
-            case let .recovering(attempt, slot): "recovering (attempt \(attempt), buffer \(slot))"
-            case let .failed(error, attempts): "failed: \(error.rawValue) \(attempts) times in a row"
-            }
-        }
-    }
+    public typealias State = DriverState
 
     public enum Owner: UInt8, Sendable {
         case driver
@@ -58,52 +40,50 @@ public struct ReceiveStateMachine: Sendable {
         case scheduleRetry(attempt: Int)
     }
 
+    /// Buffers in the ring, allocated once at start.
     public let ringSize: Int
+    /// Bytes programmed per transfer (receive: the most a packet may have).
     public let bufferBytes: Int
-    public let maxRetries: Int
     /// DMACR value while running: RS, IOC and error interrupts enabled.
-    public static let runControl = AXIDMAHeader.RS | AXIDMAHeader.IOC_IrqEn | AXIDMAHeader.Err_IrqEn
+    public static let runControl = Driver.runControl
 
-    public private(set) var state = State.stopped
+    public var state: State { core.state }
     public private(set) var owners: [Owner]
     /// The completion of the transfer currently (or last) in each slot.
     public private(set) var completions: [Completion]
     public private(set) var reaped: CompletionQueue
-    public private(set) var metrics = DriverMetrics()
-    private var eventCounts = EventCountTracker()
-    private var transfers: UInt64 = 0
-    private var consecutiveErrors = 0
+    private var core: DriverCore
     private var heldByConsumer = 0
 
     public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
         self.ringSize = ringSize
         self.bufferBytes = bufferBytes
-        self.maxRetries = maxRetries
         owners = Array(repeating: .driver, count: ringSize)
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         reaped = CompletionQueue(capacity: 4 * ringSize)
+        core = DriverCore(maxRetries: maxRetries)
     }
+
+    public var metrics: DriverMetrics { core.metrics }
 
     public var armedSlot: Int? {
         if case let .running(armed) = state { return armed }
         return nil
     }
 
-    // MARK: inputs
+    // MARK: inputs (each switches on the state in `DriverCore` first)
 
-    /// Start (or restart): reset the core, program it, arm the first free buffer, enable the
-    /// interrupt. `eventCount` is the UIO count now (the baseline for lost-interrupt detection).
+    /// Start (or restart after `stop` or `failed`): reset the core, program it, arm the first free
+    /// buffer, enable the interrupt. `eventCount` is the UIO count now (the baseline for
+    /// lost-interrupt detection).
     public mutating func start(eventCount: Int32) -> Actions {
-        eventCounts.reset(to: eventCount)
-        consecutiveErrors = 0
-        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
         var actions = Actions()
-        actions.append(.resetCore)
-        actions.append(.writeControl(Self.runControl))
+        core.start(eventCount: eventCount, &actions)
+        halted()
         let slot = nextFree(after: ringSize - 1)
         if let slot { arm(slot, &actions) }
-        state = .running(armed: slot)
+        core.state = .running(active: slot)
         actions.append(.enableInterrupt)
         return actions
     }
@@ -111,42 +91,36 @@ public struct ReceiveStateMachine: Sendable {
     /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
         var actions = Actions()
-        var running = false, recovering = false, armed: Int? = nil
-        switch state {
-        case let .running(slot): running = true; armed = slot
-        case .recovering: recovering = true
-        case .stopped, .failed: break
+        switch core.interrupt(eventCount: eventCount, status: status, &actions) {
+        case .handled: break
+        case let .error(error, armed): fail(error, armed: armed, &actions)
+        case let .completed(slot): complete(slot, Int(receivedLength), &actions)
         }
-        let slot: Int
-        switch InterruptTriage.sort(eventCount: eventCount, status: status, running: running, recovering: recovering, active: armed,
-                                    eventCounts: &eventCounts, metrics: &metrics, actions: &actions) {
-        case .done: return actions
-        case let .error(error):
-            fail(error, armed: armed, &actions)
-            return actions
-        case let .completed(completed): slot = completed
-        }
-        let length = Int(receivedLength)
-        guard length > 0 && length <= bufferBytes else {
-            // The transfer ended with nonsense; the engine itself is fine: count and re-arm the slot.
-            record(.badLength, slot: slot)
-            owners[slot] = .driver
-            arm(slot, &actions)
-            actions.append(.enableInterrupt)
-            return actions
-        }
-        consecutiveErrors = 0
-        signal(slot, byteCount: length)
-        metrics.completions += 1
-        metrics.bytes += length
-        owners[slot] = .consumer
-        heldByConsumer += 1
-        if heldByConsumer > metrics.maxHeldByConsumer { metrics.maxHeldByConsumer = heldByConsumer }
-        actions.append(.deliver(slot: slot))
-        let next = nextFree(after: slot)
-        if let next { arm(next, &actions) } else { metrics.ringFullStalls += 1 }
-        state = .running(armed: next)
-        actions.append(.enableInterrupt)
+        return actions
+    }
+
+    /// The back-off after an error is over: re-program the core and re-arm the same buffer (`fail`
+    /// gave it back to the driver).
+    public mutating func retryTimerFired() -> Actions {
+        var actions = Actions()
+        let slot = core.retryTimerFired(&actions)
+        arm(slot, &actions)
+        core.state = .running(active: slot)
+        return actions
+    }
+
+    /// The watchdog expired: a buffer was armed and nothing came back (a stalled engine).
+    public mutating func watchdogExpired() -> Actions {
+        var actions = Actions()
+        fail(.timeout, armed: core.watchdogExpired(), &actions)
+        return actions
+    }
+
+    /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
+    public mutating func stop() -> Actions {
+        var actions = Actions()
+        core.stop(&actions)
+        halted()
         return actions
     }
 
@@ -154,44 +128,19 @@ public struct ReceiveStateMachine: Sendable {
     public mutating func release(slot: Int) -> Actions {
         var actions = Actions()
         guard slot >= 0 && slot < ringSize && owners[slot] == .consumer else {
-            metrics.badReleases += 1
+            core.metrics.badReleases += 1
             return actions
         }
         owners[slot] = .driver
         heldByConsumer -= 1
-        if case .running(armed: nil) = state {
+        switch core.state {
+        case .running(active: nil):
+            // The ring was full: the returned buffer is armed at once.
             arm(slot, &actions)
-            state = .running(armed: slot)
+            core.state = .running(active: slot)
+        case .running(active: .some), .recovering, .stopped, .failed:
+            break  // free again; armed when its turn comes
         }
-        return actions
-    }
-
-    /// The back-off after an error is over: re-program the core and re-arm.
-    public mutating func retryTimerFired() -> Actions {
-        var actions = Actions()
-        guard case let .recovering(_, slot) = state else { return actions }
-        metrics.recoveries += 1
-        actions.append(.writeControl(Self.runControl))
-        // `fail` gave the slot back to the driver; the same buffer is armed again.
-        arm(slot, &actions)
-        state = .running(armed: slot)
-        return actions
-    }
-
-    /// The watchdog expired: a transfer was armed and nothing came back (a stalled engine).
-    public mutating func watchdogExpired() -> Actions {
-        var actions = Actions()
-        guard case let .running(armed?) = state else { return actions }
-        fail(.timeout, armed: armed, &actions)
-        return actions
-    }
-
-    /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
-    public mutating func stop() -> Actions {
-        var actions = Actions()
-        actions.append(.writeControl(0))
-        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
-        state = .stopped
         return actions
     }
 
@@ -200,50 +149,65 @@ public struct ReceiveStateMachine: Sendable {
 
     /// Adds the register port's and interrupt source's fault counts (the shell calls this).
     public mutating func noteFaults(register: Int, interruptSource: Int) {
-        metrics.registerFaults = register
-        metrics.interruptSourceErrors += interruptSource
+        core.noteFaults(register: register, interruptSource: interruptSource)
     }
 
     // MARK: internals
 
-    private mutating func fail(_ error: DriverError, armed: Int?, _ actions: inout Actions) {
-        if let armed {
-            record(error, slot: armed)
-            owners[armed] = .driver
-        } else {
-            metrics.errors[error, default: 0] += 1
-        }
-        consecutiveErrors += 1
-        actions.append(.resetCore)
-        if consecutiveErrors > maxRetries {
-            state = .failed(error, attempts: consecutiveErrors)
+    /// IOC for the armed buffer in `slot`: check the length, signal, hand it over, arm the next.
+    @inline(__always)
+    private mutating func complete(_ slot: Int, _ length: Int, _ actions: inout Actions) {
+        guard length > 0 && length <= bufferBytes else {
+            // The transfer ended with nonsense; the engine itself is fine: count and re-arm the slot.
+            core.metrics.errors[.badLength, default: 0] += 1
+            abandon(slot, with: .badLength)
+            arm(slot, &actions)
+            actions.append(.enableInterrupt)
             return
         }
-        let slot = armed ?? nextFree(after: ringSize - 1) ?? 0
-        state = .recovering(attempt: consecutiveErrors, slot: slot)
-        actions.append(.scheduleRetry(attempt: consecutiveErrors))
+        signal(slot, byteCount: length)
+        core.succeeded(bytes: length)
+        owners[slot] = .consumer
+        heldByConsumer += 1
+        if heldByConsumer > core.metrics.maxHeldByConsumer { core.metrics.maxHeldByConsumer = heldByConsumer }
+        actions.append(.deliver(slot: slot))
+        let next = nextFree(after: slot)
+        if let next { arm(next, &actions) } else { core.metrics.ringFullStalls += 1 }
+        core.state = .running(active: next)
         actions.append(.enableInterrupt)
     }
 
-    /// The transfer in `slot` ends with `error`: attach it, then signal (in that order, always).
-    private mutating func record(_ error: DriverError, slot: Int) {
-        metrics.errors[error, default: 0] += 1
-        if completions[slot].attach(error) != nil { metrics.completionMisuses += 1 }
+    /// An error ended the transfer in `armed` (if any): abandon it; the same buffer (or, none
+    /// armed, the first free one) is armed again after the back-off.
+    private mutating func fail(_ error: DriverError, armed: Int?, _ actions: inout Actions) {
+        if let armed { abandon(armed, with: error) }
+        core.fail(error, retrying: armed ?? nextFree(after: ringSize - 1) ?? 0, &actions)
+    }
+
+    /// The transfer in `slot` ends with `error`: attach it, then signal (in that order, always); the
+    /// buffer is the driver's again.
+    private mutating func abandon(_ slot: Int, with error: DriverError) {
+        if completions[slot].attach(error) != nil { core.metrics.completionMisuses += 1 }
         signal(slot, byteCount: 0)
+        owners[slot] = .driver
+    }
+
+    /// The engine is halted: a buffer the device had is the driver's again.
+    private mutating func halted() {
+        for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
     }
 
     private mutating func signal(_ slot: Int, byteCount: Int) {
         if completions[slot].signal(byteCount: byteCount) != nil {
-            metrics.completionMisuses += 1
+            core.metrics.completionMisuses += 1
             return
         }
         reaped.append(completions[slot])
     }
 
     private mutating func arm(_ slot: Int, _ actions: inout Actions) {
-        transfers += 1
         owners[slot] = .device
-        completions[slot] = Completion(transfer: transfers, slot: slot)
+        completions[slot] = Completion(transfer: core.nextTransfer(), slot: slot)
         actions.append(.arm(slot: slot))
     }
 

@@ -18,66 +18,50 @@ public protocol TransmitProducer: AnyObject {
 open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: DMABufferProvider,
     Producer: TransmitProducer>: ReactorTarget where Producer.Buffer == Buffers.Buffer
 {
-    public let configuration: DriverConfiguration
-    let reactor: Reactor
-    let registers: Registers
-    let channel: ChannelRegisters<Registers>
-    let interrupts: Interrupts
-    let provider: Buffers
     let producer: Producer
+    let io: DriverIO<Registers, Interrupts, Buffers>
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
+    @exclusivity(unchecked) private var wakeups = DriverWakeups()
+    /// Resets that did not finish within `resetPollLimit` reads of DMACR.
+    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
-    @exclusivity(unchecked) private var events = DriverEvents()
-    @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
+    @exclusivity(unchecked) private var recorder = TransitionRecorder<TransmitStateMachine.Owner>(traceName: "transmit-driver")
 
-    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off),
-    /// found by comparing the machine with what was last recorded before performing each input's
-    /// actions, so they come before the register writes they cause.
-    @exclusivity(unchecked) public var tracer: Tracer? {
-        didSet {
-            tracing = tracer != nil
-            tracedState = machine.state
-            tracedOwners = machine.owners
-            tracer?.declare(.driver(traceName))
-        }
+    /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
+    public var tracer: Tracer? {
+        get { recorder.tracer }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
     }
-    /// `tracer != nil` as a plain flag (testing the optional reference costs a retain and a release).
-    @exclusivity(unchecked) private var tracing = false
     /// The driver's name in traces.
-    @exclusivity(unchecked) public var traceName = "transmit-driver"
-    @exclusivity(unchecked) private var tracedState = TransmitStateMachine.State.stopped
-    @exclusivity(unchecked) private var tracedOwners: [TransmitStateMachine.Owner] = []
+    public var traceName: String { recorder.traceName }
 
     public init(reactor: Reactor, registers: Registers, interrupts: Interrupts, buffers: Buffers, producer: Producer,
                 configuration: DriverConfiguration) {
-        self.configuration = configuration
-        self.reactor = reactor
-        self.registers = registers
-        channel = ChannelRegisters(registers: registers, base: AXIDMAHeader.mm2sBase, order: configuration.registerByteOrder)
-        self.interrupts = interrupts
-        provider = buffers
+        io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.mm2sBase, interrupts: interrupts,
+                      buffers: buffers, configuration: configuration)
         self.producer = producer
         machine = TransmitStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                        maxRetries: configuration.maxRetries)
     }
 
+    public var configuration: DriverConfiguration { io.configuration }
+
+    /// Allocates the ring (once), resets and programs the core, and offers every free buffer to the
+    /// producer.
     public func start() -> Result<Void, DriverSetupError> {
-        if buffers.isEmpty {
-            switch DriverEvents.allocateRing(provider, configuration) {
-            case let .success(allocated): buffers = allocated
-            case let .failure(error): return .failure(error)
-            }
+        switch io.open(ring: &buffers, wakeups: &wakeups, target: self) {
+        case let .success(eventCount): perform(machine.start(eventCount: eventCount))
+        case let .failure(error): return .failure(error)
         }
-        if let error = events.open(reactor, target: self, readiness: interrupts.readiness) { return .failure(error) }
-        perform(machine.start(eventCount: DriverEvents.baseline(interrupts)))
         for slot in machine.freeSlots { offer(slot) }
         return .success(())
     }
 
+    /// Halts the engine and stops watching; buffers stay allocated.
     public func stop() {
         perform(machine.stop())
-        events.close(reactor)
+        wakeups.close(io.reactor)
     }
 
     /// Hands in a buffer the producer filled outside `fill`.
@@ -85,26 +69,20 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         perform(machine.submit(slot: slot, length: length))
     }
 
-    public var state: TransmitStateMachine.State { machine.state }
+    public var state: DriverState { machine.state }
     public var completions: Int { machine.metrics.completions }
-
-    public var metrics: DriverMetrics {
-        var m = machine.metrics
-        m.registerFaults = registers.faults
-        return m
-    }
-
+    public var metrics: DriverMetrics { io.metrics(machine.metrics) }
     override open func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 
     /// What `reactorEvent(_:)` does; a concrete subclass's override calls it.
     public final func handleEvent(_ tag: UInt64) {
-        switch DriverEvents.Tag(rawValue: tag) {
+        switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt:
-            switch interrupts.readEventCount() {
-            case let .success(count): perform(machine.interrupt(eventCount: count, status: channel.read(.DMASR)))
+            switch io.interrupts.readEventCount() {
+            case let .success(count): perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
             case .failure(.resourceTemporarilyUnavailable): break
             // Counted, as the receive driver does: a failing UIO read is never dropped silently.
-            case .failure: machine.noteFaults(register: registers.faults, interruptSource: 1)
+            case .failure: machine.noteFaults(register: io.registers.faults, interruptSource: 1)
             }
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
@@ -112,6 +90,8 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         }
     }
 
+    /// The producer fills a free buffer; what it fills is its next input, fed in place (as the
+    /// receive driver feeds a consumer's release). Completions only come from the interrupt watch.
     @inline(__always)
     private func offer(_ slot: Int) {
         if let length = producer.fill(slot: slot, buffer: buffers[slot]) {
@@ -121,82 +101,28 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
 
     @inline(__always)
     private func perform(_ actions: TransmitStateMachine.Actions) {
-        if tracing { traceTransitions() }
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
         for i in 0..<actions.count { perform(actions[i]) }
     }
 
     @inline(__always)
     private func perform(_ action: TransmitStateMachine.Action) {
         switch action {
-        case .resetCore:
-            events.disarmWatchdog(reactor)
-            if !channel.resetCore(pollLimit: configuration.resetPollLimit) { resetsTimedOut += 1 }
-        case let .writeControl(value):
-            channel.write(.DMACR, value)
-        case let .clearStatus(bits):
-            events.disarmWatchdog(reactor)
-            channel.write(.DMASR, bits)
+        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
+        case let .writeControl(value): io.writeControl(value)
+        case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
             buffer.syncForDevice(length: length)
-            channel.start(address: buffer.dmaAddress, length: length)
-            events.armWatchdog(reactor, after: configuration.watchdog)
+            io.start(address: buffer.dmaAddress, length: length, wakeups)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
             buffers[slot].syncForCPU(length: 0)
             offer(slot)
         case .enableInterrupt:
-            _ = interrupts.setInterruptEnabled(true)
-        case let .scheduleRetry(attempt):
-            events.armRetry(reactor, after: configuration.backoff(attempt: attempt))
-        }
-    }
-
-    @inline(never)
-    private func traceTransitions() {
-        guard let tracer else { return }
-        let state = machine.state
-        if state != tracedState {
-            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
-            tracedState = state
-        }
-        let owners = machine.owners
-        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
-            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
-            tracedOwners[slot] = owners[slot]
-        }
-    }
-}
-
-extension TransmitStateMachine.State {
-    /// Compact and stable, for traces: `running(3)`, `recovering(1,3)`.
-    var traceLabel: String {
-        switch self {
-        case .stopped: "stopped"
-        case let .running(inFlight?): "running(\(inFlight))"
-        case .running(nil): "running(none)"
-        case let .recovering(attempt, slot): "recovering(\(attempt),\(slot))"
-        case let .failed(error, attempts): "failed(\(error.rawValue),\(attempts))"
-        }
-    }
-
-    /// 0 stopped, 1 running, 2 recovering, 3 failed (a waveform's small integer).
-    var traceCode: Int {
-        switch self {
-        case .stopped: 0
-        case .running: 1
-        case .recovering: 2
-        case .failed: 3
-        }
-    }
-}
-
-extension TransmitStateMachine.Owner {
-    var traceLabel: String {
-        switch self {
-        case .producer: "producer"
-        case .queued: "queued"
-        case .device: "device"
+            // Counted, as the receive driver does: a failing UIO write is never dropped silently.
+            if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
+        case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
     }
 }

@@ -8,13 +8,7 @@
 /// the sent buffer back to the producer → re-enable the interrupt.
 public struct TransmitStateMachine: Sendable {
     public typealias Actions = ActionList<Action>
-
-    public enum State: Equatable, Sendable {
-        case stopped
-        case running(inFlight: Int?)
-        case recovering(attempt: Int, slot: Int)
-        case failed(DriverError, attempts: Int)
-    }
+    public typealias State = DriverState
 
     public enum Owner: UInt8, Sendable {
         case producer
@@ -35,44 +29,42 @@ public struct TransmitStateMachine: Sendable {
     }
 
     public let ringSize: Int
+    /// The most a producer may put in one buffer.
     public let bufferBytes: Int
-    public let maxRetries: Int
-    public static let runControl = ReceiveStateMachine.runControl
+    public static let runControl = Driver.runControl
 
-    public private(set) var state = State.stopped
+    public var state: State { core.state }
     public private(set) var owners: [Owner]
     public private(set) var completions: [Completion]
-    public private(set) var metrics = DriverMetrics()
+    private var core: DriverCore
     private var lengths: [Int]
     /// Filled buffers waiting to be sent, in submission order.
     private var queue: [Int]
     private var queueHead = 0
     private var queueCount = 0
-    private var eventCounts = EventCountTracker()
-    private var transfers: UInt64 = 0
-    private var consecutiveErrors = 0
 
     public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
         self.ringSize = ringSize
         self.bufferBytes = bufferBytes
-        self.maxRetries = maxRetries
         owners = Array(repeating: .producer, count: ringSize)
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         lengths = Array(repeating: 0, count: ringSize)
         queue = Array(repeating: 0, count: ringSize)
+        core = DriverCore(maxRetries: maxRetries)
     }
 
+    public var metrics: DriverMetrics { core.metrics }
     public var queuedCount: Int { queueCount }
 
-    /// Reset and program the core, enable the interrupt, and offer every free buffer to the producer.
+    // MARK: inputs (each switches on the state in `DriverCore` first)
+
+    /// Reset and program the core, enable the interrupt; the shell then offers every free buffer
+    /// to the producer.
     public mutating func start(eventCount: Int32) -> Actions {
-        eventCounts.reset(to: eventCount)
-        consecutiveErrors = 0
-        state = .running(inFlight: nil)
         var actions = Actions()
-        actions.append(.resetCore)
-        actions.append(.writeControl(Self.runControl))
+        core.start(eventCount: eventCount, &actions)
+        core.state = .running(active: nil)
         actions.append(.enableInterrupt)
         return actions
     }
@@ -80,107 +72,96 @@ public struct TransmitStateMachine: Sendable {
     /// Slots the producer may fill now (free ones), for the shell to offer after `start`.
     public var freeSlots: [Int] { (0..<ringSize).filter { owners[$0] == .producer } }
 
-    /// The producer filled `slot` with `length` bytes.
+    /// The producer filled `slot` with `length` bytes. A slot it does not own, or a bad length, is
+    /// counted and refused.
     public mutating func submit(slot: Int, length: Int) -> Actions {
         var actions = Actions()
         guard slot >= 0 && slot < ringSize && owners[slot] == .producer && length > 0 && length <= bufferBytes else {
-            metrics.badReleases += 1
+            core.metrics.badReleases += 1
             return actions
         }
         lengths[slot] = length
-        if case .running(inFlight: nil) = state {
-            send(slot, &actions)
-        } else {
-            owners[slot] = .queued
-            queue[(queueHead + queueCount) % ringSize] = slot
-            queueCount += 1
+        switch core.state {
+        case .running(active: nil): send(slot, &actions)
+        case .running(active: .some), .recovering, .stopped, .failed: enqueue(slot)
         }
         return actions
     }
 
+    /// An interrupt: the UIO count just read, then DMASR as read from the device.
     public mutating func interrupt(eventCount: Int32, status: UInt32) -> Actions {
         var actions = Actions()
-        var running = false, recovering = false, inFlight: Int? = nil
-        switch state {
-        case let .running(slot): running = true; inFlight = slot
-        case .recovering: recovering = true
-        case .stopped, .failed: break
+        switch core.interrupt(eventCount: eventCount, status: status, &actions) {
+        case .handled: return actions
+        case let .error(error, inFlight): fail(error, inFlight: inFlight, &actions)
+        case let .completed(slot): sent(slot, &actions)
         }
-        let slot: Int
-        switch InterruptTriage.sort(eventCount: eventCount, status: status, running: running, recovering: recovering, active: inFlight,
-                                    eventCounts: &eventCounts, metrics: &metrics, actions: &actions) {
-        case .done: return actions
-        case let .error(error):
-            fail(error, inFlight: inFlight, &actions)
-            return actions
-        case let .completed(completed): slot = completed
-        }
-        consecutiveErrors = 0
-        if completions[slot].signal(byteCount: lengths[slot]) != nil { metrics.completionMisuses += 1 }
-        metrics.completions += 1
-        metrics.bytes += lengths[slot]
-        owners[slot] = .producer
-        state = .running(inFlight: nil)
-        if queueCount > 0 { send(dequeue(), &actions) }
-        actions.append(.recycle(slot: slot))
-        actions.append(.enableInterrupt)
         return actions
     }
 
+    /// The back-off after an error is over: re-program the core and send the same buffer again.
     public mutating func retryTimerFired() -> Actions {
         var actions = Actions()
-        guard case let .recovering(_, slot) = state else { return actions }
-        metrics.recoveries += 1
-        actions.append(.writeControl(Self.runControl))
-        state = .running(inFlight: nil)
-        send(slot, &actions)
+        send(core.retryTimerFired(&actions), &actions)
         return actions
     }
 
+    /// The watchdog expired: a buffer was in flight and nothing came back (a stalled engine).
     public mutating func watchdogExpired() -> Actions {
         var actions = Actions()
-        guard case let .running(inFlight?) = state else { return actions }
-        fail(.timeout, inFlight: inFlight, &actions)
+        fail(.timeout, inFlight: core.watchdogExpired(), &actions)
         return actions
     }
 
+    /// Stop: halt the engine; buffers stay allocated.
     public mutating func stop() -> Actions {
         var actions = Actions()
-        actions.append(.writeControl(0))
-        state = .stopped
+        core.stop(&actions)
         return actions
     }
 
     /// Adds the register port's and interrupt source's fault counts (the shell calls this).
     public mutating func noteFaults(register: Int, interruptSource: Int) {
-        metrics.registerFaults = register
-        metrics.interruptSourceErrors += interruptSource
+        core.noteFaults(register: register, interruptSource: interruptSource)
     }
 
-    private mutating func fail(_ error: DriverError, inFlight: Int?, _ actions: inout Actions) {
-        metrics.errors[error, default: 0] += 1
-        if let inFlight {
-            if completions[inFlight].attach(error) != nil { metrics.completionMisuses += 1 }
-            if completions[inFlight].signal() != nil { metrics.completionMisuses += 1 }
-        }
-        consecutiveErrors += 1
-        actions.append(.resetCore)
-        guard let slot = inFlight, consecutiveErrors <= maxRetries else {
-            state = .failed(error, attempts: consecutiveErrors)
-            return
-        }
-        // The same bytes go again: the buffer stays with the device side until resent.
-        state = .recovering(attempt: consecutiveErrors, slot: slot)
-        actions.append(.scheduleRetry(attempt: consecutiveErrors))
+    // MARK: internals
+
+    /// IOC for the buffer in flight in `slot`: signal, start the next queued one at once (keep the
+    /// engine busy), give the sent buffer back to the producer.
+    @inline(__always)
+    private mutating func sent(_ slot: Int, _ actions: inout Actions) {
+        if completions[slot].signal(byteCount: lengths[slot]) != nil { core.metrics.completionMisuses += 1 }
+        core.succeeded(bytes: lengths[slot])
+        owners[slot] = .producer
+        core.state = .running(active: nil)
+        if queueCount > 0 { send(dequeue(), &actions) }
+        actions.append(.recycle(slot: slot))
         actions.append(.enableInterrupt)
     }
 
+    /// An error ended the transfer in flight in `inFlight` (if any): the error is attached, then
+    /// signalled; the same bytes go again after the back-off, so the buffer stays with the device
+    /// side until resent. With nothing in flight there is nothing to resend: the driver gives up.
+    private mutating func fail(_ error: DriverError, inFlight: Int?, _ actions: inout Actions) {
+        if let inFlight {
+            if completions[inFlight].attach(error) != nil { core.metrics.completionMisuses += 1 }
+            if completions[inFlight].signal() != nil { core.metrics.completionMisuses += 1 }
+        }
+        core.fail(error, retrying: inFlight, &actions)
+    }
+
     private mutating func send(_ slot: Int, _ actions: inout Actions) {
-        transfers += 1
         owners[slot] = .device
-        completions[slot] = Completion(transfer: transfers, slot: slot)
-        state = .running(inFlight: slot)
+        completions[slot] = Completion(transfer: core.nextTransfer(), slot: slot)
+        core.state = .running(active: slot)
         actions.append(.send(slot: slot, length: lengths[slot]))
+    }
+
+    private mutating func enqueue(_ slot: Int) {
+        owners[slot] = .queued
+        queue[(queueHead + queueCount) % ringSize] = slot
+        queueCount += 1
     }
 
     private mutating func dequeue() -> Int {

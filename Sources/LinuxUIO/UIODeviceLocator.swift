@@ -2,7 +2,7 @@ import SystemPackage
 
 /// One memory map of a UIO device as `/sys/class/uio/uioX/maps/mapN/{name,addr,size,offset}` shows
 /// it (drivers/uio/uio.c: `name` "%s\n", `addr` and `size` "%pa\n", `offset` "0x%llx\n").
-public struct UIOMapInfo: Equatable, Sendable {
+public struct LinuxUIOMap: Equatable, Sendable {
     /// N in `mapN`: the map is selected by mmap offset N × page size (uio_mmap).
     public let index: Int
     public let name: String
@@ -47,7 +47,7 @@ public struct UIOMapInfo: Equatable, Sendable {
 }
 
 /// A UIO device found in sysfs: its `uioX` directory, its device node and its maps.
-public struct UIODeviceNode {
+public struct LinuxUIODevice {
     public let name: String
     /// X in `uioX`.
     public let number: Int
@@ -55,13 +55,13 @@ public struct UIODeviceNode {
     public let sysfsPath: FilePath
     /// `DEV/uioX`.
     public let devicePath: FilePath
-    public let maps: [UIOMapInfo]
+    public let maps: [LinuxUIOMap]
     let calls: SystemCalls
 
     /// mmaps map `index` of the device node read/write and shared, after checking the map's values
     /// against the page size; when the node is a regular file (a stand-in in tests) it must be long
     /// enough to hold the map. The descriptor is closed once mapped (the mapping outlives it).
-    public func mapRegisters(map index: Int = 0) throws(LinuxUIOError) -> UIORegisterMapping {
+    public func mapRegisters(map index: Int = 0) throws(LinuxUIOError) -> LinuxRegisterMapping {
         guard let map = maps.first(where: { $0.index == index }) else {
             throw .noSuchMap(path: sysfsPath.appending("maps").string, index: index, available: maps.map(\.index))
         }
@@ -76,7 +76,7 @@ public struct UIODeviceNode {
                              purpose: "map\(index) (\(range.length) bytes at mmap offset \(range.fileOffset) = \(index) × page size \(pageSize))")
         }
         let base = try calls.mmap(fd, range.length, range.fileOffset).get(orThrow: "mmap", devicePath)
-        return UIORegisterMapping(map: map, devicePath: devicePath, base: base, byteCount: range.length, calls: calls)
+        return LinuxRegisterMapping(map: map, devicePath: devicePath, base: base, byteCount: range.length, calls: calls)
     }
 
     /// Opens the device node for its interrupt: O_RDWR | O_NONBLOCK | O_CLOEXEC, so a read with no
@@ -109,7 +109,7 @@ public struct UIODeviceLocator {
     /// The device whose `name` is `name`, with its maps parsed. Devices are tried in number order;
     /// the first match wins (names are not unique in the kernel, but a board's device tree gives
     /// each UIO node its own).
-    public func locate(name: String) throws(LinuxUIOError) -> UIODeviceNode {
+    public func locate(name: String) throws(LinuxUIOError) -> LinuxUIODevice {
         let classDirectory = sysfsRoot.appending("class").appending("uio")
         let entries = try calls.listDirectory(classDirectory).get(orThrow: "opendir", classDirectory)
         let devices = entries.compactMap { entry -> (Int, String)? in
@@ -125,14 +125,14 @@ public struct UIODeviceLocator {
                 seen.append("\(entry) '\(deviceName)'")
                 continue
             }
-            return UIODeviceNode(name: name, number: number, sysfsPath: directory, devicePath: devRoot.appending(entry),
+            return LinuxUIODevice(name: name, number: number, sysfsPath: directory, devicePath: devRoot.appending(entry),
                                  maps: try readMaps(directory.appending("maps")), calls: calls)
         }
         throw .deviceNotFound(name: name, directory: classDirectory.string, available: seen)
     }
 
     /// `maps/mapN` for every N present; a device without a `maps` directory has no maps.
-    private func readMaps(_ directory: FilePath) throws(LinuxUIOError) -> [UIOMapInfo] {
+    private func readMaps(_ directory: FilePath) throws(LinuxUIOError) -> [LinuxUIOMap] {
         let entries: [String]
         switch calls.listDirectory(directory) {
         case let .success(names): entries = names
@@ -143,7 +143,7 @@ public struct UIODeviceLocator {
             guard entry.hasPrefix("map"), let index = Int(entry.dropFirst(3)), index >= 0 else { return nil }
             return index
         }.sorted()
-        var maps: [UIOMapInfo] = []
+        var maps: [LinuxUIOMap] = []
         for index in indices {
             let map = directory.appending("map\(index)")
             func attribute(_ name: String) throws(LinuxUIOError) -> (String, FilePath) {
@@ -154,7 +154,7 @@ public struct UIODeviceLocator {
             let (addrText, addrPath) = try attribute("addr")
             let (sizeText, sizePath) = try attribute("size")
             let (offsetText, offsetPath) = try attribute("offset")
-            maps.append(UIOMapInfo(
+            maps.append(LinuxUIOMap(
                 index: index,
                 name: try SysfsFormat.name(nameText, path: namePath, allowEmpty: true),
                 address: try SysfsFormat.hex(addrText, path: addrPath, expected: "a hex address like 0x00000000fffb0000"),

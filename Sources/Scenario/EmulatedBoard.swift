@@ -7,13 +7,13 @@ import UIO
 /// What every workload brings up first, in this order: the reactor, the board from its profile, the
 /// UIO system (the kernel side: nodes, DMA heap and guard) and the device models wired to the bus
 /// and the interrupt controller. Shared by the receive and transmit workloads and the fleet.
-struct EmulatedBoard {
-    let reactor: Reactor
-    let board: Board
-    let uio: UIOSystem
-    let devices: DeviceSet
+public struct EmulatedBoard {
+    public let reactor: Reactor
+    public let board: Board
+    public let uio: UIOSystem
+    public let devices: DeviceSet
 
-    init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
+    public init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
         reactor = Reactor(clock: clock)
         board = Board(profile: profile)
         uio = UIOSystem(board: board, reactor: reactor)
@@ -21,10 +21,10 @@ struct EmulatedBoard {
     }
 
     /// A UIO node's register map as its driver sees it after mmap, and the AXI DMA channel behind it.
-    struct MappedChannel {
-        let node: UIODevice
-        let mapping: UIOMapping
-        let channel: DMAChannel
+    public struct MappedChannel {
+        public let node: EmulatedUIODevice
+        public let mapping: EmulatedRegisterMapping
+        public let channel: DMAChannel
     }
 
     /// The UIO node named `name`, its map 0 mapped, and its AXI DMA's `direction` channel; or why not.
@@ -40,7 +40,7 @@ struct EmulatedBoard {
 
     /// `node` mapped, with its AXI DMA's `direction` channel, or nil when its map 0 is not an AXI
     /// DMA with that channel or cannot be mapped.
-    func mappedChannel(_ node: UIODevice, _ direction: DMADirection) -> MappedChannel? {
+    func mappedChannel(_ node: EmulatedUIODevice, _ direction: DMADirection) -> MappedChannel? {
         guard let map = node.maps.first, let channel = devices.axiDMA(named: map.region)?.channel(direction),
               case let .success(mapping) = node.mmap(offset: 0, length: map.mappableBytes)
         else { return nil }

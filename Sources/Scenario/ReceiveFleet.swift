@@ -15,21 +15,21 @@ public final class ReceiveFleet {
     public let drivers: [ReceiveWorkload.Driver]
     public let consumers: [VerifyingConsumer]
 
-    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: ReceiveWorkload.Configuration = .init()) throws(WorkloadError) {
-        let emulated = EmulatedBoard(profile: profile, clock: .virtual, seed: seed)
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
+        let emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
         (reactor, board, uio, devices) = (emulated.reactor, emulated.board, emulated.uio, emulated.devices)
         var drivers: [ReceiveWorkload.Driver] = []
         var consumers: [VerifyingConsumer] = []
         for node in uio.devices {
             guard let mapped = emulated.mappedChannel(node, .s2mm), node.interruptLine == mapped.channel.route.line else { continue }
             let (mapping, s2mm) = (mapped.mapping, mapped.channel)
-            s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
-                                     rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
-            let consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,
-                                             ringSize: configuration.ringSize, reactor: reactor)
+            s2mm.attach(configuration.source)
+            let consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.source.pattern,
+                                             bufferBytes: configuration.driver.bufferBytes, ringSize: configuration.driver.ringSize,
+                                             reactor: reactor)
             let driver = ReceiveWorkload.Driver(
                 reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap, consumer: consumer,
-                configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes))
+                configuration: configuration.driver)
             consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
             drivers.append(driver)
             consumers.append(consumer)

@@ -9,85 +9,36 @@ import UIO
 /// feeds the AXI DMA's S2MM channel; the channel writes through the board bus into u-dma-buf style
 /// buffers and raises its level interrupt into the controller; the UIO device turns that into an
 /// event count and a readable file; the driver (the same code that runs against `/dev/uioN`)
-/// reacts through its UIO mapping and file; a consumer verifies every byte.
-public final class ReceiveWorkload {
-    public struct Configuration: Sendable {
-        public var ringSize = 8
-        public var bufferBytes = 4096
-        public var pattern: StreamPattern = .counter
-        public var packetSize: PacketSize = .fixed(4096)
-        /// Nil: unlimited (a packet is ready whenever a transfer is armed).
-        public var rateBytesPerSecond: UInt64? = nil
-        public var backPressure = false
-        /// Slow consumer: each buffer is held this long, up to `consumerHold` at a time.
-        public var consumerProcessing: TimeSpan = .zero
-        public var consumerHold = 0
-        public var watchdog: TimeSpan? = nil
-        public var maxRetries = 3
-        public var backoff: TimeSpan = .microseconds(10)
-        /// The UIO node of the S2MM channel.
-        public var uioNode = "axi-dma-s2mm"
-        /// Makes the driver enable the interrupt before clearing its cause: a planted bug, to check
-        /// that the emulation catches it (as a level-interrupt storm).
-        public var enableBeforeClearForTesting = false
-
-        public init() {}
-    }
-
+/// reacts through its UIO mapping and file; a consumer verifies every byte. `mode: receive` in a
+/// scenario, `uioemu run`, and the benchmark's end-to-end rows.
+public final class ReceiveWorkload: EmulatedDriverWorkload {
     public typealias Driver = EmulatedReceiveDriver
 
-    public let configuration: Configuration
-    let emulated: EmulatedBoard
-    public var reactor: Reactor { emulated.reactor }
-    public var board: Board { emulated.board }
-    public var uio: UIOSystem { emulated.uio }
-    public var devices: DeviceSet { emulated.devices }
-    public let channel: DMAChannel
-    public let uioDevice: UIODevice
+    public let configuration: WorkloadConfiguration
+    public let emulated: EmulatedBoard
+    public let mapped: EmulatedBoard.MappedChannel
     public let file: UIOFile
     public let consumer: VerifyingConsumer
     public let driver: Driver
+    /// A second open file of the UIO device: another process's view, for mask-irq / unmask-irq.
+    /// Opened at the first such step: every open file is woken on every interrupt, and a run
+    /// without those steps (`uioemu run`, the benchmark) should not pay for one.
+    private lazy var sideFile = uioDevice.open(nonBlocking: true)
+    /// cpu-read-buffer steps that read something other than memory holds (no sync-for-cpu).
+    private var staleReads = 0
 
-    public init(profile: BoardProfile, clock: Reactor.Clock = .virtual, seed: UInt64 = 1,
-                configuration: Configuration = Configuration()) throws(WorkloadError) {
-        self.configuration = configuration
-        emulated = EmulatedBoard(profile: profile, clock: clock, seed: seed)
-        let mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
-        let (node, mapping, s2mm) = (mapped.node, mapped.mapping, mapped.channel)
-        uioDevice = node
-        channel = s2mm
-        s2mm.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
-                                 rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
-        file = node.open(nonBlocking: true)
-        consumer = VerifyingConsumer(channel: s2mm, pattern: configuration.pattern, bufferBytes: configuration.bufferBytes,
-                                     ringSize: configuration.ringSize, reactor: emulated.reactor,
-                                     processing: configuration.consumerProcessing, hold: configuration.consumerHold)
-        var driverConfiguration = ReceiveDriverConfiguration(
-            ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes, maxRetries: configuration.maxRetries,
-            backoff: configuration.backoff, watchdog: configuration.watchdog)
-        driverConfiguration.enableBeforeClearForTesting = configuration.enableBeforeClearForTesting
-        driver = Driver(reactor: emulated.reactor, registers: mapping, interrupts: file, buffers: emulated.uio.heap, consumer: consumer,
-                        configuration: driverConfiguration)
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
+        emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
+        mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-s2mm", .s2mm)
+        mapped.channel.attach(configuration.source)
+        file = mapped.node.open(nonBlocking: true)
+        consumer = VerifyingConsumer(channel: mapped.channel, pattern: configuration.source.pattern,
+                                     bufferBytes: configuration.driver.bufferBytes, ringSize: configuration.driver.ringSize,
+                                     reactor: emulated.reactor, pace: configuration.consumer)
+        driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
+                        consumer: consumer, configuration: configuration.driver)
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
-    }
-
-    /// The tracer attached with `attach(_:)`, if any.
-    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) public private(set) var tracer: Tracer?
-
-    /// Records this workload's events into `tracer`: the interrupt controller, every AXI DMA (and so
-    /// every channel), the UIO file, the DMA heap and its buffers, and the driver. Attach before
-    /// `start()` so the trace begins with the driver's first register access.
-    public func attach(_ tracer: Tracer) {
-        self.tracer = tracer
-        tracer.declare(.driver(driver.traceName))
-        emulated.attach(tracer, file: file)
-        driver.tracer = tracer
-    }
-
-    /// Allocates the ring and starts the driver.
-    public func start() throws(WorkloadError) {
-        if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+        self.configuration = configuration
     }
 
     /// Runs for `duration` of board time (virtual or real).
@@ -102,21 +53,50 @@ public final class ReceiveWorkload {
     }
 
     public var report: WorkloadReport { WorkloadReport(self) }
-}
 
-public struct WorkloadError: Error, CustomStringConvertible {
-    public let message: String
-    /// Bad usage or input (exit 2: a command that does not exist), not a failed run.
-    public let isInputError: Bool
-    public init(_ message: String, isInputError: Bool = false) {
-        self.message = message
-        self.isInputError = isInputError
+    // MARK: Workload
+
+    public var accountedChannel: DMAChannel? { channel }
+
+    public func perform(_ action: ScenarioSpec.Step.WorkloadAction) -> String? {
+        switch action {
+        case let .setRate(rate): channel.setSourceRate(rate)
+        case .pauseSource: channel.pauseSource()
+        case .resumeSource: channel.resumeSource()
+        case .restartDriver: return restartDriver()
+        case let .consumerStall(duration): consumer.stall(for: duration)
+        case let .cpuReadBuffer(requested):
+            guard let slot = requested ?? driver.machine.armedSlot else { return "cpu-read-buffer: no buffer is armed" }
+            guard slot < driver.buffers.count else { return "cpu-read-buffer: slot \(slot) is beyond the ring of \(driver.buffers.count)" }
+            let buffer = driver.buffers[slot]
+            let seen = buffer.withCPUBytes(count: 64) { Array($0) }
+            var memory = [UInt8](repeating: 0, count: 64)
+            _ = memory.withUnsafeMutableBytes { board.bus.read(into: $0, from: buffer.physicalAddress) }
+            if seen != memory { staleReads += 1 }
+        case let .freeBuffer(slot):
+            guard slot < driver.buffers.count else { return "free-buffer: slot \(slot) is beyond the ring of \(driver.buffers.count)" }
+            if let error = uio.heap.free(driver.buffers[slot]) { return "free-buffer: \(error)" }
+        case .maskInterrupt: _ = sideFile.setInterruptEnabled(false)
+        case .unmaskInterrupt: _ = sideFile.setInterruptEnabled(true)
+        }
+        return nil
     }
-    public var description: String { message }
+
+    /// Breaks the consumer's link back to the driver (a closure that would keep both alive).
+    public func finish() { consumer.release = nil }
+
+    public func measure(into m: inout Measures) {
+        measureDriver(into: &m)
+        m.mismatchedBytes = consumer.statistics.mismatchedBytes
+        m.verifiedBytes = consumer.statistics.verifiedBytes
+        if driver.latency.totalCount > 0 { m.latencyP99 = Int64(driver.latency.valueAtPercentile(99)) }
+        m.staleReads = staleReads
+        m.violations += staleReads
+    }
 }
 
 /// The receive driver as the emulated board instantiates it: a concrete class, so the reactor's
 /// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
-public final class EmulatedReceiveDriver: ReceiveDriver<UIOMapping, UIOFile, DMABufferHeap, VerifyingConsumer> {
+public final class EmulatedReceiveDriver: ReceiveDriver<EmulatedRegisterMapping, UIOFile, DMABufferHeap, VerifyingConsumer> {
     override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

@@ -75,22 +75,20 @@ private struct Reader {
         let boardValue = top.required("board", expecting: "a shipped board's name or a profile path", &diagnostics)
         let board = boardValue.flatMap { $0.string(&diagnostics, expected: "a shipped board's name or a profile path") }
         let seed = top["seed"].flatMap { $0.integer("a seed (a whole number)", in: 0...UInt64.max, &diagnostics) } ?? 1
-        let clock: Reactor.Clock
-        switch top["time"].flatMap({ $0.choice("the time mode", among: ["virtual", "realtime"], &diagnostics) }) {
-        case "realtime": clock = .realTime
-        default: clock = .virtual
+        var workload = WorkloadConfiguration()
+        if top["time"].flatMap({ $0.choice("the time mode", among: ["virtual", "realtime"], &diagnostics) }) == "realtime" {
+            workload.clock = .realTime
         }
         let runDuration = top.required("duration", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap { duration($0) }
         let modeText = top["mode"].flatMap { $0.choice("the mode", among: ScenarioSpec.Mode.allCases.map(\.rawValue), &diagnostics) }
         let mode = modeText.flatMap(ScenarioSpec.Mode.init(rawValue:)) ?? .receive
-        let driver = top["driver"].map { driverSpec($0) } ?? ScenarioSpec.DriverSpec()
-        let stream = top["stream"].map { streamSpec($0) } ?? ScenarioSpec.StreamSpec()
+        if let driver = top["driver"] { readDriver(driver, into: &workload) }
+        if let stream = top["stream"] { readStream(stream, into: &workload) }
         let timeline = top["timeline"].map { readSteps($0, mode: mode) } ?? []
         let expected = top["expect"].map { readExpectations($0) } ?? []
         guard let board, let boardValue, let runDuration else { return nil }
         return ScenarioSpec(name: name, file: file, description: description, board: board, boardLocation: boardValue.location,
-                            seed: seed, clock: clock, duration: runDuration, mode: mode, driver: driver, stream: stream,
-                            timeline: timeline, expectations: expected)
+                            seed: seed, duration: runDuration, mode: mode, workload: workload, timeline: timeline, expectations: expected)
     }
 
     mutating func duration(_ value: YAMLValue) -> TimeSpan? {
@@ -107,48 +105,46 @@ private struct Reader {
         return rate
     }
 
-    mutating func driverSpec(_ value: YAMLValue) -> ScenarioSpec.DriverSpec {
-        var spec = ScenarioSpec.DriverSpec()
-        guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return spec }
-        if let v = m["uio"] { spec.uioNode = v.name(&diagnostics) }
-        if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { spec.ringSize = Int(n) }
+    /// The `driver:` section: the UIO node, the driver's configuration and the consumer's pace.
+    mutating func readDriver(_ value: YAMLValue, into w: inout WorkloadConfiguration) {
+        guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return }
+        if let v = m["uio"] { w.uioNode = v.name(&diagnostics) }
+        if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { w.driver.ringSize = Int(n) }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {
-            if n > 64 * 1024 * 1024 { diagnostics.error("expected a buffer size of at most 64 MiB, found \(n) bytes", at: v.location) } else { spec.bufferBytes = Int(n) }
+            if n > 64 * 1024 * 1024 { diagnostics.error("expected a buffer size of at most 64 MiB, found \(n) bytes", at: v.location) } else { w.driver.bufferBytes = Int(n) }
         }
-        if let v = m["watchdog"] { spec.watchdog = duration(v) }
-        if let v = m["max-retries"], let n = v.integer("a retry count (0 to 100)", in: 0...100, &diagnostics) { spec.maxRetries = Int(n) }
+        if let v = m["watchdog"] { w.driver.watchdog = duration(v) }
+        if let v = m["max-retries"], let n = v.integer("a retry count (0 to 100)", in: 0...100, &diagnostics) { w.driver.maxRetries = Int(n) }
         if let v = m["consumer"], let c = v.mapping("the consumer section", keys: ScenarioParser.consumerKeys, &diagnostics) {
-            if let p = c["processing"], let d = duration(p) { spec.consumerProcessing = d }
+            if let p = c["processing"], let d = duration(p) { w.consumer.processing = d }
             if let h = c["hold"], let n = h.integer("how many buffers the consumer may hold (0 to 256)", in: 0...256, &diagnostics) {
-                spec.consumerHold = Int(n)
+                w.consumer.hold = Int(n)
             }
         }
-        return spec
     }
 
-    mutating func streamSpec(_ value: YAMLValue) -> ScenarioSpec.StreamSpec {
-        var spec = ScenarioSpec.StreamSpec()
-        guard let m = value.mapping("the stream section", keys: ScenarioParser.streamKeys, &diagnostics) else { return spec }
+    /// The `stream:` section: the source (receive), the sink (transmit) and the pattern of both.
+    mutating func readStream(_ value: YAMLValue, into w: inout WorkloadConfiguration) {
+        guard let m = value.mapping("the stream section", keys: ScenarioParser.streamKeys, &diagnostics) else { return }
         if let v = m["pattern"], let p = v.choice("the pattern", among: ["counter", "prbs31", "none"], &diagnostics) {
-            spec.pattern = p == "counter" ? .counter : p == "prbs31" ? .prbs31() : .none
+            w.pattern = p == "counter" ? .counter : p == "prbs31" ? .prbs31() : .none
         }
         if let v = m["packet-size"] {
             if let r = v.node.mapping != nil ? v.mapping("the packet-size range", keys: ["min", "max"], &diagnostics) : nil {
                 let low = r.required("min", expecting: "the smallest packet size", &diagnostics)?.size(&diagnostics)
                 let high = r.required("max", expecting: "the largest packet size", &diagnostics)?.size(&diagnostics)
                 if let low, let high {
-                    if low <= high { spec.packetSize = .range(Int(low)...Int(high)) } else {
+                    if low <= high { w.source.packetSize = .range(Int(low)...Int(high)) } else {
                         diagnostics.error("expected min ≤ max, found min \(low) > max \(high)", at: r.location)
                     }
                 }
             } else if v.node.mapping == nil, let n = v.size(&diagnostics) {
-                spec.packetSize = .fixed(Int(n))
+                w.source.packetSize = .fixed(Int(n))
             }
         }
-        if let v = m["rate"], let r = rate(v) { spec.rateBytesPerSecond = r }
-        if let v = m["back-pressure"], let b = v.bool(&diagnostics) { spec.backPressure = b }
-        if let v = m["sink-rate"], let r = rate(v) { spec.sinkRateBytesPerSecond = r }
-        return spec
+        if let v = m["rate"], let r = rate(v) { w.source.rateBytesPerSecond = r }
+        if let v = m["back-pressure"], let b = v.bool(&diagnostics) { w.source.backPressure = b }
+        if let v = m["sink-rate"], let r = rate(v) { w.sink.rateBytesPerSecond = r }
     }
 
     mutating func readSteps(_ value: YAMLValue, mode: ScenarioSpec.Mode) -> [ScenarioSpec.Step] {
@@ -192,22 +188,22 @@ private struct Reader {
         let defaultChannel: DMADirection = mode == .transmit ? .mm2s : .s2mm
         switch key {
         case "inject": return inject(v, defaultChannel: defaultChannel)
-        case "set-rate": return rate(v).map { .setRate($0) }
+        case "set-rate": return rate(v).map { .workload(.setRate($0)) }
         case "do":
             switch v.choice("an action", among: ScenarioParser.simpleActions, &diagnostics) {
-            case "pause-source": return .pauseSource
-            case "resume-source": return .resumeSource
-            case "restart-driver": return .restartDriver
-            case "mask-irq": return .maskInterrupt
-            case "unmask-irq": return .unmaskInterrupt
+            case "pause-source": return .workload(.pauseSource)
+            case "resume-source": return .workload(.resumeSource)
+            case "restart-driver": return .workload(.restartDriver)
+            case "mask-irq": return .workload(.maskInterrupt)
+            case "unmask-irq": return .workload(.unmaskInterrupt)
             case "stop": return .stop
             default: return nil
             }
-        case "consumer-stall": return duration(v).map { .consumerStall($0) }
+        case "consumer-stall": return duration(v).map { .workload(.consumerStall($0)) }
         case "cpu-read-buffer":
-            if v.scalarText == "armed" { return .cpuReadBuffer(slot: nil) }
-            return v.integer("a ring slot number or armed", in: 0...255, &diagnostics).map { .cpuReadBuffer(slot: Int($0)) }
-        case "free-buffer": return v.integer("a ring slot number", in: 0...255, &diagnostics).map { .freeBuffer(slot: Int($0)) }
+            if v.scalarText == "armed" { return .workload(.cpuReadBuffer(slot: nil)) }
+            return v.integer("a ring slot number or armed", in: 0...255, &diagnostics).map { .workload(.cpuReadBuffer(slot: Int($0))) }
+        case "free-buffer": return v.integer("a ring slot number", in: 0...255, &diagnostics).map { .workload(.freeBuffer(slot: Int($0))) }
         case "advance": return duration(v).map { .advance($0) }
         case "wait-irq":
             guard let m = v.mapping("the wait-irq step", keys: ["channel", "within"], &diagnostics) else { return nil }

@@ -23,35 +23,14 @@ public struct ScenarioSpec: Sendable {
     public var board: String
     public var boardLocation: SourceLocation
     public var seed: UInt64
-    public var clock: Reactor.Clock
     /// How long the run lasts at most (board time); `stop` ends it earlier.
     public var duration: TimeSpan
     public var mode: Mode
-    public var driver: DriverSpec
-    public var stream: StreamSpec
+    /// The time mode, UIO node, driver, stream and consumer, in the types that take them (the
+    /// `time:`, `driver:` and `stream:` sections).
+    public var workload: WorkloadConfiguration
     public var timeline: [Step]
     public var expectations: [Expectation]
-
-    public struct DriverSpec: Sendable {
-        /// The UIO node the driver opens; default: the board's S2MM (receive) or MM2S (transmit) node.
-        public var uioNode: String?
-        public var ringSize = 8
-        public var bufferBytes = 4096
-        public var watchdog: TimeSpan? = nil
-        public var maxRetries = 3
-        public var consumerProcessing: TimeSpan = .zero
-        public var consumerHold = 0
-    }
-
-    public struct StreamSpec: Sendable {
-        public var pattern: StreamPattern = .counter
-        public var packetSize: PacketSize = .fixed(4096)
-        /// Nil: unlimited.
-        public var rateBytesPerSecond: UInt64? = nil
-        public var backPressure = false
-        /// Transmit mode: how fast the sink takes data (nil: as fast as the bus delivers).
-        public var sinkRateBytesPerSecond: UInt64? = nil
-    }
 
     public struct Step: Sendable {
         public enum Trigger: Sendable, Equatable {
@@ -63,8 +42,29 @@ public struct ScenarioSpec: Sendable {
             case afterCompletions(Int)
         }
 
+        /// What a step does: the board's own steps (any mode), or one on what a workload kind owns.
         public enum Action: Sendable {
             case inject(AXIDMAFault, channel: DMADirection)
+            case stop
+            // Register script steps (driver-less conformance runs, or beside a driver).
+            case write(register: RegisterDescription, value: UInt32)
+            case read(register: RegisterDescription, expect: UInt32, mask: UInt32)
+            /// Wait until the channel's interrupt line is pending, at most `within`.
+            case waitIRQ(channel: DMADirection, within: TimeSpan)
+            case advance(TimeSpan)
+            case workload(WorkloadAction)
+
+            /// write, read and wait-irq: a failed one counts in `script-failures`.
+            var isRegisterStep: Bool {
+                switch self {
+                case .write, .read, .waitIRQ: true
+                case .inject, .stop, .advance, .workload: false
+                }
+            }
+        }
+
+        /// A step on what a workload kind owns: its source, driver, consumer and buffers.
+        public enum WorkloadAction: Sendable {
             case setRate(UInt64?)
             case pauseSource
             case resumeSource
@@ -79,13 +79,6 @@ public struct ScenarioSpec: Sendable {
             /// Another process writes 0 / 1 to the UIO file (disables / enables the interrupt).
             case maskInterrupt
             case unmaskInterrupt
-            case stop
-            // Register script steps (driver-less conformance runs).
-            case write(register: RegisterDescription, value: UInt32)
-            case read(register: RegisterDescription, expect: UInt32, mask: UInt32)
-            /// Wait until the channel's interrupt line is pending, at most `within`.
-            case waitIRQ(channel: DMADirection, within: TimeSpan)
-            case advance(TimeSpan)
         }
 
         public var trigger: Trigger

@@ -38,73 +38,61 @@ public final class PatternProducer: TransmitProducer {
 
 /// The transmit driver on an emulated board: a producer writes the pattern into the ring, the driver
 /// sends each buffer through the MM2S channel, and the stream sink checks every byte it receives
-/// against the same pattern (a loopback of the data path).
-public final class TransmitWorkload {
-    public struct Configuration: Sendable {
-        public var ringSize = 8
-        public var bufferBytes = 4096
-        public var pattern: StreamPattern = .counter
-        /// Nil: the sink takes data as fast as the bus delivers it.
-        public var sinkRateBytesPerSecond: UInt64? = nil
-        public var packetLimit: Int? = nil
-        public var watchdog: TimeSpan? = nil
-        public var maxRetries = 3
-        public var uioNode = "axi-dma-mm2s"
-        public init() {}
-    }
-
+/// against the same pattern (a loopback of the data path). `mode: transmit` in a scenario.
+public final class TransmitWorkload: EmulatedDriverWorkload {
     public typealias Driver = EmulatedTransmitDriver
 
-    let emulated: EmulatedBoard
-    public var reactor: Reactor { emulated.reactor }
-    public var board: Board { emulated.board }
-    public var uio: UIOSystem { emulated.uio }
-    public var devices: DeviceSet { emulated.devices }
-    public let channel: DMAChannel
+    public let configuration: WorkloadConfiguration
+    public let emulated: EmulatedBoard
+    public let mapped: EmulatedBoard.MappedChannel
     public let producer: PatternProducer
     public let driver: Driver
     /// The driver's UIO file.
     public let file: UIOFile
 
-    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: Configuration = Configuration()) throws(WorkloadError) {
-        emulated = EmulatedBoard(profile: profile, clock: .virtual, seed: seed)
-        let mapped = try emulated.mappedChannel(node: configuration.uioNode, .mm2s)
-        let (node, mapping, mm2s) = (mapped.node, mapped.mapping, mapped.channel)
-        channel = mm2s
-        mm2s.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: configuration.sinkRateBytesPerSecond))
-        producer = PatternProducer(pattern: configuration.pattern, packetBytes: configuration.bufferBytes,
-                                   packetLimit: configuration.packetLimit, ringSize: configuration.ringSize)
-        file = node.open(nonBlocking: true)
-        driver = Driver(reactor: emulated.reactor, registers: mapping, interrupts: file, buffers: emulated.uio.heap,
-                        producer: producer,
-                        configuration: DriverConfiguration(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
-                                                           maxRetries: configuration.maxRetries, watchdog: configuration.watchdog))
-    }
-
-    /// The tracer attached with `attach(_:)`, if any.
-    public private(set) var tracer: Tracer?
-
-    /// Records this workload's events into `tracer` (as `ReceiveWorkload.attach(_:)`); attach
-    /// before `start()`.
-    public func attach(_ tracer: Tracer) {
-        self.tracer = tracer
-        tracer.declare(.driver(driver.traceName))
-        emulated.attach(tracer, file: file)
-        driver.tracer = tracer
-    }
-
-    public func start() throws(WorkloadError) {
-        if case let .failure(error) = driver.start() { throw WorkloadError("driver did not start: \(error)") }
+    public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
+        producer = PatternProducer(pattern: configuration.sink.pattern, packetBytes: configuration.driver.bufferBytes,
+                                   packetLimit: configuration.packetLimit, ringSize: configuration.driver.ringSize)
+        emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
+        mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-mm2s", .mm2s)
+        mapped.channel.attach(configuration.sink)
+        file = mapped.node.open(nonBlocking: true)
+        driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
+                        producer: producer, configuration: configuration.driver)
+        self.configuration = configuration
     }
 
     public func run(completions: Int) {
         let driver = self.driver
         reactor.run(until: { driver.completions >= completions })
     }
+
+    // MARK: Workload
+
+    /// None: bytes delivered are what the sink took (`measure(into:)`).
+    public var accountedChannel: DMAChannel? { nil }
+
+    public func perform(_ action: ScenarioSpec.Step.WorkloadAction) -> String? {
+        switch action {
+        case .restartDriver: return restartDriver()
+        case .setRate, .pauseSource, .resumeSource, .consumerStall, .cpuReadBuffer, .freeBuffer, .maskInterrupt, .unmaskInterrupt:
+            return "this step needs mode: receive (a stream source and a consumer)"
+        }
+    }
+
+    public func finish() {}
+
+    public func measure(into m: inout Measures) {
+        measureDriver(into: &m)
+        let sink = channel.sinkStatistics
+        m.bytesDelivered = sink.bytes
+        m.mismatchedBytes = sink.mismatchedBytes
+        m.verifiedBytes = sink.verifiedBytes
+    }
 }
 
 /// The transmit driver as the emulated board instantiates it: a concrete class, so the reactor's
 /// call lands in code specialised for the UIO ports (see `ReceiveDriver`).
-public final class EmulatedTransmitDriver: TransmitDriver<UIOMapping, UIOFile, DMABufferHeap, PatternProducer> {
+public final class EmulatedTransmitDriver: TransmitDriver<EmulatedRegisterMapping, UIOFile, DMABufferHeap, PatternProducer> {
     override public func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
 }

@@ -27,6 +27,17 @@ public final class VerifyingConsumer: ReceiveConsumer {
 
     public typealias Buffer = DMABuffer
 
+    /// How fast buffers go back: each is held for `processing`, at most `hold` at a time beyond which
+    /// they go back at once (a hold of 0: every buffer goes back as soon as it is checked).
+    public struct Pace: Sendable {
+        public var processing: TimeSpan = .zero
+        public var hold = 0
+        public init(processing: TimeSpan = .zero, hold: Int = 0) {
+            self.processing = processing
+            self.hold = hold
+        }
+    }
+
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var statistics = Statistics()
     /// DMA address each slot was first delivered at.
@@ -51,15 +62,14 @@ public final class VerifyingConsumer: ReceiveConsumer {
     /// Set by the workload: how a kept buffer goes back to the driver.
     @exclusivity(unchecked) var release: ((Int) -> Void)? = nil
 
-    init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor,
-         processing: TimeSpan = .zero, hold: Int = 0) {
+    init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor, pace: Pace = Pace()) {
         self.channel = channel
         checksData = pattern.carriesData
         generator = PatternGenerator(pattern)
         expected = .allocate(byteCount: max(bufferBytes, 1), alignment: 16)
         addressBySlot = Array(repeating: 0, count: ringSize)
-        self.processing = processing
-        self.hold = hold
+        processing = pace.processing
+        hold = pace.hold
         self.reactor = reactor
         held = Array(repeating: 0, count: ringSize)
         if hold > 0 && processing > .zero {

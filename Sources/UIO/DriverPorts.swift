@@ -6,7 +6,7 @@ import SystemPackage
 // The emulated platform for the driver: the same ports a real board provides through `LinuxUIO`,
 // backed by the UIO device model, its mappings and the DMA buffer heap.
 
-extension UIOMapping: RegisterPort {
+extension EmulatedRegisterMapping: RegisterPort {
     @inline(__always)
     public func read32(_ offset: UInt32, _ order: RegisterByteOrder) -> UInt32 {
         switch read32(at: UInt64(offset), assuming: order == .little ? .little : .big) {

@@ -15,7 +15,7 @@ import Trace
 /// The file is watched through `readiness` (a doorbell, rung on every interrupt), exactly as a
 /// driver on the board polls the fd; it is readable exactly while the count differs.
 public final class UIOFile {
-    public let device: UIODevice
+    public let device: EmulatedUIODevice
     public let isNonBlocking: Bool
     let doorbell: Doorbell
     /// `listener->event_count`: the count this file last returned (set to the current count at open).
@@ -25,7 +25,7 @@ public final class UIOFile {
     /// Records successful reads and enable/disable writes when set (nil: tracing off).
     @exclusivity(unchecked) public var tracer: Tracer?
 
-    init(device: UIODevice, nonBlocking: Bool, doorbell: Doorbell) {
+    init(device: EmulatedUIODevice, nonBlocking: Bool, doorbell: Doorbell) {
         self.device = device
         isNonBlocking = nonBlocking
         self.doorbell = doorbell

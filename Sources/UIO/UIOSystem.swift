@@ -1,11 +1,11 @@
 import Board
 import Reactor
 
-/// Everything UIO on one board: a `UIODevice` per profile UIO node (`/dev/uio0`, `/dev/uio1`, ... in
+/// Everything UIO on one board: a `EmulatedUIODevice` per profile UIO node (`/dev/uio0`, `/dev/uio1`, ... in
 /// profile order) and the DMA buffer heap over the board's reserved pool.
 public final class UIOSystem {
     public let board: Board
-    public let devices: [UIODevice]
+    public let devices: [EmulatedUIODevice]
     public let heap: DMABufferHeap
     /// The policy to hand to `DeviceSet(accessPolicy:)` so every DMA transfer is checked by the heap.
     public let dmaGuard: DMABufferGuard
@@ -20,7 +20,7 @@ public final class UIOSystem {
         devices = board.profile.uioNodes.enumerated().map { index, spec in
             let shared = activity[spec.device] ?? RegisterActivity()
             activity[spec.device] = shared
-            return UIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
+            return EmulatedUIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
                              stormThreshold: stormThreshold)
         }
         heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled,
@@ -28,5 +28,27 @@ public final class UIOSystem {
         dmaGuard = DMABufferGuard(heap: heap)
     }
 
-    public func device(named name: String) -> UIODevice? { devices.first { $0.name == name } }
+    public func device(named name: String) -> EmulatedUIODevice? { devices.first { $0.name == name } }
+}
+
+extension UIOSystem {
+    /// `profile`'s board as a driver leaves it after allocating its ring: `count` buffers of
+    /// `byteCount` bytes carved from the DMA pool, in virtual time. What `uioemu sysfs export` shows
+    /// (`SysfsTree.files(for:)`), and the tree the Linux backend's tests read.
+    public static func withBuffers(profile: BoardProfile, count: Int, byteCount: UInt64) -> Result<UIOSystem, BufferAllocationFailure> {
+        let system = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
+        for index in 0..<count {
+            if case let .failure(error) = system.heap.allocate(size: byteCount) {
+                return .failure(BufferAllocationFailure(index: index, error: error))
+            }
+        }
+        return .success(system)
+    }
+}
+
+/// Buffer number `index` (from 0) could not be allocated.
+public struct BufferAllocationFailure: Error, CustomStringConvertible {
+    public let index: Int
+    public let error: DMABufferError
+    public var description: String { "buffer \(index): \(error)" }
 }

@@ -40,14 +40,21 @@ enum EndToEnd {
         var nanosecondsPerCompletion: Double { wallSeconds * 1e9 / Double(completions) }
     }
 
+    /// The peers' stream: 4 KiB packets at 200 MB/s, held at the source when the FIFO is full.
+    static func peerConfiguration() -> WorkloadConfiguration {
+        var c = WorkloadConfiguration()
+        c.source.rateBytesPerSecond = 200_000_000
+        c.source.backPressure = true
+        return c
+    }
+
     static func workload(_ profile: BoardProfile, source: Source, pattern: StreamPattern, bufferBytes: Int) throws -> ReceiveWorkload {
-        var c = ReceiveWorkload.Configuration()
-        c.ringSize = 8
-        c.bufferBytes = bufferBytes
-        c.packetSize = .fixed(bufferBytes)
+        var c = peerConfiguration()
+        c.driver.ringSize = 8
+        c.driver.bufferBytes = bufferBytes
+        c.source.packetSize = .fixed(bufferBytes)
         c.pattern = pattern
-        c.rateBytesPerSecond = source == .paced ? 200_000_000 : nil
-        c.backPressure = true
+        c.source.rateBytesPerSecond = source == .paced ? 200_000_000 : nil
         let w = try ReceiveWorkload(profile: profile, configuration: c)
         try w.start()
         return w
@@ -138,10 +145,9 @@ extension EndToEnd {
     /// The receive workload in real time for `boardTime` (eventfd-backed interrupt delivery, as on a
     /// board): interrupt-raise → driver-handler latency from the driver's HdrHistogram, and pacing.
     static func realTime(_ profile: BoardProfile, boardTime: TimeSpan) throws -> RealTime {
-        var c = ReceiveWorkload.Configuration()
-        c.rateBytesPerSecond = 200_000_000
-        c.backPressure = true
-        let w = try ReceiveWorkload(profile: profile, clock: .realTime, configuration: c)
+        var c = peerConfiguration()
+        c.clock = .realTime
+        let w = try ReceiveWorkload(profile: profile, configuration: c)
         try w.start()
         let start = w.reactor.now
         let wallStart = DispatchTime.now().uptimeNanoseconds
@@ -207,10 +213,8 @@ extension EndToEnd {
 
     /// ns per completion with `channels` independent channels in one reactor (4 KiB, checked).
     static func fleet(channels: Int, completions: Int, pattern: StreamPattern = .counter) throws -> Double {
-        var c = ReceiveWorkload.Configuration()
+        var c = peerConfiguration()
         c.pattern = pattern
-        c.rateBytesPerSecond = 200_000_000
-        c.backPressure = true
         let fleet = try ReceiveFleet(profile: fleetProfile(channels: channels), configuration: c)
         try fleet.start()
         fleet.run(completions: completions / 10 + channels)
@@ -228,10 +232,7 @@ extension EndToEnd {
     static func traced(_ profile: BoardProfile, completions: Int) throws -> Double {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-bench-trace-\(getpid()).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        var c = ReceiveWorkload.Configuration()
-        c.rateBytesPerSecond = 200_000_000
-        c.backPressure = true
-        let w = try ReceiveWorkload(profile: profile, configuration: c)
+        let w = try ReceiveWorkload(profile: profile, configuration: peerConfiguration())
         let tracer: Tracer
         do throws(TraceError) {
             tracer = try Tracer(reactor: w.reactor, options: .init(hashing: true, jsonLinesPath: file))

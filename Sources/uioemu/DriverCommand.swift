@@ -1,7 +1,6 @@
 import ArgumentParser
 import Driver
-import LinuxUIO
-import Reactor
+import RealBoard
 import SystemPackage
 
 /// `uioemu driver --uio NAME --udmabuf NAME ... --count N`: the receive driver on a real board.
@@ -44,37 +43,25 @@ struct DriverCommand: ParsableCommand {
     }
 
     func run() throws {
-        let node: UIODeviceNode
-        let registers: UIORegisterMapping
-        let interrupts: UIOInterruptSource
-        do throws(LinuxUIOError) {
-            node = try UIODeviceLocator(sysfsRoot: FilePath(sysfsRoot), devRoot: FilePath(devRoot)).locate(name: uio)
-            registers = try node.mapRegisters(map: map)
-            interrupts = try node.openInterrupts()
+        var configuration = RealBoardWorkload.Configuration(uioName: uio, bufferNames: udmabuf)
+        configuration.bufferBytes = bufferBytes
+        configuration.map = map
+        configuration.sysfsRoot = FilePath(sysfsRoot)
+        configuration.devRoot = FilePath(devRoot)
+        let workload: RealBoardWorkload
+        do throws(RealBoardError) {
+            workload = try RealBoardWorkload(configuration)
         } catch {
             throw SetupFailure(message: "\(error)")
         }
-        let buffers = UDMABufferProvider(names: udmabuf, sysfsRoot: FilePath(sysfsRoot), devRoot: FilePath(devRoot),
-                                         direction: .fromDevice)
-        let reactor = Reactor(clock: .realTime)
-        let consumer = CountingConsumer()
-        let driver = BoardReceiveDriver(reactor: reactor, registers: registers, interrupts: interrupts, buffers: buffers,
-                                   consumer: consumer,
-                                   configuration: DriverConfiguration(ringSize: udmabuf.count, bufferBytes: bufferBytes))
-        if case let .failure(error) = driver.start() { throw SetupFailure(message: "driver start: \(error)") }
+        let node = workload.node, registers = workload.registers
         print("\(node.name): \(node.devicePath), map\(map) '\(registers.map.name)' at 0x\(String(registers.map.address, radix: 16)), "
             + "ring of \(udmabuf.count) × \(bufferBytes) bytes (\(udmabuf.joined(separator: ", ")))")
-        reactor.handleStopSignals()
-        reactor.run(until: {
-            if case .failed = driver.state { return true }
-            return driver.completions >= count
-        })
-        driver.stop()
-        if reactor.stoppedBySignal != nil { print("stopped by signal") }
-        print("state: \(driver.state)")
-        print(DriverCommand.render(driver.metrics, bytesSeen: consumer.bytes,
-                                   syncFailures: buffers.buffers.reduce(0) { $0 + $1.syncFailures }))
-        if case .failed = driver.state { throw ExitCode.failure }
+        workload.run(completions: count)
+        if workload.stoppedBySignal { print("stopped by signal") }
+        print("state: \(workload.state)")
+        print(DriverCommand.render(workload.metrics, bytesSeen: workload.bytesSeen, syncFailures: workload.syncFailures))
+        if workload.hasFailed { throw ExitCode.failure }
     }
 
     static func render(_ m: DriverMetrics, bytesSeen: Int, syncFailures: Int) -> String {
@@ -99,20 +86,4 @@ struct DriverCommand: ParsableCommand {
 private struct SetupFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
-}
-
-/// Takes each buffer, counts its bytes and gives it straight back.
-/// The receive driver on a real board: a concrete class, so the reactor's call lands in code
-/// specialised for the LinuxUIO ports (see `ReceiveDriver`).
-private final class BoardReceiveDriver: ReceiveDriver<UIORegisterMapping, UIOInterruptSource, UDMABufferProvider, CountingConsumer> {
-    override func reactorEvent(_ tag: UInt64) { handleEvent(tag) }
-}
-
-private final class CountingConsumer: ReceiveConsumer {
-    var bytes = 0
-
-    func receive(slot: Int, buffer: UDMABuffer, length: Int, transfer: UInt64) -> ConsumerDecision {
-        bytes += buffer.withCPUBytes(count: length) { $0.count }
-        return .release
-    }
 }

@@ -63,7 +63,7 @@ struct PlayCommand: ParsableCommand {
         let terminal = isatty(1) == 1
         let progress = isatty(2) == 1
         for var spec in specs {
-            if realtime { spec.clock = .realTime }
+            if realtime { spec.workload.clock = .realTime }
             let profile = try loadBoard(for: spec)
             if progress && !json { Self.progress("playing \(spec.name) (\(spec.duration) of board time)...") }
             let start = Date()

@@ -53,7 +53,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
-        let workload = try ReceiveWorkload(profile: profile, clock: realtime ? .realTime : .virtual, seed: seed)
+        var configuration = WorkloadConfiguration()
+        if realtime { configuration.clock = .realTime }
+        let workload = try ReceiveWorkload(profile: profile, seed: seed, configuration: configuration)
         // No tracer at all unless asked: tracing off costs the hot path one branch per site.
         let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
         let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)

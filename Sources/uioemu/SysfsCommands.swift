@@ -1,7 +1,6 @@
 import ArgumentParser
 import Board
 import Foundation
-import Reactor
 import UIO
 
 /// `uioemu sysfs export --board NAME DIR`: the sysfs tree a real system would show for the board's
@@ -46,12 +45,10 @@ struct SysfsCommand: ParsableCommand {
 
         func run() throws {
             let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
-            let system = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
-            let size = try bufferBytes()
-            for n in 0..<buffers {
-                if case let .failure(error) = system.heap.allocate(size: size) {
-                    throw ValidationError("buffer \(n): \(error)")
-                }
+            let system: UIOSystem
+            switch UIOSystem.withBuffers(profile: profile, count: buffers, byteCount: try bufferBytes()) {
+            case let .success(built): system = built
+            case let .failure(failure): throw ValidationError("\(failure)")
             }
             let root = URL(fileURLWithPath: directory)
             for file in SysfsTree.files(for: system) {

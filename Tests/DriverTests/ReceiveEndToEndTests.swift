@@ -10,7 +10,7 @@ import UIO
 struct ReceiveEndToEndTests {
     @Test("100,000 completions: every byte verified, buffers cycling through exactly the ring")
     func hundredThousandCompletions() {
-        let w = workload { $0.ringSize = 8 }
+        let w = workload { $0.driver.ringSize = 8 }
         w.run(completions: 100_000)
         let r = w.report
         #expect(r.completions == 100_000)
@@ -27,7 +27,7 @@ struct ReceiveEndToEndTests {
     func prbsVariablePackets() {
         let w = workload(seed: 99) {
             $0.pattern = .prbs31()
-            $0.packetSize = .range(64...4096)
+            $0.source.packetSize = .range(64...4096)
         }
         w.run(completions: 5_000)
         let r = w.report
@@ -39,9 +39,9 @@ struct ReceiveEndToEndTests {
     @Test("a slow consumer: the ring fills, the device drops with a reason, nothing is lost silently")
     func slowConsumer() {
         let w = workload {
-            $0.rateBytesPerSecond = 400_000_000  // a 4 KiB packet every 10.24 us
-            $0.consumerProcessing = .microseconds(200)
-            $0.consumerHold = 8
+            $0.source.rateBytesPerSecond = 400_000_000  // a 4 KiB packet every 10.24 us
+            $0.consumer.processing = .microseconds(200)
+            $0.consumer.hold = 8
         }
         w.run(for: .milliseconds(20))
         let r = w.report
@@ -72,7 +72,7 @@ struct ReceiveEndToEndTests {
 
     @Test("a stalled engine is caught by the watchdog and recovered")
     func stallRecovered() throws {
-        let w = workload { $0.watchdog = .microseconds(100) }
+        let w = workload { $0.driver.watchdog = .microseconds(100) }
         w.run(completions: 10)
         try w.channel.inject(.stall)
         w.run(completions: 50)
@@ -95,7 +95,7 @@ struct ReceiveEndToEndTests {
 
     @Test("a lost interrupt (edge line) is counted by the device and recovered by the watchdog")
     func lostInterrupt() throws {
-        let w = workload(edgeTriggeredP2020()) { $0.watchdog = .microseconds(100) }
+        let w = workload(edgeTriggeredP2020()) { $0.driver.watchdog = .microseconds(100) }
         w.run(completions: 10)
         try w.channel.inject(.lostInterrupt)
         w.run(completions: 30)
@@ -113,7 +113,7 @@ struct ReceiveEndToEndTests {
 
     @Test("a planted driver bug (enable before W1C) is caught as a level-interrupt storm")
     func plantedBugCaught() {
-        let w = workload { $0.enableBeforeClearForTesting = true }
+        let w = workload { $0.driver.enableBeforeClearForTesting = true }
         w.run(completions: 1_000)
         let r = w.report
         #expect(w.uioDevice.enablesWithCauseAsserted >= 1_000)

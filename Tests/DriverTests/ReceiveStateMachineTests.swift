@@ -11,7 +11,7 @@ struct ReceiveStateMachineTests {
     func startOrder() {
         var m = ReceiveStateMachine(ringSize: 4, bufferBytes: 4096)
         #expect(m.start(eventCount: 0).array == [.resetCore, .writeControl(run), .arm(slot: 0), .enableInterrupt])
-        #expect(m.state == .running(armed: 0))
+        #expect(m.state == .running(active: 0))
         #expect(m.owners == [.device, .driver, .driver, .driver])
     }
 
@@ -33,7 +33,7 @@ struct ReceiveStateMachineTests {
         _ = m.start(eventCount: 0)
         #expect(m.interrupt(eventCount: 1, status: AXIDMAHeader.Idle, receivedLength: 0).array == [.enableInterrupt])
         #expect(m.metrics.spuriousInterrupts == 1)
-        #expect(m.state == .running(armed: 0))
+        #expect(m.state == .running(active: 0))
     }
 
     @Test("a count that jumps by more than one means lost interrupts")
@@ -53,10 +53,10 @@ struct ReceiveStateMachineTests {
         _ = m.interrupt(eventCount: 1, status: IOC, receivedLength: 64)  // 0 → consumer, 1 armed
         let second = m.interrupt(eventCount: 2, status: IOC, receivedLength: 64)  // 1 → consumer, none free
         #expect(!second.array.contains { if case .arm = $0 { return true } else { return false } })
-        #expect(m.state == .running(armed: nil))
+        #expect(m.state == .running(active: nil))
         #expect(m.metrics.ringFullStalls == 1)
         #expect(m.release(slot: 1).array == [.arm(slot: 1)])
-        #expect(m.state == .running(armed: 1))
+        #expect(m.state == .running(active: 1))
         #expect(m.release(slot: 0).array == [])  // one armed already: slot 0 just becomes free
         #expect(m.owners == [.driver, .device])
     }
@@ -84,7 +84,7 @@ struct ReceiveStateMachineTests {
         #expect(m.state == .recovering(attempt: 1, slot: 0))
         #expect(m.metrics.count(.slaveError) == 1)
         #expect(m.retryTimerFired().array == [.writeControl(run), .arm(slot: 0)])
-        #expect(m.state == .running(armed: 0))
+        #expect(m.state == .running(active: 0))
         #expect(m.metrics.recoveries == 1)
         let failed = m.reapCompletion()
         #expect(failed?.error == .slaveError)

@@ -28,10 +28,10 @@ func edgeTriggeredP2020() -> BoardProfile {
     }
 }
 
-func workload(_ profile: BoardProfile = profile(), seed: UInt64 = 1, _ configure: (inout ReceiveWorkload.Configuration) -> Void = { _ in })
+func workload(_ profile: BoardProfile = profile(), seed: UInt64 = 1, _ configure: (inout WorkloadConfiguration) -> Void = { _ in })
     -> ReceiveWorkload
 {
-    var configuration = ReceiveWorkload.Configuration()
+    var configuration = WorkloadConfiguration()
     configure(&configuration)
     let w = try! ReceiveWorkload(profile: profile, seed: seed, configuration: configuration)
     try! w.start()

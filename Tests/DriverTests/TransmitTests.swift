@@ -49,10 +49,10 @@ struct TransmitStateMachineTests {
 
 @Suite("Transmit driver end to end (MM2S loopback into a checking sink)")
 struct TransmitEndToEndTests {
-    func transmit(_ board: String = "p2020-fpga", _ configure: (inout TransmitWorkload.Configuration) -> Void = { _ in })
+    func transmit(_ board: String = "p2020-fpga", _ configure: (inout WorkloadConfiguration) -> Void = { _ in })
         -> TransmitWorkload
     {
-        var c = TransmitWorkload.Configuration()
+        var c = WorkloadConfiguration()
         configure(&c)
         let w = try! TransmitWorkload(profile: profile(board), configuration: c)
         try! w.start()
@@ -73,7 +73,7 @@ struct TransmitEndToEndTests {
 
     @Test("a slow sink stretches each transfer; the driver queues, nothing is lost")
     func slowSink() {
-        let w = transmit { $0.sinkRateBytesPerSecond = 50_000_000; $0.packetLimit = 200 }
+        let w = transmit { $0.sink.rateBytesPerSecond = 50_000_000; $0.packetLimit = 200 }
         w.run(completions: 200)
         #expect(w.channel.sinkStatistics.packets == 200)
         #expect(w.channel.sinkStatistics.mismatchedBytes == 0)

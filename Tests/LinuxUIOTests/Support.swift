@@ -23,8 +23,7 @@ final class ExportedTree {
     init(buffers: Int = 4, bufferBytes: UInt64 = 4096, board: String = "p2020-fpga") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("linuxuio-\(UUID().uuidString)")
         let profile = try BoardProfile.load(path: repositoryRoot.appendingPathComponent("boards/\(board).yaml").path, registry: DeviceKinds.standard)
-        uio = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
-        for _ in 0..<buffers { _ = try uio.heap.allocate(size: bufferBytes).get() }
+        uio = try UIOSystem.withBuffers(profile: profile, count: buffers, byteCount: bufferBytes).get()
         for file in SysfsTree.files(for: uio) {
             try write(file.contents, to: "sys/" + file.path)
         }

@@ -24,9 +24,9 @@ struct UIODeviceLocatorTests {
         let exported = tree.uio.device(named: "axi-dma-s2mm")!.maps
         #expect(node.maps.count == exported.count)
         for (parsed, map) in zip(node.maps, exported) {
-            #expect(parsed == UIOMapInfo(index: map.index, name: map.name, address: map.address.rawValue, size: map.size, offset: map.offset))
+            #expect(parsed == LinuxUIOMap(index: map.index, name: map.name, address: map.address.rawValue, size: map.size, offset: map.offset))
         }
-        #expect(node.maps.first == UIOMapInfo(index: 0, name: "registers", address: 0xf_ffb0_0000, size: 0x10000, offset: 0))
+        #expect(node.maps.first == LinuxUIOMap(index: 0, name: "registers", address: 0xf_ffb0_0000, size: 0x10000, offset: 0))
     }
 
     @Test("devices are tried in number order, uio10 after uio2")
@@ -120,26 +120,26 @@ struct UIODeviceLocatorTests {
     @Test("map N is at mmap offset N × page size, whole pages covering offset + size")
     func mmapRange() throws {
         let path = FilePath("/sys/class/uio/uio0/maps/map3")
-        let map = UIOMapInfo(index: 3, name: "r", address: 0x1_0000_0100, size: 0x1000, offset: 0x100)
+        let map = LinuxUIOMap(index: 3, name: "r", address: 0x1_0000_0100, size: 0x1000, offset: 0x100)
         let range = try map.mmapRange(pageSize: 4096, path: path)
         #expect(range.fileOffset == 3 * 4096)
         #expect(range.length == 8192)
-        #expect(try UIOMapInfo(index: 0, name: "r", address: 0, size: 1, offset: 0).mmapRange(pageSize: 65536, path: path).length == 65536)
+        #expect(try LinuxUIOMap(index: 0, name: "r", address: 0, size: 1, offset: 0).mmapRange(pageSize: 65536, path: path).length == 65536)
     }
 
     @Test("map values that cannot be mapped are refused before mmap")
     func invalidMaps() {
         let path = FilePath("/sys/class/uio/uio0/maps/map0")
-        func error(_ map: UIOMapInfo, pageSize: Int = 4096) -> LinuxUIOError? {
+        func error(_ map: LinuxUIOMap, pageSize: Int = 4096) -> LinuxUIOError? {
             linuxError { try map.mmapRange(pageSize: pageSize, path: path) }
         }
-        #expect(error(UIOMapInfo(index: 0, name: "", address: 0, size: 0, offset: 0))
+        #expect(error(LinuxUIOMap(index: 0, name: "", address: 0, size: 0, offset: 0))
             == .invalidMap(path: path.string + "/size", reason: "expected a positive size, found 0 (the kernel lists no map of size 0)"))
-        #expect(error(UIOMapInfo(index: 0, name: "", address: 0, size: 16, offset: 0x1000))
+        #expect(error(LinuxUIOMap(index: 0, name: "", address: 0, size: 16, offset: 0x1000))
             == .invalidMap(path: path.string + "/offset", reason: "expected an offset within the first page (below 0x1000), found 0x1000"))
-        #expect(error(UIOMapInfo(index: 0, name: "", address: 0, size: .max, offset: 1))
+        #expect(error(LinuxUIOMap(index: 0, name: "", address: 0, size: .max, offset: 1))
             == .invalidMap(path: path.string + "/size", reason: "expected a size that fits the address space, found 0xffffffffffffffff"))
-        #expect(error(UIOMapInfo(index: 0, name: "", address: 0, size: 16, offset: 0), pageSize: 3000)
+        #expect(error(LinuxUIOMap(index: 0, name: "", address: 0, size: 16, offset: 0), pageSize: 3000)
             == .invalidMap(path: path.string, reason: "expected a power-of-two page size from sysconf(_SC_PAGESIZE), found 3000"))
     }
 }

@@ -108,6 +108,31 @@ struct ScenarioRunnerTests {
         #expect(abs(outcome.virtualSeconds - 0.002) < 1e-9)  // stopped right after 1 ms + 1 ms
     }
 
+    @Test("a transmit scenario with time: realtime runs in real time; the same in virtual time does not wait",
+          arguments: ["realtime", "virtual"])
+    func transmitFollowsTimeMode(mode: String) {
+        // 100 ms of board time at a 4 MB/s sink: about 100 buffers, a few milliseconds of work.
+        let start = Date()
+        let outcome = play("""
+            board: p2020-fpga
+            mode: transmit
+            time: \(mode)
+            duration: 100ms
+            stream:
+              sink-rate: 4 MB/s
+            expect:
+              completions: ">= 50"
+              mismatched-bytes: 0
+            """)
+        let wall = Date().timeIntervalSince(start)
+        #expect(outcome.passed, "\(outcome.failures)")
+        if mode == "realtime" {
+            #expect(wall >= 0.095, "100 ms of board time took \(wall) s of wall time")
+        } else {
+            #expect(wall < 0.05, "100 ms of virtual board time took \(wall) s of wall time")
+        }
+    }
+
     @Test("a failing register step is reported at its line with the decoded value")
     func scriptFailure() {
         let outcome = play("""

@@ -18,16 +18,16 @@ func profile(_ name: String = "p2020-fpga") -> BoardProfile {
 }
 
 /// A receive workload that is not started yet (attach a tracer first).
-func receiveWorkload(seed: UInt64 = 1, _ configure: (inout ReceiveWorkload.Configuration) -> Void = { _ in }) -> ReceiveWorkload {
-    var configuration = ReceiveWorkload.Configuration()
+func receiveWorkload(seed: UInt64 = 1, _ configure: (inout WorkloadConfiguration) -> Void = { _ in }) -> ReceiveWorkload {
+    var configuration = WorkloadConfiguration()
     configure(&configuration)
     return try! ReceiveWorkload(profile: profile(), seed: seed, configuration: configuration)
 }
 
 /// PRBS data in packets of random length: every seed gives a different packet sequence.
-func randomPackets(_ c: inout ReceiveWorkload.Configuration) {
+func randomPackets(_ c: inout WorkloadConfiguration) {
     c.pattern = .prbs31()
-    c.packetSize = .range(64...4096)
+    c.source.packetSize = .range(64...4096)
 }
 
 /// A fresh directory for one test's files, removed by the caller.
@@ -39,7 +39,7 @@ func temporaryDirectory() -> URL {
 
 /// Runs `completions` of a traced receive workload and returns the workload and its finished tracer.
 func tracedRun(seed: UInt64 = 1, completions: Int, options: Tracer.Options = Tracer.Options(),
-               _ configure: (inout ReceiveWorkload.Configuration) -> Void = { _ in }) throws -> (ReceiveWorkload, Tracer) {
+               _ configure: (inout WorkloadConfiguration) -> Void = { _ in }) throws -> (ReceiveWorkload, Tracer) {
     let w = receiveWorkload(seed: seed, configure)
     let tracer = try Tracer(reactor: w.reactor, options: options)
     w.attach(tracer)

@@ -69,7 +69,7 @@ struct TraceDeterminismTests {
 
     @Test func `a transmit workload traces deterministically too`() throws {
         func run() throws -> String? {
-            var c = TransmitWorkload.Configuration()
+            var c = WorkloadConfiguration()
             c.pattern = .prbs31()
             let w = try TransmitWorkload(profile: profile(), seed: 5, configuration: c)
             let tracer = Tracer(reactor: w.reactor, sinks: [TraceHasher()])

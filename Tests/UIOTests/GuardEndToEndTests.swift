@@ -14,7 +14,7 @@ struct GuardEndToEndTests {
     struct System {
         let rig: Rig
         let devices: DeviceSet
-        let mapping: UIOMapping
+        let mapping: EmulatedRegisterMapping
         let file: UIOFile
 
         init(_ board: String = "p2020-fpga") {

@@ -28,7 +28,7 @@ struct Rig {
     }
 
     /// The S2MM node (`axi-dma-s2mm`) and its interrupt line.
-    var s2mm: UIODevice { uio.device(named: "axi-dma-s2mm")! }
+    var s2mm: EmulatedUIODevice { uio.device(named: "axi-dma-s2mm")! }
     var s2mmLine: Int { s2mm.interruptLine! }
 
     /// Stands in for the device's interrupt output.

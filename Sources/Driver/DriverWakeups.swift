@@ -6,7 +6,7 @@ import SystemPackage
 /// interrupt source and the two reusable timers (retry back-off, watchdog), created once at the
 /// first start. Plain values only, with the reactor passed in, so the per-completion calls through
 /// it cost no reference counting.
-struct DriverEvents {
+struct DriverWakeups {
     enum Tag: UInt64 {
         case interrupt, retry, watchdog
     }

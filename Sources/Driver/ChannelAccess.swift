@@ -3,19 +3,19 @@ import DriverPorts
 /// One AXI DMA channel's registers as a driver uses them, through a register port. Shared by the
 /// receive and transmit drivers; a value holding a strong `let` to the port, so calls through it
 /// are direct.
-struct ChannelRegisters<Registers: RegisterPort> {
+struct ChannelAccess<Registers: RegisterPort> {
     let registers: Registers
     /// `AXIDMAHeader.s2mmBase` or `.mm2sBase`.
     let base: UInt32
     let order: RegisterByteOrder
 
     @inline(__always)
-    func read(_ register: AXIDMAHeader.Register) -> UInt32 {
+    func read(_ register: AXIDMAHeader.ChannelOffset) -> UInt32 {
         registers.read32(base + register.rawValue, order)
     }
 
     @inline(__always)
-    func write(_ register: AXIDMAHeader.Register, _ value: UInt32) {
+    func write(_ register: AXIDMAHeader.ChannelOffset, _ value: UInt32) {
         registers.write32(base + register.rawValue, value, order)
     }
 

@@ -3,7 +3,7 @@ import Synchronization
 import SystemPackage
 
 /// A UIO map after mmap: 32-bit register access at offsets from the start of the mapping (the page
-/// the map starts in, as with the emulated `UIOMapping`), in the byte order the driver names.
+/// the map starts in, as with the emulated `EmulatedRegisterMapping`), in the byte order the driver names.
 ///
 /// The bytes in the mapping are the device's: a little-endian AXI register holds its least
 /// significant byte first whatever the CPU, so a load is converted with `UInt32(littleEndian:)` (what
@@ -13,8 +13,8 @@ import SystemPackage
 /// An access outside the mapping, misaligned, or after `unmap()` is not attempted (on the board it
 /// would be SIGSEGV or SIGBUS): it is counted in `faults` and a load returns 0xFFFF_FFFF, as a master
 /// abort does.
-public final class UIORegisterMapping: RegisterPort {
-    public let map: UIOMapInfo
+public final class LinuxRegisterMapping: RegisterPort {
+    public let map: LinuxUIOMap
     public let devicePath: FilePath
     /// The mapped length: whole pages covering the map.
     public let byteCount: Int
@@ -23,7 +23,7 @@ public final class UIORegisterMapping: RegisterPort {
     let base: UnsafeMutableRawPointer
     let calls: SystemCalls
 
-    init(map: UIOMapInfo, devicePath: FilePath, base: UnsafeMutableRawPointer, byteCount: Int, calls: SystemCalls) {
+    init(map: LinuxUIOMap, devicePath: FilePath, base: UnsafeMutableRawPointer, byteCount: Int, calls: SystemCalls) {
         self.map = map
         self.devicePath = devicePath
         self.base = base
@@ -45,7 +45,7 @@ public final class UIORegisterMapping: RegisterPort {
             faults += 1
             return 0xFFFF_FFFF
         }
-        let raw = UIORegisterMapping.load(base + Int(offset))
+        let raw = LinuxRegisterMapping.load(base + Int(offset))
         switch order {
         case .little: return UInt32(littleEndian: raw)
         case .big: return UInt32(bigEndian: raw)
@@ -58,8 +58,8 @@ public final class UIORegisterMapping: RegisterPort {
             return
         }
         switch order {
-        case .little: UIORegisterMapping.store(value.littleEndian, base + Int(offset))
-        case .big: UIORegisterMapping.store(value.bigEndian, base + Int(offset))
+        case .little: LinuxRegisterMapping.store(value.littleEndian, base + Int(offset))
+        case .big: LinuxRegisterMapping.store(value.bigEndian, base + Int(offset))
         }
     }
 

@@ -17,7 +17,7 @@ import SystemPackage
 /// On real hardware that livelocks the CPU; here, after `stormThreshold` events with no register
 /// write to the device in between, the line is kept disabled, the storm is counted, and a later
 /// enable is refused until the driver writes a register of the device.
-public final class UIODevice: InterruptSubscriber {
+public final class EmulatedUIODevice: InterruptSubscriber {
     /// The N of `/dev/uioN`.
     public let index: Int
     public let name: String
@@ -176,13 +176,13 @@ public final class UIODevice: InterruptSubscriber {
 
     /// `mmap(fd, length, offset)`: map N is selected by offset N × page size (uio_mmap). EINVAL for
     /// an offset that is not a page multiple, a map that does not exist, or a length beyond the map.
-    public func mmap(offset: UInt64, length: UInt64) -> Result<UIOMapping, Errno> {
+    public func mmap(offset: UInt64, length: UInt64) -> Result<EmulatedRegisterMapping, Errno> {
         guard offset % UIOMap.pageSize == 0 else { return .failure(.invalidArgument) }
         let index = offset / UIOMap.pageSize
         guard index < UInt64(maps.count), length > 0 else { return .failure(.invalidArgument) }
         let map = maps[Int(index)]
         guard length <= map.mappableBytes else { return .failure(.invalidArgument) }
-        return .success(UIOMapping(map: map, length: length, bus: board.bus, activity: activity))
+        return .success(EmulatedRegisterMapping(map: map, length: length, bus: board.bus, activity: activity))
     }
 }
 

@@ -1,0 +1,64 @@
+import Trace
+
+/// Records a driver's state transitions and ring-slot moves into a tracer, found by comparing the
+/// machine with what was last recorded; the shell calls it before performing each input's
+/// actions, so they come before the register writes they cause.
+struct TransitionRecorder<Owner: TracedOwner> {
+    /// `tracer != nil`, kept as a plain flag: testing the optional class reference costs a retain
+    /// and a release per input.
+    private(set) var isTracing = false
+    private(set) var tracer: Tracer?
+    /// The driver's name in traces.
+    let traceName: String
+    private var tracedState = DriverState.stopped
+    private var tracedOwners: [Owner] = []
+
+    init(traceName: String) { self.traceName = traceName }
+
+    /// Starts (or, with nil, stops) recording from the machine as it is now.
+    mutating func attach(_ tracer: Tracer?, state: DriverState, owners: [Owner]) {
+        self.tracer = tracer
+        isTracing = tracer != nil
+        tracedState = state
+        tracedOwners = owners
+        tracer?.declare(.driver(traceName))
+    }
+
+    @inline(never)
+    mutating func record(state: DriverState, owners: [Owner]) {
+        guard let tracer else { return }
+        if state != tracedState {
+            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
+            tracedState = state
+        }
+        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
+            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+            tracedOwners[slot] = owners[slot]
+        }
+    }
+}
+
+/// A ring slot's owner as traces name it.
+protocol TracedOwner: Equatable {
+    var traceLabel: String { get }
+}
+
+extension ReceiveStateMachine.Owner: TracedOwner {
+    var traceLabel: String {
+        switch self {
+        case .driver: "driver"
+        case .device: "device"
+        case .consumer: "consumer"
+        }
+    }
+}
+
+extension TransmitStateMachine.Owner: TracedOwner {
+    var traceLabel: String {
+        switch self {
+        case .producer: "producer"
+        case .queued: "queued"
+        case .device: "device"
+        }
+    }
+}
