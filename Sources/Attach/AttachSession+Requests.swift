@@ -18,9 +18,12 @@ extension AttachSession {
     func handleRequest(of p: AttachedProcess) {
         let sequence = p.mailbox.requestSequence
         p.answeredSequence = sequence
+        if debugRequests { debugLog("request op \(p.mailbox.operation) from \(p.pid) (\(p.name)) seq \(sequence) at \(reactor.now)") }
         drainAttributeWriters()
         let debt = p.mailbox.debtNanoseconds
-        if !isRealTime && debt > 0 {
+        // A process detaching does nothing on the board: its clock reads need no board time then
+        // (and waiting for it could deadlock with the process it is about to wait for).
+        if !isRealTime && debt > 0 && p.mailbox.operation != UIOEMU_OP_DETACH.rawValue {
             // The clock reads since the last request cost board time: pay it, then act.
             begin(.wait(handles: [], deadline: reactor.now.nanosecondsSinceStart + debt, .request), for: p, sequence: sequence)
             return
@@ -38,7 +41,11 @@ extension AttachSession {
     private func begin(_ outcome: Outcome, for p: AttachedProcess, sequence: UInt32) {
         switch outcome {
         case let .reply(reply):
-            if p.mailbox.operation != UIOEMU_OP_DETACH.rawValue { p.state = .running }
+            if case .detached = p.state, p.mailbox.operation == UIOEMU_OP_DETACH.rawValue {
+                // Detaching: it stays so after the reply.
+            } else {
+                p.state = .running
+            }
             send(reply, to: p, sequence: sequence)
         case let .wait(handles, deadline, completion):
             if isRealTime {
@@ -73,6 +80,7 @@ extension AttachSession {
     }
 
     private func send(_ reply: Mailbox.Reply, to p: AttachedProcess, sequence: UInt32) {
+        if debugRequests { debugLog("reply \(reply.result) to \(p.pid) seq \(sequence) at \(reactor.now)") }
         let now = reactor.now.nanosecondsSinceStart
         for other in processes where !other.isGone { other.mailbox.setBoardTime(now) }
         for (h, handle) in p.handles {
@@ -124,7 +132,15 @@ extension AttachSession {
             let text = m.payloadText
             return .stop(text.isEmpty ? "process \(p.pid) (\(p.name)) reported problem \(m.argument(0)) at instruction 0x\(String(UInt64(bitPattern: m.argument(1)), radix: 16))" : text)
         case UIOEMU_OP_DETACH.rawValue:
-            p.state = .detached(since: connections)
+            switch m.argument(0) {
+            case Int64(UIOEMU_DETACH_WAITPID.rawValue): p.state = .detached(waitingFor: Int32(truncatingIfNeeded: m.argument(1)))
+            case Int64(UIOEMU_DETACH_READ.rawValue): p.state = .detached(waitingFor: nil)
+            default: p.state = .running  // back
+            }
+            return .reply(Mailbox.Reply())
+        case UIOEMU_OP_FORKED.rawValue:
+            let child = Int32(truncatingIfNeeded: m.argument(0))
+            if child > 0 && !processes.contains(where: { $0.pid == child && !$0.isGone }) { expectedPIDs[child] = p.pid }
             return .reply(Mailbox.Reply())
         default:
             return .stop("process \(p.pid) (\(p.name)) sent an unknown request \(m.operation): the preload library and uioemu come from different builds")

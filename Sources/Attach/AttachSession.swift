@@ -71,6 +71,10 @@ public final class AttachSession: ClockGate {
     var processes: [AttachedProcess] = []
     /// Handshakes so far (numbers the processes in connection order).
     var connections = 0
+    /// Processes that exist but have not connected yet: the spawned child before its handshake, a
+    /// process another one started (OP_FORKED), one between its exec and its new image's handshake.
+    /// Board time waits for them, so nothing runs ahead while a program starts.
+    var expectedPIDs: [Int32: Int32] = [:]  // pid -> its parent's pid
     var syncSettings: [ObjectIdentifier: BufferSyncSettings] = [:]
     var childPID: pid_t = 0
     /// Wall time of the spawn, for the "has not connected" warning.
@@ -94,6 +98,13 @@ public final class AttachSession: ClockGate {
     /// Records what the attached processes do to UIO files (reads, enables) when set.
     public var tracer: Tracer? = nil
     private var realTimeTarget: RealTimeEvents? = nil
+    /// UIOEMU_ATTACH_DEBUG=1: every request and reply on stderr (for debugging the transport).
+    let debugRequests = getenv("UIOEMU_ATTACH_DEBUG") != nil
+
+    func debugLog(_ text: String) {
+        var line = Array("uioemu attach: \(text)\n".utf8)
+        _ = write(2, &line, line.count)
+    }
     private var closed = false
 
     /// A memfd for the board's DMA pool (`Board(profile:sharedDMAPool:)`): the child maps it.
@@ -188,6 +199,7 @@ public final class AttachSession: ClockGate {
         switch AttachSystemCalls.spawn(options.command, environment: childEnvironment()) {
         case let .success(pid):
             childPID = pid
+            expectedPIDs[pid] = getpid()
             spawnedAt = AttachSystemCalls.monotonicNanoseconds()
         case let .failure(e):
             throw AttachError(e.code == ENOENT ? "command not found: \(program)" : "cannot start \(program): \(AttachSystemCalls.describe(e.code))",
@@ -209,23 +221,19 @@ public final class AttachSession: ClockGate {
 
     override public var isHoldingClock: Bool {
         guard ending == nil, !wantsStop else { return false }
-        if !childConnected { return true }
+        if !expectedPIDs.isEmpty { return true }
         let now = reactor.now.nanosecondsSinceStart
         for p in processes {
             switch p.state {
             case .running where p.holdsClockWhenRunning: return true
             case let .waiting(wait) where isSatisfied(wait, p, now: now): return true
-            case let .detached(since) where !hasLiveProcess(connectedAfter: since): return true
             default: continue
             }
         }
         return false
     }
 
-    /// Whether a process that connected after the `since`-th handshake is still connected.
-    func hasLiveProcess(connectedAfter since: Int) -> Bool {
-        processes.contains { !$0.isGone && $0.connectionNumber > since }
-    }
+
 
     override public func holdClock() -> Bool {
         acceptConnections()
@@ -238,10 +246,6 @@ public final class AttachSession: ClockGate {
             }
         }
         if acted { return true }
-        if !childConnected {
-            waitForConnection()
-            return true
-        }
         serveNextRequest()
         return true
     }
@@ -253,7 +257,7 @@ public final class AttachSession: ClockGate {
         let live = processes.filter { !$0.isGone }
         let holders = live.filter { $0.isRunning && $0.holdsClockWhenRunning }
         guard !holders.isEmpty else {
-            waitForDetached()
+            waitForExpected()
             return
         }
         for _ in 0..<20_000 {  // bounded: ~20-50 µs of spinning before sleeping
@@ -276,14 +280,15 @@ public final class AttachSession: ClockGate {
             return
         }
         // Nothing came: is everyone still there?
+        if debugRequests { debugLog("waiting for \(holders.map { "\($0.pid) (\($0.name))" }), expected \(expectedPIDs.keys.sorted())") }
         acceptConnections()
         for p in live where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
         checkChild()
     }
 
-    /// Only detached processes hold the clock (a shell between its fork and its child's handshake,
-    /// or after the child left): wait in wall time for a handshake, a request or an exit.
-    private func waitForDetached() {
+    /// Only processes that have not connected yet hold the clock: wait in wall time for their
+    /// handshake (or their end), serving any request that comes meanwhile.
+    private func waitForExpected() {
         let live = processes.filter { !$0.isGone }
         for p in live where p.hasRequest {
             handleRequest(of: p)
@@ -297,16 +302,23 @@ public final class AttachSession: ClockGate {
         }
         for p in live where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
         checkChild()
-    }
-
-    private func waitForConnection() {
-        AttachSystemCalls.waitReadable([listener], milliseconds: 20)
-        acceptConnections()
-        checkChild()
-        if !childConnected && ending == nil && !warnedNotConnected
+        for (pid, parent) in expectedPIDs where !AttachSystemCalls.isAlive(pid) {
+            expectedPIDs[pid] = nil
+            ended(pid, parent: parent)
+        }
+        if expectedPIDs[childPID] != nil && !warnedNotConnected
             && AttachSystemCalls.monotonicNanoseconds() - spawnedAt > 5_000_000_000 {
             warnedNotConnected = true
-            notes.append("\(options.command[0]) has not connected to the board after 5 s of wall time: a statically linked program does not load the preload library (LD_PRELOAD), and a program that never starts cannot connect")
+            notes.append("\(options.command[0]) has not connected to the board after 5 s of wall time: a statically linked program does not load the preload library (LD_PRELOAD)")
+        }
+    }
+
+    /// Process `pid` has ended: its parent, if it detached to wait (waitpid, a pipe from it), is
+    /// about to run again, and holds board time from now on (until it detaches again).
+    func ended(_ pid: Int32, parent: Int32) {
+        for p in processes where !p.isGone && p.pid == parent {
+            // waitpid(pid), waitpid(-1) and waitpid(-group) all return for this child.
+            if case let .detached(target?) = p.state, target == pid || target <= 0 { p.state = .running }
         }
     }
 
@@ -363,8 +375,9 @@ public final class AttachSession: ClockGate {
         mailbox.setClockReadCost(options.clockReadCost.nanoseconds)
         let isChild = hello.pid == childPID
         connections += 1
-        let process = AttachedProcess(socket: fd, mailbox: mailbox, mailboxFD: mailboxFD, pid: hello.pid, name: hello.name,
-                                      isSpawnedChild: isChild, connectionNumber: connections)
+        let process = AttachedProcess(socket: fd, mailbox: mailbox, mailboxFD: mailboxFD, pid: hello.pid, parentPID: hello.parentPid,
+                                      name: hello.name, isSpawnedChild: isChild, connectionNumber: connections)
+        expectedPIDs[hello.pid] = nil
         var flags: UInt32 = 0
         if isRealTime { flags |= UIOEMU_WELCOME_REALTIME.rawValue }
         if !uio.heap.isCoherent || uio.heap.liveBuffers.contains(where: { !$0.isCoherent }) { flags |= UIOEMU_WELCOME_NONCOHERENT.rawValue }
@@ -379,6 +392,7 @@ public final class AttachSession: ClockGate {
             return
         }
         processes.append(process)
+        if debugRequests { debugLog("connected \(hello.pid) (\(hello.name)) parent \(hello.parentPid) as #\(connections)") }
         if isChild { childConnected = true }
         if isRealTime, let events = realTimeTarget {
             _ = reactor.watch(.fd(fd), for: .read, target: events, tag: RealTimeEvents.Tag.socket.rawValue)
@@ -393,6 +407,7 @@ public final class AttachSession: ClockGate {
 
     func disconnect(_ p: AttachedProcess) {
         guard !p.isGone else { return }
+        if debugRequests { debugLog("disconnected \(p.pid) (\(p.name))") }
         p.state = .gone
         for (_, handle) in p.handles { release(handle) }
         p.handles = [:]
@@ -400,11 +415,14 @@ public final class AttachSession: ClockGate {
         AttachSystemCalls.close(p.socket)
         AttachSystemCalls.unmap(p.mailbox.base, bytes: Mailbox.bytes)
         AttachSystemCalls.close(p.mailboxFD)
-        if p.isSpawnedChild {
-            checkChild(waitBriefly: true)
-            // Still alive: it closed its connection by exec'ing (a shell or wrapper running the
-            // driver); the new image connects again, and until then it holds board time.
-            if ending == nil && !processes.contains(where: { $0.isSpawnedChild && !$0.isGone }) { childConnected = false }
+        if p.isSpawnedChild { checkChild(waitBriefly: true) }
+        guard !processes.contains(where: { $0.pid == p.pid && !$0.isGone }) else { return }
+        if AttachSystemCalls.isAlive(p.pid) {
+            // It closed its connection by exec'ing (a shell or wrapper running the driver): the new
+            // image connects again, and until then it holds board time.
+            if ending == nil || !p.isSpawnedChild { expectedPIDs[p.pid] = p.parentPID }
+        } else {
+            ended(p.pid, parent: p.parentPID)
         }
     }
 

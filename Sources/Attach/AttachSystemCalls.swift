@@ -220,6 +220,20 @@ enum AttachSystemCalls {
 
     static func signal(group pid: pid_t, _ signal: Int32) { _ = kill(-pid, signal) }
 
+    /// Whether process `pid` exists and has not exited (a zombie has: /proc/PID/stat says Z or X).
+    static func isAlive(_ pid: pid_t) -> Bool {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return false }
+        // "PID (comm) S ...": the state follows the last ')'.
+        guard let close = bytes[0..<n].lastIndex(of: UInt8(ascii: ")")), close + 2 < n else { return false }
+        let state = bytes[close + 2]
+        return state != UInt8(ascii: "Z") && state != UInt8(ascii: "X")
+    }
+
     static func monotonicNanoseconds() -> Int64 {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)

@@ -9,11 +9,10 @@ final class AttachedProcess {
         case running
         /// Its last request is answered when `wait` is satisfied.
         case waiting(Wait)
-        /// Blocked outside the board (waitpid, a wait on real fds): it holds board time only while no
-        /// process that connected after `since` (a program it started) is still there. So the board
-        /// stands still from a shell's fork until its child connects, runs while the child runs, and
-        /// stands still again once the child is gone, until the shell's next request.
-        case detached(since: Int)
+        /// Blocked outside the board: board time goes on without it until it says it is back, or
+        /// until the child it waits for (`waitingFor`: waitpid's pid argument, -1 or a group for any;
+        /// nil for a read of a pipe) ends: it is about to return then, and holds board time again.
+        case detached(waitingFor: Int32?)
         case gone
     }
 
@@ -42,6 +41,7 @@ final class AttachedProcess {
     let mailbox: Mailbox
     let mailboxFD: Int32
     let pid: Int32
+    let parentPID: Int32
     let name: String
     /// The process `uioemu attach` started (the others are its descendants).
     let isSpawnedChild: Bool
@@ -50,7 +50,7 @@ final class AttachedProcess {
     var state: State = .running
     /// Holds board time while running. Every connected process does (the time a program computes
     /// between two requests must not let the board run ahead, or runs would differ); one that blocks
-    /// outside the board detaches first (`detached`: waitpid, a wait on real fds only).
+    /// outside the board detaches first (`detached`: waitpid, a read of a pipe).
     var holdsClockWhenRunning = true
     /// The last request sequence answered (or being answered).
     var answeredSequence: UInt32 = 0
@@ -65,8 +65,10 @@ final class AttachedProcess {
     /// The first thread that touched the board (virtual time allows only one).
     var boardThread: Int32? = nil
 
-    init(socket: Int32, mailbox: Mailbox, mailboxFD: Int32, pid: Int32, name: String, isSpawnedChild: Bool, connectionNumber: Int) {
+    init(socket: Int32, mailbox: Mailbox, mailboxFD: Int32, pid: Int32, parentPID: Int32, name: String, isSpawnedChild: Bool,
+         connectionNumber: Int) {
         self.connectionNumber = connectionNumber
+        self.parentPID = parentPID
         self.socket = socket
         self.mailbox = mailbox
         self.mailboxFD = mailboxFD

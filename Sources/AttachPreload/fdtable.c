@@ -342,7 +342,14 @@ static ssize_t board_read(int fd, struct board_object *object, void *buffer, siz
 UIOEMU_EXPORT ssize_t read(int fd, void *buffer, size_t count)
 {
     struct board_object *object = fd_object(fd);
-    if (__builtin_expect(object == NULL, 1)) return REAL(read)(fd, buffer, count);
+    if (__builtin_expect(object == NULL, 1)) {
+        if (!attach_detach_if_blocking(fd)) return REAL(read)(fd, buffer, count);
+        ssize_t r = REAL(read)(fd, buffer, count);
+        int saved = errno;
+        attach_detach(UIOEMU_DETACH_BACK, 0);
+        errno = saved;
+        return r;
+    }
     return board_read(fd, object, buffer, count, false, 0);
 }
 
@@ -350,7 +357,14 @@ ssize_t __read_chk(int fd, void *buffer, size_t count, size_t buffer_size);
 UIOEMU_EXPORT ssize_t __read_chk(int fd, void *buffer, size_t count, size_t buffer_size)
 {
     struct board_object *object = fd_object(fd);
-    if (__builtin_expect(object == NULL, 1)) return REAL(__read_chk)(fd, buffer, count, buffer_size);
+    if (__builtin_expect(object == NULL, 1)) {
+        if (!attach_detach_if_blocking(fd)) return REAL(__read_chk)(fd, buffer, count, buffer_size);
+        ssize_t r = REAL(__read_chk)(fd, buffer, count, buffer_size);
+        int saved = errno;
+        attach_detach(UIOEMU_DETACH_BACK, 0);
+        errno = saved;
+        return r;
+    }
     if (count > buffer_size) return REAL(__read_chk)(fd, buffer, count, buffer_size); /* aborts */
     return board_read(fd, object, buffer, count, false, 0);
 }

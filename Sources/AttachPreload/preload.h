@@ -134,7 +134,10 @@ UIOEMU_HIDDEN _Noreturn void attach_problem(uint32_t problem, uint64_t instructi
 UIOEMU_HIDDEN void attach_sleep_until(int64_t board_ns);
 /* Virtual time: tell the emulator this process is about to block outside the board (waitpid, a
    wait on real fds only), so board time goes on without it until its next request. */
-UIOEMU_HIDDEN void attach_detach(void);
+UIOEMU_HIDDEN void attach_detach(int reason, int64_t pid);
+/* Virtual time: detach before a read of a real fd that has nothing to read yet (a pipe from
+   another process of the program, a terminal): it may block, and the writer may need board time. */
+UIOEMU_HIDDEN bool attach_detach_if_blocking(int fd);
 
 /* ---- paths.c ---- */
 

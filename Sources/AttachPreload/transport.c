@@ -282,9 +282,14 @@ _Noreturn void attach_wait_for_end(void)
     }
 }
 
-/* EOF on the socket (a pending FD message is not EOF). */
+/* The emulator closed its end (a pending FD message is not EOF, but a hang-up with one still
+   queued is: the peer of a SOCK_SEQPACKET socket reports POLLHUP once it is closed). */
 static bool emulator_gone(void)
 {
+    struct pollfd p = { .fd = g_attach.socket_fd, .events = POLLIN | POLLRDHUP, .revents = 0 };
+    struct timespec zero = { 0, 0 };
+    long r = RAW6(SYS_ppoll, &p, 1, &zero, 0, 0, 0);
+    if (r == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR))) return true;
     char byte;
     long n = RAW6(SYS_recvfrom, g_attach.socket_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT, 0, 0);
     return n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR);
@@ -413,13 +418,15 @@ void attach_sleep_until(int64_t board_ns)
     if (result < 0) attach_wait_for_end();
 }
 
-void attach_detach(void)
+void attach_detach(int reason, int64_t pid)
 {
     if (!attach_virtual_time()) return;
     attach_lock();
     struct uioemu_request *rq = &g_attach.mailbox->request;
     rq->op = UIOEMU_OP_DETACH;
     rq->length = 0;
+    rq->a[0] = reason;
+    rq->a[1] = pid;
     int64_t result = attach_call_locked(NULL);
     attach_unlock();
     if (result < 0) attach_wait_for_end();

@@ -221,8 +221,12 @@ static int poll_virtual(struct pollfd *fds, nfds_t n, int64_t timeout_ns)
         if (fds[i].fd >= 0 && emulated_fd(fds[i].fd)) board++;
     if (board == 0) {
         if (timeout_ns < 0) {
-            attach_detach();
-            return REAL(poll)(fds, n, -1);
+            attach_detach(UIOEMU_DETACH_READ, 0);
+            int r = REAL(poll)(fds, n, -1);
+            int saved = errno;
+            attach_detach(UIOEMU_DETACH_BACK, 0);
+            errno = saved;
+            return r;
         }
         int r = REAL(poll)(fds, n, 0);
         if (r != 0 || timeout_ns == 0) return r;
@@ -440,8 +444,12 @@ static int epoll_virtual(int epfd, struct epoll_event *events, int max, int64_t 
     }
     if (e == NULL || e->kind != BOARD_EPOLL || e->member_count == 0) {
         if (timeout_ns < 0) {
-            attach_detach();
-            return REAL(epoll_wait)(epfd, events, max, -1);
+            attach_detach(UIOEMU_DETACH_READ, 0);
+            int r = REAL(epoll_wait)(epfd, events, max, -1);
+            int saved = errno;
+            attach_detach(UIOEMU_DETACH_BACK, 0);
+            errno = saved;
+            return r;
         }
         int r = REAL(epoll_wait)(epfd, events, max, 0);
         if (r != 0 || timeout_ns == 0) return r;

@@ -154,9 +154,22 @@ enum uioemu_op {
        a[2] = width, a[3] = tid; payload = a NUL-terminated description. reply: -errno; the emulator
        ends the run. */
     UIOEMU_OP_PROBLEM = 12,
-    /* the process is about to block outside the board (waitpid, a blocking read of a pipe): it stops
-       holding board time until its next request. reply: result 0 at once. */
+    /* the process is about to block outside the board, or is back from it. a[0] = enum
+       uioemu_detach_reason; a[1] = waitpid's pid argument (UIOEMU_DETACH_WAITPID). While detached it
+       does not hold board time; when a child it waits for ends it holds board time again until it
+       says it is back (UIOEMU_DETACH_BACK), so the board does not run on while it returns.
+       reply: result 0 at once. */
     UIOEMU_OP_DETACH = 13,
+    /* the process started another one (fork, vfork, posix_spawn): a[0] = its pid. Until that process
+       connects (or ends), board time waits for it, so nothing on the board runs ahead while it
+       starts. reply: result 0 at once. */
+    UIOEMU_OP_FORKED = 14,
+};
+
+enum uioemu_detach_reason {
+    UIOEMU_DETACH_BACK = 0,    /* the blocking call returned */
+    UIOEMU_DETACH_WAITPID = 1, /* waitpid/wait4/waitid for a child (a[1]: pid, -1 any, 0 or < -1 a group) */
+    UIOEMU_DETACH_READ = 2,    /* a blocking read, or a wait on real fds only */
 };
 
 enum uioemu_open_kind {
