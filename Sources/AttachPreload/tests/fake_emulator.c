@@ -549,6 +549,9 @@ static int64_t handle_request(struct connection *c, struct uioemu_request *rq, s
         g_cpu_touches++;
         protect_buffer(c, true);
         return 0;
+    case UIOEMU_OP_DETACH: /* the fake's virtual time is its own: a detached process changes nothing here */
+    case UIOEMU_OP_FORKED:
+        return 0;
     case UIOEMU_OP_PROBLEM:
         fprintf(stderr, "fake_emulator: PROBLEM %" PRId64 " at 0x%" PRIx64 " width %" PRId64 ": %s\n", rq->a[0], rq->a[1], rq->a[2],
                 (const char *)rq->payload);
