@@ -104,7 +104,7 @@ let package = Package(
                 "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "AllocationCounting",
             ]
         ),
-        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "Board", "Devices"], exclude: ["Fixtures"]),
+        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "Board", "Devices"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Board", "Devices", "Reactor"]),
         .testTarget(
             name: "TraceTests",

@@ -3,6 +3,11 @@ public struct PhysicalWindow: Hashable, Sendable {
     public var base: UInt64
     public var size: UInt64
 
+    public init(base: UInt64, size: UInt64) {
+        self.base = base
+        self.size = size
+    }
+
     /// The last address; `size` is never 0 for a window the importer keeps.
     public var last: UInt64 { base &+ (size &- 1) }
 

@@ -14,6 +14,9 @@ public struct BoardProfile: Sendable {
     public var interruptController: InterruptControllerSpec
     public var devices: [DeviceSpec]
     public var uioNodes: [UIONodeSpec]
+    /// u-dma-buf devices (`/dev/udmabufN`) the board's device tree declares; empty when the profile
+    /// has no `u-dma-buf` list.
+    public var udmaBuffers: [UDMABufferSpec] = []
 
     public struct CPU: Sendable, Codable {
         /// `e500v2`, `ppc440`, ...
@@ -93,6 +96,16 @@ public struct InterruptRoute: Hashable, Sendable, Codable {
         self.line = line
         self.sense = sense
     }
+}
+
+/// A u-dma-buf device as its device-tree node declares it (ikwzm/udmabuf: `device-name`, `size`,
+/// `sync-mode`, `dma-coherent`); its buffer comes from the DMA pool.
+public struct UDMABufferSpec: Sendable, Hashable {
+    public var name: String
+    public var sizeBytes: UInt64
+    /// 1 uncached on O_SYNC (u-dma-buf's default), 2 write-combine, 3 DMA-coherent.
+    public var syncMode: Int
+    public var dmaCoherent: Bool
 }
 
 /// A UIO device (`/dev/uioN` via uio_pdrv_genirq) exposing a device to userspace.
