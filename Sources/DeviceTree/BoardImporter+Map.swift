@@ -60,7 +60,7 @@ extension BoardImporter {
         while let index = stack.popLast(), visited < tree.nodes.count {
             visited += 1
             let node = tree[index]
-            if isStructural(node) || modelledPaths.contains(node.path) { continue }
+            if isStructural(node) || modelledPaths.contains(node.path) || skipReasons[index] != nil { continue }
             if holdsModelled.contains(index) {
                 if let windows = (try? tree.registers(node)).flatMap({ $0 }) { candidates.append(Candidate(node: node, windows: windows, weak: true)) }
                 used.insert(index)

@@ -101,7 +101,7 @@ public enum ProfileText {
         if let setup = device.setupCycles { out.line("    setup-cycles: \(setup.value)", setup.source) }
         for (key, value, source) in optionalAXIDMAKeys(device) { out.line("    \(key): \(value)", source) }
         for (output, delay) in device.irqDelay.sorted(by: { $0.key < $1.key }) {
-            out.comment("  xlnx,irq-delay (\(output)): \(delay) as Linux reads it (one byte); the profile has no key for it yet", indent: 4)
+            out.comment("xlnx,irq-delay (\(output)): \(delay) as Linux reads it (one byte); the profile has no key for it yet", indent: 4)
         }
         for channel in device.channels {
             out.line("    \(channel.output):")

@@ -106,6 +106,13 @@ public struct UDMABufferSpec: Sendable, Hashable {
     /// 1 uncached on O_SYNC (u-dma-buf's default), 2 write-combine, 3 DMA-coherent.
     public var syncMode: Int
     public var dmaCoherent: Bool
+
+    public init(name: String, sizeBytes: UInt64, syncMode: Int, dmaCoherent: Bool) {
+        self.name = name
+        self.sizeBytes = sizeBytes
+        self.syncMode = syncMode
+        self.dmaCoherent = dmaCoherent
+    }
 }
 
 /// A UIO device (`/dev/uioN` via uio_pdrv_genirq) exposing a device to userspace.
