@@ -26,25 +26,26 @@ extension DeviceTree {
                 "\(describeSize(blob.count)) is too large for a device tree: expected at most \(describeSize(maximumInputBytes))", at: whole))
         }
         let headerSize = Int(uioemu_fdt_header_size())
-        guard blob.count >= 8 else {
+        guard blob.count >= 4 else {
             return .failure(DeviceTreeError("truncated: \(blob.count) bytes, shorter than a device tree header (\(headerSize) bytes)", at: whole))
         }
         guard looksLikeBlob(blob) else {
             let found = blob.prefix(4).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
             return .failure(DeviceTreeError("bad magic 0x\(found): expected 0xd00dfeed (a flattened device tree, from dtc -O dtb)", at: whole))
         }
+        guard blob.count >= headerSize else {
+            return .failure(DeviceTreeError("truncated: \(blob.count) bytes, shorter than a device tree header (\(headerSize) bytes)", at: whole))
+        }
         // libfdt wants the blob 8-byte aligned; a copy into our own buffer guarantees it.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(blob.count, headerSize), alignment: 8)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blob.count, alignment: 8)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0)
         buffer.copyBytes(from: blob)
         let fdt = UnsafeRawPointer(buffer.baseAddress!)
-        if blob.count >= headerSize {
-            let total = Int(uioemu_fdt_totalsize(fdt))
-            if total > blob.count {
-                return .failure(DeviceTreeError(
-                    "truncated: the header's totalsize is \(total) bytes, the file has \(blob.count)", at: DeviceTreeLocation(file: file, property: "header totalsize")))
-            }
+        let total = Int(uioemu_fdt_totalsize(fdt))
+        if total > blob.count {
+            return .failure(DeviceTreeError(
+                "truncated: the header's totalsize is \(total) bytes, the file has \(blob.count)", at: DeviceTreeLocation(file: file, property: "header totalsize")))
         }
         let checked = fdt_check_full(fdt, blob.count)
         guard checked == 0 else {
