@@ -75,7 +75,7 @@ extension DeviceTree {
         let entries = try rangeEntries(of: bus, parent: parent)
         guard let entries, !entries.isEmpty else { return nil }
         var windows: [PhysicalWindow] = []
-        for entry in entries {
+        for entry in entries where entry.size > 0 {
             windows.append(PhysicalWindow(base: try translate(entry.parent, size: entry.size, below: parent, for: bus, property: "ranges"), size: entry.size))
         }
         return windows
@@ -112,6 +112,7 @@ extension DeviceTree {
     /// `ranges` to a physical address. An absent `ranges` means the children are not mapped at all
     /// (2.3.8), which is reported with the bus that lacks it.
     func translate(_ address: UInt64, size: UInt64, below bus: Node, for node: Node, property: String) throws(DeviceTreeError) -> UInt64 {
+        guard size > 0 else { throw DeviceTreeError("a window of 0 bytes", at: location(node, property)) }
         var current = address
         var bus = bus
         // Bounded by the depth of the tree: every step moves one level up.

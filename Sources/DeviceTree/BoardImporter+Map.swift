@@ -121,9 +121,10 @@ extension BoardImporter {
         for candidate in order {
             for (index, window) in candidate.windows.enumerated() {
                 let base = window.base & ~4095
-                let (end, overflow) = window.last.addingReportingOverflow(1)
-                let pageEnd = overflow ? UInt64.max : (end + 4095) & ~4095
-                let rounded = PhysicalWindow(base: base, size: (pageEnd == 0 ? UInt64.max : pageEnd) - base)
+                // The page after the window's last byte; the top of the space when that wraps.
+                let (end, overflow) = window.last.addingReportingOverflow(4096)
+                let pageEnd = overflow ? UInt64.max : end & ~4095
+                let rounded = PhysicalWindow(base: base, size: pageEnd - base)
                 if let other = placed.first(where: { $0.window.overlaps(rounded) }) {
                     let how = other.window.contains(rounded) ? "lies inside" : "overlaps"
                     fates[candidate.node.index] = fates[candidate.node.index] ?? "\(how) '\(other.name)': not reserved"

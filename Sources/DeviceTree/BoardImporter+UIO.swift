@@ -99,8 +99,9 @@ extension BoardImporter {
     func checkBuffersFit(_ buffers: [ImportedBoard.UDMABuffer], pool: ImportedBoard.Pool) {
         var total: UInt64 = 0
         for buffer in buffers {
-            let (sum, overflow) = total.addingReportingOverflow((buffer.size + 4095) & ~4095)
-            total = overflow ? .max : sum
+            let (rounded, roundOverflow) = buffer.size.addingReportingOverflow(4095)
+            let (sum, overflow) = total.addingReportingOverflow(rounded & ~4095)
+            total = overflow || roundOverflow ? .max : sum
             if total > pool.window.size, let node = tree.node(atPath: buffer.path) {
                 errors.append(DeviceTreeError(
                     "the u-dma-buf buffers need \(total) bytes up to here; the DMA pool \(pool.path) has \(pool.window.size)", at: tree.location(node, "size")))
