@@ -1,6 +1,6 @@
 # uioemu: the two set-up commands are `make run` and `make test` (README.md).
 SWIFT       ?= swift
-DEPS        := libevent-dev pkg-config
+DEPS        := libevent-dev pkg-config libfdt-dev device-tree-compiler cpp
 BENCH_DEPS  := strace valgrind libsystemc-dev g++
 RELEASE_BIN := .build/release
 

@@ -23,6 +23,8 @@ let package = Package(
             pkgConfig: "libevent_core",
             providers: [.apt(["libevent-dev"])]
         ),
+        // libfdt, to read flattened device trees (Debian's libfdt-dev has no pkg-config file).
+        .systemLibrary(name: "CFdt", providers: [.apt(["libfdt-dev"])]),
         .target(name: "CReactorSignals"),
         .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
         // Typed events stamped with virtual time, their canonical JSON line and the sink protocol:
@@ -67,11 +69,13 @@ let package = Package(
         .target(name: "Attach", dependencies: ["CAttachProtocol", "Board", "Devices", "UIO", "Reactor", "Trace"]),
         // The receive driver on a real board (`uioemu driver`): the Driver on LinuxUIO's ports.
         .target(name: "RealBoard", dependencies: ["Driver", "LinuxUIO", "Reactor", .product(name: "SystemPackage", package: "swift-system")]),
+        // `uioemu board import`: a device tree (DTS through dtc, or DTB) read with libfdt into a board profile.
+        .target(name: "DeviceTree", dependencies: ["Board", "Devices", "CFdt"]),
         .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles", "Attach"]),
         .executableTarget(
             name: "uioemu",
             dependencies: [
-                "Reactor", "Board", "Devices", "UIO", "Driver", "RealBoard", "Scenario", "Trace", "TraceFiles", "Attach",
+                "Reactor", "Board", "Devices", "UIO", "Driver", "RealBoard", "Scenario", "Trace", "TraceFiles", "Attach", "DeviceTree",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +106,7 @@ let package = Package(
                 "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "AllocationCounting",
             ]
         ),
+        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "Board", "Devices"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Board", "Devices", "Reactor"]),
         .testTarget(
             name: "TraceTests",

@@ -49,8 +49,11 @@ public final class AttachWorkload {
         }
         // Carved at start, in declaration order, as the module does at boot.
         for buffer in profile.udmaBuffers + configuration.extraBuffers {
-            if case let .failure(error) = uio.heap.allocate(size: buffer.size, name: buffer.name, coherent: buffer.coherent) {
-                throw WorkloadError("u-dma-buf \(buffer.name) (\(buffer.size) bytes): \(error)")
+            // `dma-coherent` makes a buffer coherent on a non-coherent board; without it a buffer is
+            // what the pool is.
+            let coherent = profile.dmaPool.coherent || buffer.dmaCoherent
+            if case let .failure(error) = uio.heap.allocate(size: buffer.sizeBytes, name: buffer.name, coherent: coherent) {
+                throw WorkloadError("u-dma-buf \(buffer.name) (\(buffer.sizeBytes) bytes): \(error)")
             }
         }
         do throws(AttachError) {

@@ -34,7 +34,7 @@ struct BoardsCommand: ParsableCommand {
 /// `uioemu board show <name|path>`.
 struct BoardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "board", abstract: "Inspect a board profile.", subcommands: [Show.self], defaultSubcommand: Show.self)
+        commandName: "board", abstract: "Inspect a board profile.", subcommands: [Show.self, BoardImportCommand.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(

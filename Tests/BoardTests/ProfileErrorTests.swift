@@ -19,6 +19,14 @@ import Testing
         #expect(diagnostics(of: profile()).isEmpty)
     }
 
+    @Test func theUDMABufListReadsEachEntryAndLocatesABadOne() throws {
+        let good = profile(appending: ["u-dma-buf:", "  - name: udmabuf0", "    size: 4 MiB", "    sync-mode: 3", "    dma-coherent: true"])
+        let buffers = try BoardProfile.parse(good, file: "test.yaml", registry: DeviceKinds.standard).udmaBuffers
+        #expect(buffers == [UDMABufferSpec(name: "udmabuf0", sizeBytes: 4 << 20, syncMode: 3, dmaCoherent: true)])
+        expectOne(profile(appending: ["u-dma-buf:", "  - name: udmabuf0", "    size: 4 MiB", "    sync-mode: 9"]), at: 41, 16, "expected a sync-mode")
+        expectOne(profile(appending: ["u-dma-buf:", "  - name: udmabuf0", "    size: 4 MiB", "    minor: 0"]), at: 41, 5, "unknown key 'minor'")
+    }
+
     @Test func aYAMLSyntaxErrorIsLocated() {
         expectOne(profile(replacing: [5: "  clock: [1 GHz"]), at: 6, 24, "YAML syntax")
     }

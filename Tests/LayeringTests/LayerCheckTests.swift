@@ -65,6 +65,15 @@ struct LayerCheckTests {
         #expect(output.contains("Sources/Driver/ReceiveDriver.swift:3: Driver imports Devices: forbidden"), "\(output)")
     }
 
+    @Test("the device tree importer importing Scenario fails")
+    func deviceTreeImportingScenarioFails() throws {
+        let root = try plantedTree { try insert("import Scenario", before: 1, in: "Sources/DeviceTree/BoardImporter.swift", under: $0) }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (status, output) = try checkLayers(root)
+        #expect(status == 1)
+        #expect(output.contains("Sources/DeviceTree/BoardImporter.swift:1: DeviceTree imports Scenario: forbidden"), "\(output)")
+    }
+
     @Test("a model target using Foundation's file APIs fails")
     func modelFileIOFails() throws {
         let root = try plantedTree {

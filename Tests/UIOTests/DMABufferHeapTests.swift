@@ -138,7 +138,7 @@ struct DMAOwnershipTests {
     func guardFromProfile() throws {
         #expect(Rig().uio.heap.guardEnabled)
         var text = try String(contentsOf: repositoryRoot.appendingPathComponent("boards/p2020-fpga.yaml"), encoding: .utf8)
-        text = text.replacingOccurrences(of: "  coherent: true\n", with: "  coherent: true\n  guard: false\n")
+        text = text.replacingOccurrences(of: "\n  coherent: true", with: "\n  guard: false\n  coherent: true")
         let profile = try BoardProfile.parse(text, file: "guard-off.yaml", registry: DeviceKinds.standard)
         let uio = UIOSystem(board: Board(profile: profile), reactor: Reactor(clock: .virtual))
         #expect(!uio.heap.guardEnabled)

@@ -14,8 +14,8 @@ public struct BoardProfile: Sendable {
     public var interruptController: InterruptControllerSpec
     public var devices: [DeviceSpec]
     public var uioNodes: [UIONodeSpec]
-    /// u-dma-buf devices the kernel module creates at boot (for attached programs; the built-in
-    /// driver carves its ring from the pool itself).
+    /// u-dma-buf devices (`/dev/udmabufN`) the board's device tree declares; empty when the profile
+    /// has no `u-dma-buf` list.
     public var udmaBuffers: [UDMABufferSpec] = []
 
     public struct CPU: Sendable, Codable {
@@ -102,15 +102,21 @@ public struct InterruptRoute: Hashable, Sendable, Codable {
     }
 }
 
-/// A u-dma-buf device (`/dev/NAME`, `/sys/class/u-dma-buf/NAME`), as the ikwzm u-dma-buf module
-/// creates it at boot from the device tree or its module parameters.
-public struct UDMABufferSpec: Sendable {
+/// A u-dma-buf device as its device-tree node declares it (ikwzm/udmabuf: `device-name`, `size`,
+/// `sync-mode`, `dma-coherent`); its buffer comes from the DMA pool.
+public struct UDMABufferSpec: Sendable, Hashable {
     public var name: String
-    public var size: UInt64
-    /// u-dma-buf's `sync-mode` property (its `sync_mode` attribute); default 1.
+    public var sizeBytes: UInt64
+    /// 1 uncached on O_SYNC (u-dma-buf's default), 2 write-combine, 3 DMA-coherent.
     public var syncMode: Int
-    /// `dma-coherent`: nil takes the DMA pool's coherence.
-    public var coherent: Bool?
+    public var dmaCoherent: Bool
+
+    public init(name: String, sizeBytes: UInt64, syncMode: Int, dmaCoherent: Bool) {
+        self.name = name
+        self.sizeBytes = sizeBytes
+        self.syncMode = syncMode
+        self.dmaCoherent = dmaCoherent
+    }
 }
 
 /// A UIO device (`/dev/uioN` via uio_pdrv_genirq) exposing a device to userspace.

@@ -164,36 +164,6 @@ final class ProfileReader {
         return BoardProfile.DMAPool(name: name, range: range, coherent: coherent, guardEnabled: guardEnabled, memoryRegion: region.name)
     }
 
-    /// `u-dma-buf`: names unique, sizes whole pages that fit the pool together.
-    func readUDMABuffers(_ value: YAMLValue, pool: BoardProfile.DMAPool?) -> [UDMABufferSpec]? {
-        guard let items = value.list("a list of u-dma-buf devices", &diagnostics) else { return nil }
-        var names: Set<String> = []
-        var total: UInt64 = 0
-        let buffers = items.compactMap { item -> UDMABufferSpec? in
-            guard let mapping = item.mapping("a u-dma-buf device", keys: ["name", "size", "sync-mode", "dma-coherent"], &diagnostics) else {
-                return nil
-            }
-            let name = mapping.required("name", expecting: "the device name (/dev/NAME), such as udmabuf0", &diagnostics)?.name(&diagnostics)
-            if let name, !names.insert(name).inserted {
-                diagnostics.error("duplicate u-dma-buf '\(name)': expected each name once", at: mapping.keyLocation("name")!)
-            }
-            let sizeValue = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)
-            let size = sizeValue?.size(&diagnostics)
-            if let size, let sizeValue, size % Self.windowAlignment != 0 {
-                diagnostics.error("u-dma-buf size \(size) is not a whole number of 4 KiB pages", at: sizeValue.location)
-            }
-            let syncMode = mapping["sync-mode"].map { $0.integer("a sync mode, 0 to 7", in: 0...7, &diagnostics) } ?? 1
-            let coherent = mapping["dma-coherent"].map { $0.bool(&diagnostics) }
-            guard let name, let size, let syncMode else { return nil }
-            total += size
-            if let pool, total > pool.range.size, let sizeValue {
-                diagnostics.error("the u-dma-buf devices need \(total) bytes, more than the DMA pool's \(pool.range.size)", at: sizeValue.location)
-            }
-            return UDMABufferSpec(name: name, size: size, syncMode: Int(syncMode), coherent: coherent ?? nil)
-        }
-        return buffers.count == items.count ? buffers : nil
-    }
-
     func readController(_ value: YAMLValue) -> BoardProfile.InterruptControllerSpec? {
         guard let mapping = value.mapping("the interrupt-controller section", keys: ["kind", "lines"], &diagnostics) else { return nil }
         let kinds = InterruptControllerKind.allCases.map(\.rawValue)
