@@ -107,6 +107,24 @@ public final class AttachSession: ClockGate {
     }
     private var closed = false
 
+    /// `libuioemu-attach.so`: $UIOEMU_PRELOAD_LIBRARY, else next to the running executable (`make`
+    /// builds it into .build/debug and .build/release beside uioemu).
+    public static func locatePreloadLibrary() throws(AttachError) -> String {
+        if let named = getenv("UIOEMU_PRELOAD_LIBRARY").map({ String(cString: $0) }) {
+            guard access(named, R_OK) == 0 else { throw AttachError("UIOEMU_PRELOAD_LIBRARY names \(named), which does not exist", isInputError: true) }
+            return named
+        }
+        var path = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &path, path.count - 1)
+        guard n > 0 else { throw AttachError("cannot find this executable's directory (/proc/self/exe)", isInputError: true) }
+        let executable = String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let library = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/libuioemu-attach.so"
+        guard access(library, R_OK) == 0 else {
+            throw AttachError("the preload library \(library) is missing: build it with `make` (or set UIOEMU_PRELOAD_LIBRARY)", isInputError: true)
+        }
+        return library
+    }
+
     /// A memfd for the board's DMA pool (`Board(profile:sharedDMAPool:)`): the child maps it.
     public static func makeSharedPool() throws(AttachError) -> Int32 {
         switch AttachSystemCalls.memfd("uioemu-dma-pool", bytes: 0) {

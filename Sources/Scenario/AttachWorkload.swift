@@ -10,13 +10,13 @@ import UIO
 /// itself; on a non-coherent board its touches of device-owned buffers are caught by page
 /// protection), u-dma-buf buffers carved at start as the kernel module carves them at boot, a
 /// stream source on every S2MM channel and a checking sink on every MM2S channel, and the program.
-public final class AttachWorkload {
+public final class AttachWorkload: Workload {
     public struct Configuration: Sendable {
         public var session: AttachSession.Options
-        public var pattern: StreamPattern = .counter
-        public var packetSize: PacketSize = .fixed(4096)
-        public var rateBytesPerSecond: UInt64? = nil
-        public var backPressure = false
+        public var clock: Reactor.Clock = .virtual
+        /// What feeds every S2MM channel, and what takes every MM2S channel's stream.
+        public var source = StreamSource(pattern: .counter, packetSize: .fixed(4096))
+        public var sink = StreamSink(pattern: .counter)
         /// u-dma-buf devices that exist before the program starts, beyond the profile's own.
         public var extraBuffers: [UDMABufferSpec] = []
 
@@ -31,21 +31,37 @@ public final class AttachWorkload {
     public let session: AttachSession
     let sharedPool: Int32
 
-    public init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64, configuration: Configuration) throws(WorkloadError) {
+    /// A scenario's run with `driver: { command: [...] }`: its time mode and stream, the preload
+    /// library found where `AttachSession.locatePreloadLibrary()` looks.
+    public convenience init(profile: BoardProfile, seed: UInt64, scenario: WorkloadConfiguration) throws(WorkloadError) {
+        guard let command = scenario.command else { throw WorkloadError("mode: attached needs driver: { command: [...] }") }
+        let preload: String
+        do throws(AttachError) {
+            preload = try AttachSession.locatePreloadLibrary()
+        } catch {
+            throw WorkloadError(error.message, isInputError: true)
+        }
+        var configuration = Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
+        configuration.clock = scenario.clock
+        configuration.source = scenario.source
+        configuration.sink = scenario.sink
+        try self.init(profile: profile, seed: seed, configuration: configuration)
+    }
+
+    public init(profile: BoardProfile, seed: UInt64, configuration: Configuration) throws(WorkloadError) {
         self.configuration = configuration
         do throws(AttachError) {
             sharedPool = try AttachSession.makeSharedPool()
         } catch {
             throw WorkloadError(error.message)
         }
-        reactor = Reactor(clock: clock)
+        reactor = Reactor(clock: configuration.clock)
         board = Board(profile: profile, sharedDMAPool: sharedPool)
         uio = UIOSystem(board: board, reactor: reactor, cacheCopy: false)
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
         for dma in devices.axiDMAs {
-            dma.s2mm?.attach(StreamSource(pattern: configuration.pattern, packetSize: configuration.packetSize,
-                                          rateBytesPerSecond: configuration.rateBytesPerSecond, backPressure: configuration.backPressure))
-            dma.mm2s?.attach(StreamSink(pattern: configuration.pattern, rateBytesPerSecond: nil))
+            dma.s2mm?.attach(configuration.source)
+            dma.mm2s?.attach(configuration.sink)
         }
         // Carved at start, in declaration order, as the module does at boot.
         for buffer in profile.udmaBuffers + configuration.extraBuffers {
@@ -97,6 +113,55 @@ public final class AttachWorkload {
         let progressed = reactor.run(until: { session.isFinished || session.wantsStop })
         if let endTimer { reactor.cancel(endTimer) }
         return progressed || limit.map { reactor.now >= $0 } ?? false || reactor.stoppedBySignal != nil
+    }
+
+    // MARK: Workload
+
+    public var kernel: UIOSystem? { uio }
+    public var scriptedDMA: AXIDMA? { devices.axiDMAs.first }
+    public var accountedChannel: DMAChannel? { devices.axiDMAs.first?.s2mm }
+    /// The program ended (or a problem stopped the run): the run is over.
+    public var hasEnded: Bool { session.isFinished || session.wantsStop }
+
+    /// Why the run failed on the program's side: it exited non-zero or was killed, or something it
+    /// did stopped the run (an instruction the trap cannot complete exactly, a second thread).
+    public var problems: [String] {
+        var problems = session.problems
+        switch session.ending {
+        case let .exited(status)? where status != 0: problems.append("the program exited with status \(status)")
+        case let .signalled(signal)?: problems.append("the program was \(AttachSession.Ending.signalled(signal: signal))")
+        default: break
+        }
+        return problems
+    }
+
+    /// Another process's file of the driver's node, opened at the first mask-irq / unmask-irq.
+    private var sideFile: UIOFile?
+
+    /// Steps on the stream and on another process's view of the UIO node; the program's own
+    /// buffers and state are its business.
+    public func perform(_ action: ScenarioSpec.Step.WorkloadAction) -> String? {
+        guard let s2mm = accountedChannel else { return "the board's AXI DMA has no S2MM channel" }
+        switch action {
+        case let .setRate(rate): s2mm.setSourceRate(rate)
+        case .pauseSource: s2mm.pauseSource()
+        case .resumeSource: s2mm.resumeSource()
+        case .maskInterrupt, .unmaskInterrupt:
+            guard let node = uio.devices.first(where: { $0.interruptLine == s2mm.route.line }) else { return "no UIO node reports the S2MM interrupt" }
+            if sideFile == nil { sideFile = node.open(nonBlocking: true) }
+            if case .unmaskInterrupt = action { _ = sideFile?.setInterruptEnabled(true) } else { _ = sideFile?.setInterruptEnabled(false) }
+        case .restartDriver, .consumerStall, .cpuReadBuffer, .freeBuffer:
+            return "this step acts on the built-in driver; an attached program's buffers and state are its own"
+        }
+        return nil
+    }
+
+    /// Ends the program if it still runs.
+    public func finish() { session.finish() }
+
+    public func measure(into m: inout Measures) {
+        m.completions = completions
+        m.driverState = session.isFinished ? "stopped" : "running"
     }
 
     /// Transfers completed by the board's DMA channels (both directions).

@@ -8,7 +8,7 @@ import Reactor
 /// readers and diagnostics, shared).
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "board", "seed", "time", "duration", "mode", "driver", "stream", "timeline", "expect"]
-    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer"]
+    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command"]
     static let consumerKeys = ["processing", "hold"]
     static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate"]
     static let triggerKeys = ["at", "after"]
@@ -81,8 +81,18 @@ private struct Reader {
         }
         let runDuration = top.required("duration", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap { duration($0) }
         let modeText = top["mode"].flatMap { $0.choice("the mode", among: ScenarioSpec.Mode.allCases.map(\.rawValue), &diagnostics) }
-        let mode = modeText.flatMap(ScenarioSpec.Mode.init(rawValue:)) ?? .receive
-        if let driver = top["driver"] { readDriver(driver, into: &workload) }
+        var mode = modeText.flatMap(ScenarioSpec.Mode.init(rawValue:)) ?? .receive
+        if let driver = top["driver"] { readDriver(driver, into: &workload, file: file) }
+        if workload.command != nil {
+            // An external driver replaces the built-in one: the run attaches it.
+            if let modeValue = top["mode"], modeText != nil, mode != .attached {
+                diagnostics.error("mode: \(mode.rawValue) runs the built-in driver, but driver: names a command: drop mode, or write mode: attached",
+                                  at: modeValue.location)
+            }
+            mode = .attached
+        } else if mode == .attached, let modeValue = top["mode"] {
+            diagnostics.error("mode: attached needs driver: { command: [program, arguments...] }", at: modeValue.location)
+        }
         if let stream = top["stream"] { readStream(stream, into: &workload) }
         let timeline = top["timeline"].map { readSteps($0, mode: mode) } ?? []
         let expected = top["expect"].map { readExpectations($0) } ?? []
@@ -105,9 +115,11 @@ private struct Reader {
         return rate
     }
 
-    /// The `driver:` section: the UIO node, the driver's configuration and the consumer's pace.
-    mutating func readDriver(_ value: YAMLValue, into w: inout WorkloadConfiguration) {
+    /// The `driver:` section: the UIO node, the driver's configuration and the consumer's pace; or
+    /// an external driver's command.
+    mutating func readDriver(_ value: YAMLValue, into w: inout WorkloadConfiguration, file: String) {
         guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return }
+        if let v = m["command"] { w.command = command(v, file: file) }
         if let v = m["uio"] { w.uioNode = v.name(&diagnostics) }
         if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { w.driver.ringSize = Int(n) }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {
@@ -121,6 +133,32 @@ private struct Reader {
                 w.consumer.hold = Int(n)
             }
         }
+    }
+
+    /// `command: [program, arguments...]` (or one string without arguments). A program path with a
+    /// slash that is not absolute is relative to the scenario file's directory; a bare name is looked
+    /// up in PATH when the run starts.
+    mutating func command(_ value: YAMLValue, file: String) -> [String]? {
+        let expected = "a command: [program, arguments...]"
+        var words: [String] = []
+        if let text = value.scalarText, value.node.sequence == nil {
+            words = [text]
+        } else {
+            guard let items = value.list(expected, &diagnostics) else { return nil }
+            for item in items {
+                guard let word = item.scalarText else { return item.mismatch("a word of the command (a string)", &diagnostics) }
+                words.append(word)
+            }
+        }
+        guard let program = words.first, !program.isEmpty else {
+            diagnostics.error("an empty command: expected [program, arguments...]", at: value.location)
+            return nil
+        }
+        if program.contains("/") && !program.hasPrefix("/") {
+            let directory = file.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            words[0] = directory.isEmpty ? program : directory + "/" + program
+        }
+        return words
     }
 
     /// The `stream:` section: the source (receive), the sink (transmit) and the pattern of both.
@@ -185,7 +223,7 @@ private struct Reader {
     }
 
     mutating func action(_ key: String, _ v: YAMLValue, mode: ScenarioSpec.Mode) -> ScenarioSpec.Step.Action? {
-        let defaultChannel: DMADirection = mode == .transmit ? .mm2s : .s2mm
+        let defaultChannel: DMADirection = mode == .transmit ? .mm2s : .s2mm  // attached: the S2MM source, like receive
         switch key {
         case "inject": return inject(v, defaultChannel: defaultChannel)
         case "set-rate": return rate(v).map { .workload(.setRate($0)) }

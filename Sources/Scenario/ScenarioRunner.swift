@@ -48,6 +48,7 @@ public struct ScenarioRunner {
         case .receive: try ReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .transmit: try TransmitWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .script: try ScriptWorkload(profile: profile, seed: seed, configuration: spec.workload)
+        case .attached: try AttachWorkload(profile: profile, seed: seed, scenario: spec.workload)
         }
     }
 
@@ -96,14 +97,15 @@ public struct ScenarioRunner {
             case let .at(time): reactor.run(until: min(Instant.start + time, end))
             case let .afterCompletions(n): reactor.run(until: { workload.completions >= n })
             }
-            if reactor.stoppedBySignal != nil || reactor.now >= end { break }
+            if reactor.stoppedBySignal != nil || reactor.now >= end || workload.hasEnded { break }
             if let message = workload.play(step.action) {
                 failures.append(Failure(location: step.location, message: message))
                 if step.action.isRegisterStep { scriptFailures += 1 }
             }
             if case .stop = step.action { stopped = true }
         }
-        if !stopped && reactor.stoppedBySignal == nil && reactor.now < end { reactor.run(until: end) }
+        // An attached program that ends stops the loop (so does a problem it caused).
+        if !stopped && reactor.stoppedBySignal == nil && reactor.now < end && !workload.hasEnded { reactor.run(until: end) }
         reactor.cancel(endTimer)
         workload.finish()
         var traceHash: String? = nil
@@ -115,6 +117,9 @@ public struct ScenarioRunner {
             }
         }
         let m = workload.measures(scriptFailures: scriptFailures)
+        for problem in workload.problems {
+            failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: problem))
+        }
         for expectation in spec.expectations {
             if case let .text(expected) = expectation.comparison, expectation.metric == .traceHash {
                 if traceHash != expected {

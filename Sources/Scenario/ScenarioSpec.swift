@@ -14,6 +14,8 @@ public struct ScenarioSpec: Sendable {
         case transmit
         /// No driver: the timeline's register steps drive the device directly (conformance runs).
         case script
+        /// The user's own driver program (`driver: { command: [...] }`), attached to the board.
+        case attached
     }
 
     public var name: String

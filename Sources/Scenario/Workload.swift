@@ -40,6 +40,16 @@ public protocol Workload: AnyObject {
     func finish()
     /// This kind's own figures (driver counters, consumer checks), added to the shared ones.
     func measure(into m: inout Measures)
+    /// The run is over before its duration (an attached program ended).
+    var hasEnded: Bool { get }
+    /// Failures the kind itself found (an attached program that exited non-zero), beyond the
+    /// scenario's expectations.
+    var problems: [String] { get }
+}
+
+extension Workload {
+    public var hasEnded: Bool { false }
+    public var problems: [String] { [] }
 }
 
 public struct WorkloadError: Error, CustomStringConvertible {

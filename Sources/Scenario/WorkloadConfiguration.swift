@@ -22,6 +22,10 @@ public struct WorkloadConfiguration: Sendable {
     public var consumer = VerifyingConsumer.Pace()
     /// Transmit: packets the producer writes before it stops (nil: no end). Not in scenario files.
     public var packetLimit: Int? = nil
+    /// An external driver program and its arguments (`driver: { command: [...] }`), its program
+    /// resolved against the scenario file's directory when it is a relative path: the run attaches
+    /// it instead of the built-in driver (`mode: attached`).
+    public var command: [String]? = nil
 
     public init() {}
 

@@ -61,10 +61,12 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
-        let preload = try PreloadLibrary.locate()
-        let configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
+        let preload = try Result { () throws(AttachError) in try AttachSession.locatePreloadLibrary() }
+            .mapError { ValidationError($0.message) }.get()
+        var configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
+        configuration.clock = time == "realtime" ? .realTime : .virtual
         let made = Result { () throws(WorkloadError) in
-            try AttachWorkload(profile: profile, clock: time == "realtime" ? .realTime : .virtual, seed: seed, configuration: configuration)
+            try AttachWorkload(profile: profile, seed: seed, configuration: configuration)
         }
         guard case let .success(workload) = made else {
             if case let .failure(error) = made { throw ValidationError(error.message) }
@@ -96,24 +98,5 @@ struct AttachCommand: ParsableCommand {
             if let hash, traceHash || trace != nil { print("trace-hash \(hash)") }
         }
         throw ExitCode(report.exitStatus)
-    }
-}
-
-/// Where `libuioemu-attach.so` is: $UIOEMU_PRELOAD_LIBRARY, else next to this executable (`make`
-/// builds it into .build/debug and .build/release).
-enum PreloadLibrary {
-    static func locate() throws -> String {
-        if let path = ProcessInfo.processInfo.environment["UIOEMU_PRELOAD_LIBRARY"] {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("UIOEMU_PRELOAD_LIBRARY names \(path), which does not exist")
-            }
-            return path
-        }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        let path = executable.deletingLastPathComponent().appendingPathComponent("libuioemu-attach.so").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("the preload library \(path) is missing: build it with `make` (or set UIOEMU_PRELOAD_LIBRARY)")
-        }
-        return path
     }
 }
