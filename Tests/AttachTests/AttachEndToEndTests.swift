@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// `uioemu attach` run as a user runs it, with the example drivers `make examples` builds
+/// (.build/examples) and the preload library `make preload` puts next to uioemu.
+@Suite("uioemu attach, end to end (the executable and the example drivers)")
+struct AttachEndToEndTests {
+    static let example = ".build/examples/axidma-rx"
+
+    /// The `trace-hash` line of a report.
+    func hash(_ output: String) -> String? {
+        output.split(separator: "\n").first { $0.hasPrefix("trace-hash ") }.map { String($0.dropFirst("trace-hash ".count)) }
+    }
+
+    @Test("the C example completes 10,000 transfers with every byte checked, twice with the same trace hash")
+    func cExampleIsDeterministic() throws {
+        var hashes: [String] = []
+        for _ in 0..<2 {
+            let r = try runUIOEmu(["attach", "p2020-fpga", "--trace-hash", "--", Self.example, "--count", "10000"])
+            #expect(r.status == 0, "\(r.out)\(r.err)")
+            #expect(r.out.contains("axidma-rx: 10000 completions, 40960000 bytes, 0 errors, 0 mismatches"), "\(r.out)")
+            #expect(r.out.contains("completions 10000, bytes delivered 40960000"), "\(r.out)")
+            #expect(r.out.contains("PASS (exit 0)"), "\(r.out)")
+            hashes.append(try #require(hash(r.out), "\(r.out)"))
+        }
+        #expect(hashes[0] == hashes[1])
+    }
+
+    @Test("the Python example (mmap, os.read, os.write only) passes")
+    func pythonExample() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "examples/python/axidma_rx.py", "--count", "50"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("axidma_rx.py: 50 completions"), "\(r.out)")
+        #expect(r.out.contains("completions 50,"), "\(r.out)")
+    }
+
+    @Test("re-enabling the interrupt before clearing IOC fails with the enable-with-cause-asserted finding")
+    func unmaskFirstBug() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", ".build/examples/axidma-rx-bug-unmask-first", "--count", "100"])
+        #expect(r.status == 1, "\(r.out)\(r.err)")
+        #expect(r.out.contains("finding enable-with-cause-asserted: 100"), "\(r.out)")
+        #expect(r.out.contains("FAIL (exit 1)"), "\(r.out)")
+    }
+
+    @Test("reading the buffer without sync_for_cpu on the non-coherent ML507 is caught at the instruction")
+    func noSyncBug() throws {
+        let r = try runUIOEmu(["attach", "ml507-ppc440", "--", ".build/examples/axidma-rx-bug-no-sync", "--count", "100"])
+        #expect(r.status == 1, "\(r.out)\(r.err)")
+        #expect(r.out.contains("finding cpu-access-while-device-owned: 100"), "\(r.out)")
+        // The same driver with the sync passes on the same board.
+        let good = try runUIOEmu(["attach", "ml507-ppc440", "--", Self.example, "--count", "100"])
+        #expect(good.status == 0, "\(good.out)\(good.err)")
+        #expect(!good.out.contains("finding"), "\(good.out)")
+    }
+
+    @Test("registers and the buffer mapped through /dev/mem at their physical addresses work, polling DMASR")
+    func devmemExample() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", ".build/examples/axidma-rx-devmem",
+                               "--regs", "0xfffb00000", "--buffer", "0x3c000000", "--size", "65536", "--count", "100"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("axidma-rx-devmem: 100 completions"), "\(r.out)")
+    }
+
+    @Test("the built-in driver's real-board backend (uioemu driver: libevent, epoll, timerfd) runs under attach")
+    func builtInDriverThroughAProcessBoundary() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", uioemuExecutable.path, "driver", "--uio", "axi-dma-s2mm",
+                               "--udmabuf", "udmabuf0", "--udmabuf", "udmabuf1", "--count", "100"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("completions 100,"), "\(r.out)")
+    }
+
+    @Test("a shell pipeline around the driver runs, with the same trace hash every time")
+    func pipelineIsDeterministic() throws {
+        var hashes: [String] = []
+        for _ in 0..<2 {
+            let r = try runUIOEmu(["attach", "p2020-fpga", "--trace-hash", "--", "sh", "-c", "\(Self.example) --count 50 | tee /dev/null"])
+            #expect(r.status == 0, "\(r.out)\(r.err)")
+            #expect(r.out.contains("completions 50,"), "\(r.out)")
+            hashes.append(try #require(hash(r.out), "\(r.out)"))
+        }
+        #expect(hashes[0] == hashes[1])
+    }
+
+    @Test("a scenario names the C example as its driver, injects a slave error, and the driver recovers")
+    func scenarioWithExternalDriver() throws {
+        let r = try runUIOEmu(["play", "scenarios/attached-c-driver-slave-error.yaml"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("PASS"), "\(r.out)")
+        #expect(r.out.contains("axidma-rx: 2000 completions, 8192000 bytes, 1 errors, 0 mismatches"), "\(r.out)")
+    }
+
+    @Test("a command that does not exist is an input error naming it (exit 2)")
+    func missingCommand() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "./no-such-driver"])
+        #expect(r.status == 2, "\(r.out)\(r.err)")
+        #expect(r.err.contains("command not found: ./no-such-driver"), "\(r.err)")
+    }
+
+    @Test("a driver killed with SIGKILL mid-run is reported within a second, with the counts up to then")
+    func killedChild() throws {
+        let run = try BackgroundUIOEmu(["attach", "p2020-fpga", "--", Self.example, "--count", "100000000"])
+        defer { run.reap() }
+        let child = try #require(run.waitForChild(named: "axidma-rx"), "the driver never started")
+        run.waitUntilBoardFileOpen(child)
+        kill(child, SIGKILL)
+        let start = Date()
+        let status = run.wait()
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(elapsed < 1.0, "uioemu took \(elapsed) s to report the child's death")
+        #expect(status == 137, "\(run.output)")
+        #expect(run.output.contains("the program was killed by signal 9 (SIGKILL) at board time"), "\(run.output)")
+        #expect(run.output.contains("stream accounting (produced = delivered + held + dropped): holds"), "\(run.output)")
+    }
+}
