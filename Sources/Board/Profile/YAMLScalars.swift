@@ -78,6 +78,20 @@ extension YAMLValue {
         return hertz
     }
 
+    public static let durationExpectation = "a duration (a number with ns, us, µs, ms or s, such as 35 us)"
+
+    /// A duration in nanoseconds: a number and a unit from `Units.durationUnits` (0 is allowed).
+    public func duration(_ diagnostics: inout Diagnostics) -> Int64? {
+        guard let text = scalarText, text.contains(where: \.isLetter) || text == "0" else {
+            return mismatch(Self.durationExpectation, &diagnostics)
+        }
+        guard let nanoseconds = quantity(Self.durationExpectation, units: Units.durationUnits.map { ($0.name, $0.nanoseconds) }, &diagnostics) else {
+            return nil
+        }
+        guard nanoseconds <= UInt64(Int64.max) else { return mismatch("a duration below 2^63 ns", &diagnostics) }
+        return Int64(nanoseconds)
+    }
+
     /// `number [unit]`, where the number may have a decimal fraction as long as the result is whole.
     private func quantity(_ expected: String, units: [(String, UInt64)], _ diagnostics: inout Diagnostics) -> UInt64? {
         guard let text = scalarText else { return mismatch(expected, &diagnostics) }
