@@ -60,9 +60,11 @@ struct ScatterGatherState {
 /// - S2MM: a packet fills as many descriptors as it needs; the first gets RXSOF, the last RXEOF,
 ///   each its own byte count. MM2S: SOF..EOF descriptors form one packet for the sink.
 /// - Coalescing (PG021 DMACR.IRQThreshold/IRQDelay): every completed packet (the descriptor with
-///   EOF: TXEOF, or RXEOF for S2MM; PG021's IOC_Irq "occurs for descriptors with the End of Frame
-///   bit set", as QEMU counts it) counts the threshold counter down; at 0 IOC_Irq is set and the
-///   counter reloads from IRQThreshold. A non-zero threshold write reloads it too. With IRQDelay
+///   EOF: TXEOF, or RXEOF for S2MM) counts the threshold counter down; at 0 IOC_Irq is set and the
+///   counter reloads from IRQThreshold. Choice: packets, not every descriptor, as QEMU's model counts
+///   (stream_complete only at end of packet) and as Linux's xilinx_dma programs it (the threshold
+///   is its number of queued transactions, each a packet). A non-zero threshold write reloads the
+///   counter too (PG034, the AXI CDMA's same SG engine). With IRQDelay
 ///   non-zero a timer starts at the end of each packet, is cleared by the next packet's start, and
 ///   after 125 × IRQDelay SG clock periods sets Dly_Irq and reloads the threshold counter.
 ///   DMASR[23:16] shows the counter, DMASR[31:24] the delay timer's elapsed 125-clock periods.
