@@ -1,24 +1,44 @@
 import Board
 
-/// One DMA data movement, as the engine is about to perform it.
+/// One DMA access to memory, as the engine is about to perform it: a transfer's data, or a
+/// scatter-gather descriptor being fetched or updated.
 public struct DMAAccess: Hashable, Sendable, CustomStringConvertible {
+    /// What the engine moves.
+    public enum Kind: String, Hashable, Sendable {
+        /// A transfer's (or a descriptor's buffer's) data.
+        case data
+        /// Scatter-gather: the engine reads a descriptor.
+        case descriptorFetch = "descriptor fetch"
+        /// Scatter-gather: the engine writes a descriptor's STATUS back.
+        case descriptorUpdate = "descriptor update"
+    }
+
     /// The device's index in its `DeviceSet` (profile order).
     public var deviceIndex: Int
     public var direction: DMADirection
     public var address: PhysicalAddress
     public var byteCount: UInt64
-    /// S2MM writes memory; MM2S reads it.
-    public var writesMemory: Bool { direction == .s2mm }
+    public var kind: Kind
+    /// Data: S2MM writes memory, MM2S reads it. Descriptors: fetches read, updates write.
+    public var writesMemory: Bool {
+        switch kind {
+        case .data: direction == .s2mm
+        case .descriptorFetch: false
+        case .descriptorUpdate: true
+        }
+    }
 
-    public init(deviceIndex: Int, direction: DMADirection, address: PhysicalAddress, byteCount: UInt64) {
+    public init(deviceIndex: Int, direction: DMADirection, address: PhysicalAddress, byteCount: UInt64, kind: Kind = .data) {
         self.deviceIndex = deviceIndex
         self.direction = direction
         self.address = address
         self.byteCount = byteCount
+        self.kind = kind
     }
 
     public var description: String {
-        "\(direction) \(writesMemory ? "write" : "read") \(byteCount) bytes at \(address)"
+        let what = kind == .data ? "" : " (\(kind.rawValue))"
+        return "\(direction) \(writesMemory ? "write" : "read") \(byteCount) bytes at \(address)\(what)"
     }
 }
 

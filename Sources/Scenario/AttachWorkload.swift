@@ -57,7 +57,8 @@ public final class AttachWorkload: Workload {
         }
         reactor = Reactor(clock: configuration.clock)
         board = Board(profile: profile, sharedDMAPool: sharedPool)
-        uio = UIOSystem(board: board, reactor: reactor, cacheCopy: false)
+        var seeds = SplitMix64(seed: seed)
+        uio = UIOSystem(board: board, reactor: reactor, cacheCopy: false, seed: seeds.next())
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
         for dma in devices.axiDMAs {
             dma.s2mm?.attach(configuration.source)

@@ -16,7 +16,9 @@ public struct EmulatedBoard {
     public init(profile: BoardProfile, clock: Reactor.Clock, seed: UInt64) {
         reactor = Reactor(clock: clock)
         board = Board(profile: profile)
-        uio = UIOSystem(board: board, reactor: reactor)
+        // The UIO nodes' latency draws get a sub-seed of their own (the devices keep the seed itself).
+        var seeds = SplitMix64(seed: seed)
+        uio = UIOSystem(board: board, reactor: reactor, seed: seeds.next())
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
     }
 

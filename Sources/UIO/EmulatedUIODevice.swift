@@ -13,6 +13,13 @@ import SystemPackage
 /// - Enabling a line whose level cause is still asserted interrupts again at once.
 /// - Each open file remembers the count it last read; it is readable while the count differs.
 ///
+/// Delivery latency: with the profile's `interrupt-delivery`, the handler still masks the line the
+/// instant it rises, but the event count and the wake-up of the open files follow a latency drawn
+/// per interrupt from the distribution (`InterruptDelivery`), as the kernel's handler, wake-up and
+/// scheduling take on a real board; the device's line stays up meanwhile, so interrupt pulses have a
+/// width in the traces. Interrupts that arrive while one is on its way (the line was re-enabled
+/// without a read) are counted when it lands. Immediate delivery (the default) is one untaken branch.
+///
 /// A driver that re-enables the line without clearing the device's cause gets an interrupt storm.
 /// On real hardware that livelocks the CPU; here, after `stormThreshold` events with no register
 /// write to the device in between, the line is kept disabled, the storm is counted, and a later
@@ -57,6 +64,12 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     /// driver clears the cause (W1C) before enabling, so this is a level-interrupt storm in the
     /// making: with any delay between the enable and the clear, interrupts come back to back.
     @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
+    // Delivery latency (see above): the distribution, its generator, events on their way, the timer.
+    public let delivery: InterruptDelivery
+    private let delayedDelivery: Bool
+    @exclusivity(unchecked) private var random: SplitMix64
+    @exclusivity(unchecked) public private(set) var eventsInDelivery: UInt32 = 0
+    @exclusivity(unchecked) private var deliveryTimer: TimerID? = nil
     @exclusivity(unchecked) private var eventsWithoutRegisterWrite = 0
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
@@ -68,7 +81,10 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     /// closes: the handler rings them without a retain per file per interrupt.
     @exclusivity(unchecked) private var doorbells = UnsafeMutableBufferPointer<Unmanaged<Doorbell>>.allocate(capacity: 0)
 
-    init(index: Int, spec: UIONodeSpec, board: Board, reactor: Reactor, activity: RegisterActivity, stormThreshold: Int) {
+    init(
+        index: Int, spec: UIONodeSpec, board: Board, reactor: Reactor, activity: RegisterActivity, stormThreshold: Int,
+        random: SplitMix64 = SplitMix64(seed: 0)
+    ) {
         self.index = index
         name = spec.name
         interruptLine = spec.interrupt?.line
@@ -79,14 +95,23 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         self.reactor = reactor
         self.activity = activity
         self.stormThreshold = stormThreshold
+        delivery = board.profile.interruptDelivery
+        delayedDelivery = interruptLine != nil && !delivery.isImmediate
+        self.random = random
         super.init()
+        if delayedDelivery {
+            deliveryTimer = reactor.makeTimer(target: DeliveryTarget(device: self))
+        }
         if let line = interruptLine {
             board.interrupts.subscribe(self, to: line)
             board.interrupts.unmask(line: line)
         }
     }
 
-    deinit { doorbells.deallocate() }
+    deinit {
+        if let deliveryTimer { reactor.freeTimer(deliveryTimer) }
+        doorbells.deallocate()
+    }
 
     // MARK: files
 
@@ -112,19 +137,44 @@ public final class EmulatedUIODevice: InterruptSubscriber {
 
     // MARK: interrupt handling (kernel side)
 
-    /// The in-kernel handler: disable the line, count the event, wake every open file.
+    /// The in-kernel handler: disable the line, count the event, wake every open file (after the
+    /// delivery latency, when the profile has one).
     override public func interruptPending(line: Int) {
         interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
-        eventCount &+= 1
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
+        if delayedDelivery {
+            scheduleDelivery()
+            return
+        }
+        eventCount &+= 1
+        wakeFiles()
+    }
+
+    private func wakeFiles() {
         // Indexed, not `for in`: a debug build's unspecialised iterator mallocs per element.
         var i = 0
         while i < doorbells.count {
             doorbells[i]._withUnsafeGuaranteedRef { $0.ring() }
             i += 1
         }
+    }
+
+    /// Out of line: immediate delivery never comes here.
+    @inline(never)
+    private func scheduleDelivery() {
+        eventsInDelivery += 1
+        guard let timer = deliveryTimer, !reactor.isArmed(timer) else { return }
+        let latency = delivery.latencyNanoseconds(atPartsPerMillion: random.next() % 1_000_000)
+        reactor.arm(timer, after: TimeSpan(nanoseconds: latency))
+    }
+
+    /// The delivery timer fired: the events on their way reach the count and wake the files.
+    fileprivate func deliver() {
+        eventCount &+= eventsInDelivery
+        eventsInDelivery = 0
+        wakeFiles()
     }
 
     /// irqcontrol: non-zero enables, zero disables; both idempotent. Inlined into the file's
@@ -184,6 +234,14 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         guard length <= map.mappableBytes else { return .failure(.invalidArgument) }
         return .success(EmulatedRegisterMapping(map: map, length: length, bus: board.bus, activity: activity))
     }
+}
+
+/// The delivery timer's target: reaches the device unretained (the device frees the timer, and with
+/// it this target, when it goes).
+private final class DeliveryTarget: ReactorTarget {
+    let device: Unmanaged<EmulatedUIODevice>
+    init(device: EmulatedUIODevice) { self.device = .passUnretained(device) }
+    override func reactorEvent(_ tag: UInt64) { device._withUnsafeGuaranteedRef { $0.deliver() } }
 }
 
 /// Counts register writes to one device window, across all UIO nodes that map it.

@@ -14,14 +14,20 @@ public final class UIOSystem {
     /// `stormThreshold`: interrupts in a row with no register write to the device before the line is
     /// held disabled as a storm.
     /// `cacheCopy`: see `DMABufferHeap` (false for an attached driver process).
-    public init(board: Board, reactor: Reactor, guardEnabled: Bool? = nil, stormThreshold: Int = 1_000, cacheCopy: Bool = true) {
+    /// `seed`: the run's seed; each node draws its interrupt delivery latencies (the profile's
+    /// `interrupt-delivery`) from its own split of it. Irrelevant when delivery is immediate.
+    public init(
+        board: Board, reactor: Reactor, guardEnabled: Bool? = nil, stormThreshold: Int = 1_000, cacheCopy: Bool = true,
+        seed: UInt64 = 0
+    ) {
         self.board = board
         var activity: [String: RegisterActivity] = [:]
+        var random = SplitMix64(seed: seed)
         devices = board.profile.uioNodes.enumerated().map { index, spec in
             let shared = activity[spec.device] ?? RegisterActivity()
             activity[spec.device] = shared
             return EmulatedUIODevice(index: index, spec: spec, board: board, reactor: reactor, activity: shared,
-                             stormThreshold: stormThreshold)
+                                     stormThreshold: stormThreshold, random: random.split())
         }
         heap = DMABufferHeap(board: board, reactor: reactor, guardEnabled: guardEnabled ?? board.profile.dmaPool.guardEnabled,
                              cacheCopy: cacheCopy)

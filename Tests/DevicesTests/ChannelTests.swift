@@ -124,9 +124,9 @@ import Testing
         #expect(!bench.dma.channel(direction)!.isBusy)
     }
 
-    @Test("SA/DA and their MSB registers form a 64-bit address", arguments: DMADirection.allCases)
+    @Test("SA/DA and their MSB registers form a 64-bit address on a core with more than 32 address bits", arguments: DMADirection.allCases)
     func sixtyFourBitAddress(direction: DMADirection) throws {
-        let bench = try Bench()
+        let bench = try Bench(options: "address-width-bits: 64")
         let high = PhysicalAddress(0x1_0000_1000)
         if direction == .mm2s {
             bench.mm2s.attach(StreamSink(pattern: .counter))

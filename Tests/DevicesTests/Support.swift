@@ -7,7 +7,7 @@ import Testing
 /// addresses), an AXI DMA at 0x8000_0000 with both channels, 100 MHz × 4 bytes.
 func testProfileText(
     lengthWidthBits: Int = 23, fifoDepth: String = "4 KiB", setupCycles: Int = 20,
-    mm2sSense: String = "level-high", s2mmSense: String = "level-high"
+    mm2sSense: String = "level-high", s2mmSense: String = "level-high", options: String = ""
 ) -> String {
     """
     name: device-test
@@ -44,7 +44,7 @@ func testProfileText(
         data-width-bytes: 4
         fifo-depth: \(fifoDepth)
         length-width-bits: \(lengthWidthBits)
-        setup-cycles: \(setupCycles)
+        setup-cycles: \(setupCycles)\(options.isEmpty ? "" : "\n    " + options.split(separator: "\n").joined(separator: "\n    "))
         mm2s:
           interrupt: 2
           sense: \(mm2sSense)
@@ -66,14 +66,15 @@ final class Bench {
     let devices: DeviceSet
     let dma: AXIDMA
 
+    /// `options`: more keys of the AXI DMA, one per line (`address-width-bits: 64`, `dre: true`).
     init(
         clock: Reactor.Clock = .virtual, lengthWidthBits: Int = 23, fifoDepth: String = "4 KiB", setupCycles: Int = 20,
         mm2sSense: String = "level-high", s2mmSense: String = "level-high", seed: UInt64 = 1,
-        accessPolicy: DMAAccessPolicy = DMAAccessPolicy()
+        accessPolicy: DMAAccessPolicy = DMAAccessPolicy(), options: String = ""
     ) throws {
         let text = testProfileText(
             lengthWidthBits: lengthWidthBits, fifoDepth: fifoDepth, setupCycles: setupCycles, mm2sSense: mm2sSense,
-            s2mmSense: s2mmSense)
+            s2mmSense: s2mmSense, options: options)
         board = Board(profile: try BoardProfile.parse(text, file: "device-test.yaml", registry: DeviceKinds.standard))
         reactor = Reactor(clock: clock)
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: accessPolicy)

@@ -10,6 +10,19 @@ public enum Units {
         ("GHz", 1_000_000_000), ("MHz", 1_000_000), ("kHz", 1_000), ("Hz", 1),
     ]
 
+    /// Duration units, largest first (`us` and `µs` are the same).
+    public static let durationUnits: [(name: String, nanoseconds: UInt64)] = [
+        ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("µs", 1_000), ("ns", 1),
+    ]
+
+    /// `nanoseconds` in the largest unit that divides it exactly: `35 us`, `1500 ns`, `0 ns`.
+    public static func duration(_ nanoseconds: Int64) -> String {
+        for unit in durationUnits where unit.name != "µs" && nanoseconds >= Int64(unit.nanoseconds) && nanoseconds % Int64(unit.nanoseconds) == 0 {
+            return "\(nanoseconds / Int64(unit.nanoseconds)) \(unit.name)"
+        }
+        return "\(nanoseconds) ns"
+    }
+
     /// `bytes` in the largest binary unit that divides it exactly: `64 KiB`, `1 GiB`, `6 KiB`, `100 B`.
     public static func size(_ bytes: UInt64) -> String {
         for unit in sizeUnits where bytes >= unit.bytes && bytes % unit.bytes == 0 {

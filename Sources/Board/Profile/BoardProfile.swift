@@ -17,6 +17,9 @@ public struct BoardProfile: Sendable {
     /// u-dma-buf devices (`/dev/udmabufN`) the board's device tree declares; empty when the profile
     /// has no `u-dma-buf` list.
     public var udmaBuffers: [UDMABufferSpec] = []
+    /// How long an interrupt takes from its line rising to the process waiting on the UIO file
+    /// running (the profile's `interrupt-delivery`); immediate when the profile does not say.
+    public var interruptDelivery = InterruptDelivery.immediate
 
     public struct CPU: Sendable, Codable {
         /// `e500v2`, `ppc440`, ...
@@ -64,6 +67,45 @@ public struct BoardProfile: Sendable {
     }
 
     public func device(named name: String) -> DeviceSpec? { devices.first { $0.name == name } }
+}
+
+/// Interrupt-to-userspace latency as a distribution, given by its quantiles: the kernel's handler,
+/// the wake-up and the scheduling of the process blocked on `/dev/uioN`. The UIO layer draws one
+/// value per interrupt (piecewise linear between the quantiles) from the board's seed.
+public struct InterruptDelivery: Hashable, Sendable, Codable {
+    public var minimumNanoseconds: Int64
+    /// The median.
+    public var p50Nanoseconds: Int64
+    public var p99Nanoseconds: Int64
+    /// The slowest delivery; the profile's `max`, by default p99 + (p99 - p50).
+    public var maximumNanoseconds: Int64
+
+    public init(minimumNanoseconds: Int64, p50Nanoseconds: Int64, p99Nanoseconds: Int64, maximumNanoseconds: Int64? = nil) {
+        precondition(0 <= minimumNanoseconds && minimumNanoseconds <= p50Nanoseconds && p50Nanoseconds <= p99Nanoseconds)
+        self.minimumNanoseconds = minimumNanoseconds
+        self.p50Nanoseconds = p50Nanoseconds
+        self.p99Nanoseconds = p99Nanoseconds
+        self.maximumNanoseconds = maximumNanoseconds ?? p99Nanoseconds + (p99Nanoseconds - p50Nanoseconds)
+        precondition(p99Nanoseconds <= self.maximumNanoseconds)
+    }
+
+    /// Every interrupt is delivered the instant its line rises.
+    public static let immediate = InterruptDelivery(minimumNanoseconds: 0, p50Nanoseconds: 0, p99Nanoseconds: 0)
+
+    public var isImmediate: Bool { maximumNanoseconds == 0 }
+
+    /// The latency at `quantile` parts per million (0 ..< 1_000_000): linear between (0, min),
+    /// (500_000, p50), (990_000, p99) and (1_000_000, max). Integer arithmetic only, so a seed
+    /// gives the same draws on every platform.
+    public func latencyNanoseconds(atPartsPerMillion quantile: UInt64) -> Int64 {
+        func between(_ q: UInt64, _ q0: UInt64, _ v0: Int64, _ q1: UInt64, _ v1: Int64) -> Int64 {
+            v0 + Int64((UInt64(v1 - v0) * (q - q0)) / (q1 - q0))
+        }
+        let q = min(quantile, 999_999)
+        if q < 500_000 { return between(q, 0, minimumNanoseconds, 500_000, p50Nanoseconds) }
+        if q < 990_000 { return between(q, 500_000, p50Nanoseconds, 990_000, p99Nanoseconds) }
+        return between(q, 990_000, p99Nanoseconds, 1_000_000, maximumNanoseconds)
+    }
 }
 
 /// A device in the profile: the common part every kind has, plus its kind's parsed parameters.

@@ -41,7 +41,7 @@ extension ProfileReader {
         let endianness = mapping.required("bus-endianness", expecting: "big or little (AXI IP is little)", &diagnostics).flatMap(readEndianness)
         if let name = mapping["name"]?.scalarText { declaredDeviceNames.append(name) }
         let region = readRegion(mapping, what: "device")
-        let accessTime = mapping["access-time"].map { $0.duration(&diagnostics) } ?? DeviceSpec.defaultAccessTimeNanoseconds
+        let accessTime = mapping["access-time"].map { $0.duration(&diagnostics).map { UInt64($0) } } ?? DeviceSpec.defaultAccessTimeNanoseconds
         guard let kind else { return nil }
         let context = DeviceParseContext(deviceName: region?.name ?? "?", controller: controller)
         let parsed = kind.parse(mapping, context: context, &diagnostics)

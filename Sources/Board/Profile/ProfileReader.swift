@@ -4,6 +4,7 @@
 final class ProfileReader {
     static let topLevelKeys = [
         "name", "description", "cpu", "memory", "dma-pool", "reserved", "interrupt-controller", "devices", "uio", "u-dma-buf",
+        "interrupt-delivery",
     ]
     /// Windows, regions and maps must start and end on this boundary: UIO maps are mmap'ed in pages.
     static let windowAlignment: UInt64 = 4 << 10
@@ -53,12 +54,13 @@ final class ProfileReader {
         let devices = top["devices"].flatMap { readDevices($0, controller: controller) } ?? []
         let uio = top["uio"].flatMap { readUIONodes($0, devices: devices, memory: memory ?? [], pool: pool, reserved: reserved) } ?? []
         let buffers = top["u-dma-buf"].flatMap { readUDMABuffers($0, pool: pool) } ?? []
+        let delivery = top["interrupt-delivery"].map(readInterruptDelivery) ?? .immediate
         checkLayout()
 
-        guard diagnostics.isEmpty, let name, let description, let cpu, let memory, let pool, let controller else { return nil }
+        guard diagnostics.isEmpty, let name, let description, let cpu, let memory, let pool, let controller, let delivery else { return nil }
         return BoardProfile(
             name: name, description: description, file: file, cpu: cpu, memory: memory, dmaPool: pool, reserved: reserved,
-            interruptController: controller, devices: devices, uioNodes: uio, udmaBuffers: buffers)
+            interruptController: controller, devices: devices, uioNodes: uio, udmaBuffers: buffers, interruptDelivery: delivery)
     }
 
     // MARK: Sections

@@ -78,12 +78,18 @@ extension YAMLValue {
         return hertz
     }
 
-    public static let durationExpectation = "a duration (a number with ns, us or ms, such as 200 ns)"
+    public static let durationExpectation = "a duration (a number with ns, us, µs, ms or s, such as 35 us)"
 
-    /// A duration in nanoseconds: a number with `ns`, `us` (or `µs`) or `ms`; zero is allowed.
-    public func duration(_ diagnostics: inout Diagnostics) -> UInt64? {
-        guard let text = scalarText, text.contains(where: \.isLetter) else { return mismatch(Self.durationExpectation, &diagnostics) }
-        return quantity(Self.durationExpectation, units: [("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000)], &diagnostics)
+    /// A duration in nanoseconds: a number and a unit from `Units.durationUnits` (0 is allowed).
+    public func duration(_ diagnostics: inout Diagnostics) -> Int64? {
+        guard let text = scalarText, text.contains(where: \.isLetter) || text == "0" else {
+            return mismatch(Self.durationExpectation, &diagnostics)
+        }
+        guard let nanoseconds = quantity(Self.durationExpectation, units: Units.durationUnits.map { ($0.name, $0.nanoseconds) }, &diagnostics) else {
+            return nil
+        }
+        guard nanoseconds <= UInt64(Int64.max) else { return mismatch("a duration below 2^63 ns", &diagnostics) }
+        return Int64(nanoseconds)
     }
 
     /// `number [unit]`, where the number may have a decimal fraction as long as the result is whole.

@@ -61,6 +61,8 @@ public struct BoardReport: Encodable, Sendable {
     public var cpu: BoardProfile.CPU
     public var interruptController: String
     public var interruptLines: Int
+    /// Nil when interrupts reach userspace the instant their line rises (the default).
+    public var interruptDelivery: InterruptDelivery?
     public var memoryMap: [MapEntry]
     public var interrupts: [Route]
     public var devices: [Device]
@@ -116,6 +118,7 @@ public struct BoardReport: Encodable, Sendable {
         cpu = profile.cpu
         interruptController = controller.rawValue
         interruptLines = profile.interruptController.lineCount
+        interruptDelivery = profile.interruptDelivery.isImmediate ? nil : profile.interruptDelivery
     }
 
     public var text: String {
@@ -126,6 +129,16 @@ public struct BoardReport: Encodable, Sendable {
             file: \(file)
             cpu: \(cpu.cores)x \(cpu.core) @ \(Units.frequency(cpu.clockHz)), \(cpu.endianness.rawValue)-endian, \(cpu.physicalAddressBits)-bit physical addresses
             interrupt controller: \(interruptController), \(interruptLines) lines (device-tree sense: \(senses))
+
+            """
+        if let delivery = interruptDelivery {
+            let quantiles = [
+                ("min", delivery.minimumNanoseconds), ("p50", delivery.p50Nanoseconds), ("p99", delivery.p99Nanoseconds),
+                ("max", delivery.maximumNanoseconds),
+            ]
+            out += "interrupt delivery to userspace: " + quantiles.map { "\($0.0) \(Units.duration($0.1))" }.joined(separator: ", ") + "\n"
+        }
+        out += """
 
             Memory map
 

@@ -2,8 +2,9 @@ import Board
 import Reactor
 import Trace
 
-/// A Xilinx AXI DMA core in direct register mode (PG021, "AXI DMA LogiCORE IP Product Guide" v7.1),
-/// as it appears on the bus: one 64 KiB register window holding both channels.
+/// A Xilinx AXI DMA core (PG021, "AXI DMA LogiCORE IP Product Guide" v7.1), in direct register
+/// mode or built with scatter-gather, as it appears on the bus: one 64 KiB register window holding
+/// both channels.
 ///
 /// The register map and each bit's access semantics come from `AXIDMARegisterMap`; each channel
 /// (`DMAChannel`) owns its registers, transfer and interrupt output. The core itself only routes
@@ -24,8 +25,8 @@ public final class AXIDMA: RegisterWindow {
     /// out of an Optional or an array would cost a retain/release per access.
     private let decodeTable: [(channel: Unmanaged<DMAChannel>, register: ChannelRegister)?]
 
-    /// Reads and writes of offsets with no register (reserved in direct register mode): they read
-    /// 0 and are ignored, never a trap.
+    /// Reads and writes of offsets with no register in this core (reserved in its mode, or an MSB
+    /// register of a 32-bit core): they read 0 and are ignored, never a trap.
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var reservedAccesses = 0
     @exclusivity(unchecked) public private(set) var softResets = 0
@@ -50,7 +51,9 @@ public final class AXIDMA: RegisterWindow {
         }
         name = spec.name
         self.parameters = parameters
-        let map = AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits)
+        let map = AXIDMARegisterMap(
+            lengthWidthBits: parameters.lengthWidthBits, addressWidthBits: parameters.addressWidthBits,
+            scatterGather: parameters.scatterGather)
         registerMap = map
         func makeChannel(_ direction: DMADirection, _ configured: AXIDMAParameters.Channel?, _ random: SplitMix64) -> DMAChannel? {
             guard let configured else { return nil }

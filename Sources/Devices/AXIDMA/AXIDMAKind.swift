@@ -29,20 +29,43 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     /// S2MM transfer) until data moves: command queueing and the first AXI read/write burst. PG021's
     /// "Latency and Throughput" section gives figures of this order; profiles without the key get 0.
     public var setupCycles: UInt64 = 0
+    /// Width of the addresses the core puts on its AXI master ports (c_addr_width): 32 to 64.
+    /// Above 32 the MSB registers and descriptor words exist; at 32 they read 0 and ignore writes.
+    public var addressWidthBits: Int = 32
+    /// The Data Realignment Engine (c_include_mm2s_dre / c_include_s2mm_dre). Without it a buffer
+    /// address must be aligned to the data width (PG021, MM2S_SA / S2MM_DA / BUFFER_ADDRESS).
+    public var dataRealignment = false
+    /// Built with the scatter-gather engine (c_include_sg): descriptors instead of SA/DA/LENGTH.
+    public var scatterGather = false
+    /// Scatter-gather: clock cycles to fetch one descriptor (13 words over the 32-bit SG port, plus
+    /// the memory's read latency). PG021 gives no per-descriptor figure; the default, 16, is 13
+    /// beats and a few cycles of latency.
+    public var descriptorFetchCycles: UInt64 = Self.defaultDescriptorFetchCycles
+    /// Scatter-gather: clock cycles to write a descriptor's STATUS back (one beat, its address
+    /// phase and the write response). Default 8, an estimate like the fetch's.
+    public var descriptorUpdateCycles: UInt64 = Self.defaultDescriptorUpdateCycles
     /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0).
     public var mm2s: Channel?
     public var s2mm: Channel?
 
-    /// The largest transfer one LENGTH write can ask for.
+    /// The largest transfer one LENGTH write (or one descriptor) can ask for.
     public var maximumTransferBytes: UInt64 { (1 << UInt64(lengthWidthBits)) - 1 }
 
+    /// What `board show` prints; the options appear only when they differ from their defaults.
     public var summary: String {
-        "\(Units.frequency(clockHz)), \(dataWidthBytes)-byte data, \(lengthWidthBits)-bit length, FIFO \(Units.size(fifoDepthBytes))"
+        var text = "\(Units.frequency(clockHz)), \(dataWidthBytes)-byte data, \(lengthWidthBits)-bit length, FIFO \(Units.size(fifoDepthBytes))"
+        if addressWidthBits != 32 { text += ", \(addressWidthBits)-bit address" }
+        if dataRealignment { text += ", DRE" }
+        if scatterGather { text += ", scatter-gather" }
+        return text
     }
 
     public static let dataWidths: [UInt64] = [4, 8, 16, 32, 64, 128]
     public static let lengthWidthBits: ClosedRange<UInt64> = 8...26
+    public static let addressWidthBits: ClosedRange<UInt64> = 32...64
     public static let setupCycles: ClosedRange<UInt64> = 0...1_000_000
+    public static let defaultDescriptorFetchCycles: UInt64 = 16
+    public static let defaultDescriptorUpdateCycles: UInt64 = 8
 }
 
 /// `kind: axi-dma`.
@@ -50,7 +73,12 @@ public struct AXIDMAKind: DeviceModelKind {
     public init() {}
 
     public var name: String { "axi-dma" }
-    public var keys: [String] { ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "mm2s", "s2mm"] }
+    public var keys: [String] {
+        [
+            "clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "address-width-bits", "dre",
+            "scatter-gather", "descriptor-fetch-cycles", "descriptor-update-cycles", "mm2s", "s2mm",
+        ]
+    }
 
     public func parse(_ mapping: YAMLMapping, context: DeviceParseContext, _ diagnostics: inout Diagnostics) -> ParsedDevice? {
         let clock = mapping.required("clock", expecting: YAMLValue.frequencyExpectation, &diagnostics)?.frequency(&diagnostics)
@@ -65,6 +93,20 @@ public struct AXIDMAKind: DeviceModelKind {
             .integer("a LENGTH register width in bits", in: AXIDMAParameters.lengthWidthBits, &diagnostics)
         let setupValue = mapping["setup-cycles"]
         let setup = setupValue.map { $0.integer("a number of clock cycles", in: AXIDMAParameters.setupCycles, &diagnostics) } ?? 0
+        let addressBits = mapping["address-width-bits"].map {
+            $0.integer("an address width in bits", in: AXIDMAParameters.addressWidthBits, &diagnostics)
+        } ?? 32
+        let dre = mapping["dre"].map { $0.bool(&diagnostics) } ?? false
+        let scatterGather = mapping["scatter-gather"].map { $0.bool(&diagnostics) } ?? false
+        func descriptorCycles(_ key: String, default value: UInt64) -> UInt64? {
+            guard let given = mapping[key] else { return value }
+            if scatterGather == false {
+                diagnostics.error("'\(key)' applies to a scatter-gather core: expected 'scatter-gather: true' beside it", at: given.location)
+            }
+            return given.integer("a number of clock cycles", in: AXIDMAParameters.setupCycles, &diagnostics)
+        }
+        let fetch = descriptorCycles("descriptor-fetch-cycles", default: AXIDMAParameters.defaultDescriptorFetchCycles)
+        let update = descriptorCycles("descriptor-update-cycles", default: AXIDMAParameters.defaultDescriptorUpdateCycles)
 
         var routes: [(route: InterruptRoute, location: SourceLocation)] = []
         func channel(_ key: String) -> AXIDMAParameters.Channel? {
@@ -85,10 +127,13 @@ public struct AXIDMAKind: DeviceModelKind {
         if mapping["mm2s"] == nil && mapping["s2mm"] == nil {
             diagnostics.error("device '\(context.deviceName)' has no channel: expected 'mm2s', 's2mm' or both", at: mapping.location)
         }
-        guard let clock, let width, let fifo, let lengthBits, let setup, mm2s != nil || s2mm != nil else { return nil }
+        guard let clock, let width, let fifo, let lengthBits, let setup, let addressBits, let dre, let scatterGather, let fetch,
+              let update, mm2s != nil || s2mm != nil
+        else { return nil }
         let parameters = AXIDMAParameters(
             clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits),
-            setupCycles: setup, mm2s: mm2s, s2mm: s2mm)
+            setupCycles: setup, addressWidthBits: Int(addressBits), dataRealignment: dre, scatterGather: scatterGather,
+            descriptorFetchCycles: fetch, descriptorUpdateCycles: update, mm2s: mm2s, s2mm: s2mm)
         return ParsedDevice(parameters: parameters, interrupts: routes)
     }
 

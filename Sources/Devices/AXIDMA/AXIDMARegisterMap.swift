@@ -1,15 +1,23 @@
 import Board
 
-/// The register map of the Xilinx AXI DMA in direct register mode (PG021, "AXI DMA LogiCORE IP
-/// Product Guide", v7.1: "Direct Register Mode Register Address Map" and the MM2S_/S2MM_ register
-/// detail tables), declared once: the device model derives its write and read behaviour from it, the
-/// conformance tests check it bit by bit, and whatever prints registers (traces, `board show`) takes
-/// names, offsets and field names from it.
+/// The register map of the Xilinx AXI DMA (PG021, "AXI DMA LogiCORE IP Product Guide", v7.1:
+/// "Direct Register Mode Register Address Map", "Scatter Gather Mode Register Address Map", the
+/// MM2S_/S2MM_ register detail tables and the descriptor field tables), declared once: the device
+/// model derives its write and read behaviour from it, the conformance tests check it bit by bit,
+/// and whatever prints registers (traces, `board show`) takes names, offsets and field names from
+/// it. The field tables themselves are in AXIDMARegisterFields.swift (registers) and
+/// SGDescriptor.swift (descriptor words).
 
 /// How a register field behaves, as PG021's "Access Type" column says.
 public enum FieldAccess: String, Sendable, Codable, CaseIterable {
     /// R/W: reads back what was written.
     case readWrite = "RW"
+    /// R/W, except that a written 0 leaves the field as it was. PG021 on DMACR.IRQThreshold: "The
+    /// minimum setting for the threshold is 0x01. A write of 0x00 to this register has no effect."
+    case readWriteNonZero = "RW/nz"
+    /// "R/W (RO)": writable while the channel is halted (DMACR.RS = 0 and DMASR.Halted = 1), read
+    /// only otherwise (CURDESC).
+    case readWriteWhileHalted = "RW/halted"
     /// RO: driven by the device; writes have no effect.
     case readOnly = "RO"
     /// R/WC: the device sets it; writing 1 clears it, writing 0 leaves it.
@@ -20,7 +28,7 @@ public enum FieldAccess: String, Sendable, Codable, CaseIterable {
     case reserved = "reserved"
 }
 
-/// One field of a register: a contiguous run of bits.
+/// One field of a register or descriptor word: a contiguous run of bits.
 public struct RegisterField: Hashable, Sendable, Codable {
     /// The PG021 field name (`RS`, `IOC_IrqEn`, `Length`).
     public let name: String
@@ -48,6 +56,39 @@ public struct RegisterField: Hashable, Sendable, Codable {
     public var label: String { width == 1 ? name : "\(name)[\(lowBit + width - 1):\(lowBit)]" }
 }
 
+/// A 32-bit word made of fields (a register, or a word of a scatter-gather descriptor): the helpers
+/// the device, the printers and the tests share.
+public protocol FieldTable {
+    var name: String { get }
+    /// Low bit first, covering bits 0–31.
+    var fields: [RegisterField] { get }
+}
+
+extension FieldTable {
+    /// The value after reset.
+    public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.resetValue << UInt32($1.lowBit)) & $1.mask } }
+
+    /// All bits whose fields have `access`.
+    public func mask(_ access: FieldAccess) -> UInt32 {
+        fields.filter { $0.access == access }.reduce(0) { $0 | $1.mask }
+    }
+
+    /// The field holding `bit`.
+    public func field(atBit bit: Int) -> RegisterField? {
+        fields.first { bit >= $0.lowBit && bit < $0.lowBit + $0.width }
+    }
+
+    /// The field named `name`.
+    public func field(named name: String) -> RegisterField? { fields.first { $0.name == name } }
+
+    /// Field by field for a trace or `board show`: `RS=1 Reset=0 IOC_IrqEn=1 …` (reserved fields left out).
+    public func decode(_ value: UInt32) -> String {
+        fields.filter { $0.access != .reserved }
+            .map { "\($0.name)=\((value & $0.mask) >> UInt32($0.lowBit))" }
+            .joined(separator: " ")
+    }
+}
+
 /// The direction of a channel. PG021 names every register after its channel (MM2S_DMACR, S2MM_DA).
 public enum DMADirection: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Memory to stream: the engine reads RAM and sends it out of its AXI4-Stream master port.
@@ -62,34 +103,56 @@ public enum DMADirection: String, Sendable, Codable, CaseIterable, CustomStringC
     public var registerPrefix: String { rawValue.uppercased() }
 }
 
-/// The five registers of one channel, by offset from the channel's base (PG021 Table
-/// "Direct Register Mode Register Address Map": 00h/30h DMACR, 04h/34h DMASR, 18h SA / 48h DA,
-/// 1Ch SA_MSB / 4Ch DA_MSB, 28h/58h LENGTH). Offsets 08h–14h, 20h–24h and 2Ch of each channel are
-/// reserved in direct register mode (they hold the scatter-gather pointers in SG mode) and read 0.
+/// The registers of one channel, by offset from the channel's base. PG021 "Direct Register Mode
+/// Register Address Map": 00h/30h DMACR, 04h/34h DMASR, 18h SA / 48h DA, 1Ch SA_MSB / 4Ch DA_MSB,
+/// 28h/58h LENGTH. "Scatter Gather Mode Register Address Map": DMACR, DMASR, 08h/38h CURDESC,
+/// 0Ch/3Ch CURDESC_MSB, 10h/40h TAILDESC, 14h/44h TAILDESC_MSB. Which of them a core has depends on
+/// its mode and address width (`AXIDMARegisterMap.has(_:)`); the other offsets read 0.
 public enum ChannelRegister: UInt32, Sendable, Codable, CaseIterable {
     case DMACR = 0x00
     case DMASR = 0x04
-    /// SA (MM2S source address) or DA (S2MM destination address), low 32 bits.
+    /// Scatter-gather: the current descriptor, low 32 bits.
+    case CURDESC = 0x08
+    /// Scatter-gather: the current descriptor, upper 32 bits (address width above 32 bits).
+    case CURDESC_MSB = 0x0C
+    /// Scatter-gather: the tail descriptor (the pause point), low 32 bits.
+    case TAILDESC = 0x10
+    /// Scatter-gather: the tail descriptor, upper 32 bits (address width above 32 bits).
+    case TAILDESC_MSB = 0x14
+    /// Direct: SA (MM2S source address) or DA (S2MM destination address), low 32 bits.
     case address = 0x18
-    /// SA_MSB / DA_MSB, the upper 32 bits (present when the address width exceeds 32 bits).
+    /// Direct: SA_MSB / DA_MSB, the upper 32 bits (address width above 32 bits).
     case addressMSB = 0x1C
+    /// Direct: bytes to transfer.
     case LENGTH = 0x28
 
-    /// The PG021 name for `direction`: `MM2S_SA`, `S2MM_DA_MSB`, `S2MM_LENGTH`.
+    /// The PG021 name for `direction`: `MM2S_SA`, `S2MM_DA_MSB`, `S2MM_TAILDESC`.
     public func name(_ direction: DMADirection) -> String {
         let address = direction == .mm2s ? "SA" : "DA"
-        switch self {
-        case .DMACR: return "\(direction.registerPrefix)_DMACR"
-        case .DMASR: return "\(direction.registerPrefix)_DMASR"
-        case .address: return "\(direction.registerPrefix)_\(address)"
-        case .addressMSB: return "\(direction.registerPrefix)_\(address)_MSB"
-        case .LENGTH: return "\(direction.registerPrefix)_LENGTH"
+        let suffix: String = switch self {
+        case .DMACR: "DMACR"
+        case .DMASR: "DMASR"
+        case .CURDESC: "CURDESC"
+        case .CURDESC_MSB: "CURDESC_MSB"
+        case .TAILDESC: "TAILDESC"
+        case .TAILDESC_MSB: "TAILDESC_MSB"
+        case .address: address
+        case .addressMSB: "\(address)_MSB"
+        case .LENGTH: "LENGTH"
         }
+        return "\(direction.registerPrefix)_\(suffix)"
     }
+
+    /// Registers of scatter-gather mode only.
+    public var isScatterGather: Bool { [.CURDESC, .CURDESC_MSB, .TAILDESC, .TAILDESC_MSB].contains(self) }
+    /// Registers of direct register mode only.
+    public var isDirect: Bool { [.address, .addressMSB, .LENGTH].contains(self) }
+    /// The upper halves of 64-bit pointers, present only above 32 address bits.
+    public var isMSB: Bool { [.CURDESC_MSB, .TAILDESC_MSB, .addressMSB].contains(self) }
 }
 
 /// A register: its place in the map and its fields (every bit of it belongs to exactly one field).
-public struct RegisterDescription: Hashable, Sendable, Codable {
+public struct RegisterDescription: FieldTable, Hashable, Sendable, Codable {
     public let name: String
     /// Bytes from the window's base.
     public let offset: UInt32
@@ -98,40 +161,25 @@ public struct RegisterDescription: Hashable, Sendable, Codable {
     /// Low bit first, covering bits 0–31.
     public let fields: [RegisterField]
 
-    /// The value after reset.
-    public var resetValue: UInt32 { fields.reduce(0) { $0 | ($1.resetValue << UInt32($1.lowBit)) & $1.mask } }
-
-    /// All bits whose fields have `access`.
-    public func mask(_ access: FieldAccess) -> UInt32 {
-        fields.filter { $0.access == access }.reduce(0) { $0 | $1.mask }
-    }
-
-    /// The field holding `bit`.
-    public func field(atBit bit: Int) -> RegisterField? {
-        fields.first { bit >= $0.lowBit && bit < $0.lowBit + $0.width }
-    }
-
-    /// Field by field for a trace or `board show`: `RS=1 Reset=0 IOC_IrqEn=1 …` (reserved fields left out).
-    public func decode(_ value: UInt32) -> String {
-        fields.filter { $0.access != .reserved }
-            .map { "\($0.name)=\((value & $0.mask) >> UInt32($0.lowBit))" }
-            .joined(separator: " ")
-    }
-
     /// The masks the device applies on every access, derived from the fields.
     public var semantics: RegisterSemantics {
         RegisterSemantics(
-            writable: mask(.readWrite) | mask(.selfClearing),
+            writable: mask(.readWrite) | mask(.selfClearing) | mask(.readWriteNonZero) | mask(.readWriteWhileHalted),
+            keptWhenZero: mask(.readWriteNonZero),
             writeOneToClear: mask(.writeOneToClear),
             resetValue: resetValue)
     }
 }
 
-/// What a register write does, as three masks: the device keeps the other bits and then applies its
-/// side effects. Computed once per device from the descriptions, so the write path is two ANDs.
+/// What a register write does, as masks: the device keeps the other bits and then applies its side
+/// effects. Computed once per device from the descriptions, so the write path is a few ANDs.
 public struct RegisterSemantics: Hashable, Sendable {
-    /// Bits a write replaces (RW and self-clearing fields).
+    /// Bits a write replaces (RW, RW/nz, RW/halted and self-clearing fields). The device checks
+    /// "halted" itself for RW/halted fields before it writes.
     public let writable: UInt32
+    /// The bits of a field that a written 0 leaves alone (RW/nz: DMACR.IRQThreshold). One field at
+    /// most: a write of 0 to it is recognised by the whole mask reading 0.
+    public let keptWhenZero: UInt32
     /// Bits a written 1 clears.
     public let writeOneToClear: UInt32
     public let resetValue: UInt32
@@ -139,103 +187,89 @@ public struct RegisterSemantics: Hashable, Sendable {
     /// The register's new value when `value` is written over `current`.
     @inline(__always)
     public func applyWrite(_ value: UInt32, to current: UInt32) -> UInt32 {
-        ((current & ~writable) | (value & writable)) & ~(value & writeOneToClear)
+        let replaced = value & keptWhenZero == 0 ? writable & ~keptWhenZero : writable
+        return ((current & ~replaced) | (value & replaced)) & ~(value & writeOneToClear)
     }
 }
 
-/// The AXI DMA register map for one configuration (the LENGTH field's width is a build parameter).
+/// The AXI DMA register map for one configuration: the LENGTH (buffer length) width, the address
+/// width and the mode are build parameters of the core (PG021 c_sg_length_width, c_addr_width,
+/// c_include_sg).
 public struct AXIDMARegisterMap: Hashable, Sendable, Codable {
     public let lengthWidthBits: Int
-    /// Every register of both channels, by offset.
+    /// 32 to 64. Above 32 the MSB registers (SA_MSB/DA_MSB, CURDESC_MSB, TAILDESC_MSB) and the
+    /// descriptors' MSB words exist; at 32 those offsets read 0 and ignore writes.
+    public let addressWidthBits: Int
+    public let scatterGather: Bool
+    /// Every register of both channels this core has, by offset.
     public let registers: [RegisterDescription]
+    /// Scatter-gather: the descriptor words of both channels (empty in direct register mode).
+    public let descriptorWords: [DescriptorWordDescription]
 
-    public init(lengthWidthBits: Int) {
+    /// The map of a core built with these parameters. The default address width, 64, gives the
+    /// widest map of the mode (every register PG021 names for it); a device's map comes from its
+    /// profile, whose default is 32.
+    public init(lengthWidthBits: Int, addressWidthBits: Int = 64, scatterGather: Bool = false) {
         precondition((8...26).contains(lengthWidthBits), "PG021 allows a LENGTH width of 8 to 26 bits")
+        precondition((32...64).contains(addressWidthBits), "PG021 allows an address width of 32 to 64 bits")
         self.lengthWidthBits = lengthWidthBits
+        self.addressWidthBits = addressWidthBits
+        self.scatterGather = scatterGather
+        let present = ChannelRegister.allCases.filter {
+            Self.has($0, scatterGather: scatterGather, addressWidthBits: addressWidthBits)
+        }
         registers = DMADirection.allCases.flatMap { direction in
-            ChannelRegister.allCases.map { register in
+            present.map { register in
                 RegisterDescription(
                     name: register.name(direction), offset: direction.baseOffset + register.rawValue,
                     direction: direction, register: register,
-                    fields: Self.fields(of: register, direction: direction, lengthWidthBits: lengthWidthBits))
+                    fields: Self.fields(of: register, direction: direction, lengthWidthBits: lengthWidthBits, scatterGather: scatterGather))
             }
         }
+        descriptorWords = scatterGather
+            ? DMADirection.allCases.flatMap { Self.descriptorWords(direction: $0, lengthWidthBits: lengthWidthBits, addressWidthBits: addressWidthBits) }
+            : []
+    }
+
+    /// Whether a core of this mode and address width has `register`.
+    public static func has(_ register: ChannelRegister, scatterGather: Bool, addressWidthBits: Int) -> Bool {
+        if register.isScatterGather && !scatterGather { return false }
+        if register.isDirect && scatterGather { return false }
+        if register.isMSB && addressWidthBits <= 32 { return false }
+        return true
     }
 
     /// One line per field, for `board show` and documentation:
-    /// `0x30  S2MM_DMACR     RS[0]  RW  reset 0  run/stop; …`.
+    /// `0x30  S2MM_DMACR     RS[0]  RW  reset 0  run/stop; …`, then the descriptor words as
+    /// `BD+0x18  MM2S_CONTROL  TXSOF  RW  …`.
     public var listing: [String] {
-        registers.flatMap { register in
+        let registerLines = registers.flatMap { register in
             register.fields.filter { $0.access != .reserved || $0.resetValue != 0 }.map { field in
                 let offset = PhysicalAddress.hex(UInt64(register.offset), digits: 2)
                 let columns = [offset, register.name, field.label, field.access.rawValue, "reset \(field.resetValue)", field.note]
                 return columns.joined(separator: "  ").trimmingSuffixSpaces
             }
         }
+        let descriptorLines = descriptorWords.flatMap { word in
+            word.fields.filter { $0.access != .reserved }.map { field in
+                let offset = "BD+" + PhysicalAddress.hex(UInt64(word.offset), digits: 2)
+                return [offset, word.name, field.label, field.access.rawValue, field.note].joined(separator: "  ").trimmingSuffixSpaces
+            }
+        }
+        return registerLines + descriptorLines
     }
 
     /// The register at `offset`, or nil for a reserved offset.
     public func register(at offset: UInt32) -> RegisterDescription? { registers.first { $0.offset == offset } }
 
-    public func register(_ register: ChannelRegister, of direction: DMADirection) -> RegisterDescription {
-        registers.first { $0.register == register && $0.direction == direction }!
+    /// The description of `register` of `direction`; nil when this core does not have it.
+    public func register(_ register: ChannelRegister, of direction: DMADirection) -> RegisterDescription? {
+        registers.first { $0.register == register && $0.direction == direction }
     }
 
-    /// PG021's field tables for direct register mode. Scatter-gather-only fields read as they do on
-    /// a core built without SG (C_INCLUDE_SG = 0): SGIncld 0, the SG error bits 0.
-    static func fields(of register: ChannelRegister, direction: DMADirection, lengthWidthBits: Int) -> [RegisterField] {
-        switch register {
-        case .DMACR:
-            return [
-                RegisterField("RS", bit: 0, .readWrite, note: "run/stop; cleared by the core on any error"),
-                RegisterField("Reserved", bit: 1, .reserved, reset: 1, note: "always reads 1"),
-                RegisterField("Reset", bit: 2, .selfClearing, note: "soft reset of the whole core, both channels"),
-                RegisterField("Keyhole", bit: 3, .readWrite, note: "stored; fixed-address bursts are not modelled"),
-                RegisterField("Cyclic BD Enable", bit: 4, .readWrite, note: "stored; scatter-gather only"),
-                RegisterField("Reserved", bit: 5, width: 7, .reserved),
-                RegisterField("IOC_IrqEn", bit: 12, .readWrite),
-                RegisterField("Dly_IrqEn", bit: 13, .readWrite),
-                RegisterField("Err_IrqEn", bit: 14, .readWrite),
-                RegisterField("Reserved", bit: 15, .reserved),
-                RegisterField("IRQThreshold", bit: 16, width: 8, .readWrite, reset: 1, note: "stored; scatter-gather only"),
-                RegisterField("IRQDelay", bit: 24, width: 8, .readWrite, note: "stored; scatter-gather only"),
-            ]
-        case .DMASR:
-            return [
-                RegisterField("Halted", bit: 0, .readOnly, reset: 1, note: "1 after reset and while RS=0 with nothing in flight"),
-                RegisterField("Idle", bit: 1, .readOnly, note: "1 when the last transfer has completed"),
-                RegisterField("Reserved", bit: 2, .reserved),
-                RegisterField("SGIncld", bit: 3, .readOnly, note: "0: built without scatter-gather"),
-                RegisterField("DMAIntErr", bit: 4, .readOnly, note: "internal error; halts until reset"),
-                RegisterField("DMASlvErr", bit: 5, .readOnly, note: "AXI SLVERR; halts until reset"),
-                RegisterField("DMADecErr", bit: 6, .readOnly, note: "AXI DECERR (no slave at the address); halts until reset"),
-                RegisterField("Reserved", bit: 7, .reserved),
-                RegisterField("SGIntErr", bit: 8, .readOnly, note: "scatter-gather only: 0"),
-                RegisterField("SGSlvErr", bit: 9, .readOnly, note: "scatter-gather only: 0"),
-                RegisterField("SGDecErr", bit: 10, .readOnly, note: "scatter-gather only: 0"),
-                RegisterField("Reserved", bit: 11, .reserved),
-                RegisterField("IOC_Irq", bit: 12, .writeOneToClear, note: "transfer complete"),
-                RegisterField("Dly_Irq", bit: 13, .writeOneToClear, note: "delay timer; only a fault sets it in direct mode"),
-                RegisterField("Err_Irq", bit: 14, .writeOneToClear, note: "an error bit was set"),
-                RegisterField("Reserved", bit: 15, .reserved),
-                RegisterField("IRQThresholdSts", bit: 16, width: 8, .readOnly, note: "scatter-gather only: 0"),
-                RegisterField("IRQDelaySts", bit: 24, width: 8, .readOnly, note: "scatter-gather only: 0"),
-            ]
-        case .address:
-            let name = direction == .mm2s ? "Source_Address" : "Destination_Address"
-            return [RegisterField(name, bit: 0, width: 32, .readWrite, note: "low 32 bits")]
-        case .addressMSB:
-            let name = direction == .mm2s ? "Source_Address_MSB" : "Destination_Address_MSB"
-            return [RegisterField(name, bit: 0, width: 32, .readWrite, note: "high 32 bits")]
-        case .LENGTH:
-            let note = direction == .mm2s
-                ? "bytes to send; a non-zero write while running starts the transfer"
-                : "buffer bytes; a non-zero write while running arms the transfer; the received count is written back at completion"
-            return [
-                RegisterField("Length", bit: 0, width: lengthWidthBits, .readWrite, note: note),
-                RegisterField("Reserved", bit: lengthWidthBits, width: 32 - lengthWidthBits, .reserved),
-            ]
-        }
+    /// Scatter-gather: the description of a descriptor word of `direction`'s descriptors.
+    public func descriptorWord(_ word: DescriptorWord, of direction: DMADirection) -> DescriptorWordDescription? {
+        descriptorWords.first { $0.word == word && $0.direction == direction }
     }
 }
 
@@ -251,24 +285,45 @@ extension String {
 public enum DMACR {
     public static let RS: UInt32 = 1 << 0
     public static let Reset: UInt32 = 1 << 2
+    /// Scatter-gather: the descriptor chain loops (NXTDESC of the last points at the first),
+    /// Cmplt is ignored and TAILDESC only triggers.
+    public static let CyclicBDEnable: UInt32 = 1 << 4
     public static let IOC_IrqEn: UInt32 = 1 << 12
     public static let Dly_IrqEn: UInt32 = 1 << 13
     public static let Err_IrqEn: UInt32 = 1 << 14
     /// The three interrupt enables; the same bit positions as the causes in DMASR.
     public static let allIrqEn: UInt32 = 0x7000
+    /// IRQThreshold[23:16] and IRQDelay[31:24], scatter-gather interrupt coalescing.
+    public static let IRQThresholdShift: UInt32 = 16
+    public static let IRQThreshold: UInt32 = 0xFF << 16
+    public static let IRQDelayShift: UInt32 = 24
+    public static let IRQDelay: UInt32 = 0xFF << 24
 }
 
 public enum DMASR {
     public static let Halted: UInt32 = 1 << 0
     public static let Idle: UInt32 = 1 << 1
+    /// Reads 1 on a core built with scatter-gather.
+    public static let SGIncld: UInt32 = 1 << 3
     public static let DMAIntErr: UInt32 = 1 << 4
     public static let DMASlvErr: UInt32 = 1 << 5
     public static let DMADecErr: UInt32 = 1 << 6
+    /// Scatter-gather: a fetched descriptor was stale (Cmplt already set) or otherwise unusable.
+    public static let SGIntErr: UInt32 = 1 << 8
+    /// Scatter-gather: a descriptor fetch or update got an AXI SLVERR.
+    public static let SGSlvErr: UInt32 = 1 << 9
+    /// Scatter-gather: a descriptor fetch or update got an AXI DECERR (no slave at the address).
+    public static let SGDecErr: UInt32 = 1 << 10
     public static let IOC_Irq: UInt32 = 1 << 12
     public static let Dly_Irq: UInt32 = 1 << 13
     public static let Err_Irq: UInt32 = 1 << 14
     /// The three interrupt causes (write-1-to-clear).
     public static let allIrq: UInt32 = 0x7000
+    /// IRQThresholdSts[23:16] and IRQDelaySts[31:24].
+    public static let IRQThresholdStsShift: UInt32 = 16
+    public static let IRQThresholdSts: UInt32 = 0xFF << 16
+    public static let IRQDelayStsShift: UInt32 = 24
+    public static let IRQDelaySts: UInt32 = 0xFF << 24
     /// The error bits that halt the channel until a reset.
-    public static let errors: UInt32 = DMAIntErr | DMASlvErr | DMADecErr
+    public static let errors: UInt32 = DMAIntErr | DMASlvErr | DMADecErr | SGIntErr | SGSlvErr | SGDecErr
 }

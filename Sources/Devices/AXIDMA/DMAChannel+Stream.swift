@@ -94,7 +94,8 @@ extension DMAChannel {
         accounting.heldBytes += UInt64(bytes)
     }
 
-    /// An armed S2MM transfer takes the oldest waiting packet (an unlimited source makes one).
+    /// An armed S2MM transfer (or, in scatter-gather mode, a fetched descriptor) takes the oldest
+    /// waiting packet (an unlimited source makes one).
     func feedFromFIFO() {
         guard state == .awaitingData else { return }
         if fifo.waitingPackets == 0 {
@@ -103,7 +104,7 @@ extension DMAChannel {
         }
         let packet = fifo.take()
         inFlightStreamOffset = packet.streamOffset
-        beginMoving(packet.bytes)
+        if scatterGather { packetArrived(packet.bytes) } else { beginMoving(packet.bytes) }
         resumeStalledSource()
     }
 

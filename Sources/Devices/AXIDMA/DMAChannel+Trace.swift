@@ -1,3 +1,4 @@
+import Board
 import Trace
 
 /// What a channel tells a tracer: transfers starting and ending, faults injected, and its DMACR and
@@ -12,18 +13,21 @@ extension DMAChannel {
         tracer?.declare(.interruptLine(route.line, initialHigh: activeLow))
     }
 
+    /// A transfer (or, in scatter-gather mode, a descriptor's data) starts at `start` (default:
+    /// SA/DA).
     @inline(never)
-    func traceStart(_ bytes: Int) {
-        tracer?.record(.dmaStart(channel: traceName, address: address.rawValue, bytes: bytes))
+    func traceStart(_ bytes: Int, at start: PhysicalAddress? = nil) {
+        tracer?.record(.dmaStart(channel: traceName, address: (start ?? address).rawValue, bytes: bytes))
     }
 
-    /// S2MM reports what LENGTH holds after the transfer (the bytes received); MM2S what it sent.
+    /// Direct S2MM reports what LENGTH holds after the transfer (the bytes received); MM2S, and a
+    /// scatter-gather descriptor, what moved.
     @inline(never)
     func traceCompletion(_ bytes: Int, failed: Bool) {
         if failed {
             tracer?.record(.dmaError(channel: traceName, status: dmasr))
         } else {
-            tracer?.record(.dmaDone(channel: traceName, bytes: direction == .s2mm ? Int(length) : bytes))
+            tracer?.record(.dmaDone(channel: traceName, bytes: direction == .s2mm && !scatterGather ? Int(length) : bytes))
         }
     }
 

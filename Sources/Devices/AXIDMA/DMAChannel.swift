@@ -2,8 +2,11 @@ import Board
 import Reactor
 import Trace
 
-/// One channel of the AXI DMA in direct register mode (PG021): MM2S (memory to stream) or S2MM
-/// (stream to memory), its five registers, its transfer, its interrupt output and its stream endpoint.
+/// One channel of the AXI DMA (PG021): MM2S (memory to stream) or S2MM (stream to memory), its
+/// registers, its transfer, its interrupt output and its stream endpoint. In direct register mode a
+/// transfer is SA/DA + LENGTH; a core built with scatter-gather walks descriptors instead
+/// (DMAChannel+ScatterGather.swift), behind the `scatterGather` flag, so the direct-mode path stays
+/// as it was.
 ///
 /// Where PG021 is silent, the model decides (and the tests pin down):
 /// - DMASR.Idle is set at completion and cleared when the next transfer starts or by a reset;
@@ -15,8 +18,9 @@ import Trace
 ///   the range actually moved, and a failure moves no byte.
 /// - The soft reset is immediate: DMACR.Reset reads 0 on the next access.
 ///
-/// Order as in Renode/QEMU models: state, register access, `updateInterrupt()`, `reset()`, timing
-/// and data movement. Stream endpoints are in `DMAChannel+Stream.swift`, faults in `AXIDMAFault.swift`.
+/// Order as in Renode/QEMU models: state, register access, `updateInterrupt()`, `reset()`, timing.
+/// Data movement is in `DMAChannel+Data.swift`, stream endpoints in `DMAChannel+Stream.swift`,
+/// faults in `AXIDMAFault.swift`, the scatter-gather engine in `DMAChannel+ScatterGather.swift`.
 ///
 /// Hot path (DESIGN.md, "The per-completion hot path"): completions are a reusable reactor timer
 /// dispatched by tag; links are strong `let`s, except the bus and the reactor, which own this
@@ -36,12 +40,16 @@ public final class DMAChannel: ReactorTarget {
         case stalled(bytes: Int)
     }
 
-    /// What a reactor event of this channel is: its two timers.
+    /// What a reactor event of this channel is: its timers.
     enum Tag: UInt64 {
         /// The transfer in flight is done (`complete()`).
         case completion
         /// The attached stream source produces its next packet (`sourceTick()`).
         case source
+        /// Scatter-gather: the engine's next step (a fetch done, a descriptor's data moved).
+        case descriptor
+        /// Scatter-gather: the IRQDelay timer ran out.
+        case delay
     }
     /// MM2S reads memory (and a sink checks it) in chunks of this size.
     static let chunkBytes = 64 * 1024
@@ -55,8 +63,23 @@ public final class DMAChannel: ReactorTarget {
     let deviceIndex: Int
     let controlSemantics: RegisterSemantics
     let statusSemantics: RegisterSemantics
+    /// LENGTH's bits (direct), or CONTROL's Buffer_Length bits (scatter-gather).
     let lengthMask: UInt32
+    /// Built with the scatter-gather engine (`AXIDMAParameters.scatterGather`).
+    public let scatterGather: Bool
+    /// Scatter-gather: the writable bits of CURDESC/TAILDESC (the low 6 are reserved: 0x40 alignment).
+    let descriptorPointerMask: UInt32
+    /// The low address bits a buffer must have clear: data width - 1 without DRE, 0 with it.
+    let addressAlignmentMask: UInt64
+    let addressWidthBits: Int
     public let setupNanoseconds: Int64
+    /// Scatter-gather: a descriptor fetch and a STATUS write-back, from the profile's cycles.
+    public let descriptorFetchNanoseconds: Int64
+    public let descriptorUpdateNanoseconds: Int64
+    /// Scatter-gather: one IRQDelay unit, 125 periods of the SG clock (PG021: "Timeout Interval =
+    /// 125 × IRQDelay × (clock period of SG clock)"). The model runs the SG port on the profile's
+    /// `clock`, as when all the core's clocks are tied together.
+    public let delayUnitNanoseconds: Int64
     /// Data width × clock: the memory-map side's throughput.
     public let busBytesPerSecond: UInt64
     /// The FPGA drives the line in the polarity the profile declares for it.
@@ -76,9 +99,14 @@ public final class DMAChannel: ReactorTarget {
     let scratch: UnsafeMutableRawBufferPointer
     /// MM2S: what the sink expects; empty for S2MM.
     let expected: UnsafeMutableRawBufferPointer
+    /// Scatter-gather: one descriptor's bytes on their way in or out.
+    let descriptorBytes: UnsafeMutableRawBufferPointer
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) var completionTimer: TimerID!
     @exclusivity(unchecked) var sourceTimer: TimerID!
+    /// Scatter-gather only (nil in direct register mode).
+    @exclusivity(unchecked) var descriptorTimer: TimerID!
+    @exclusivity(unchecked) var delayTimer: TimerID!
 
     // MARK: registers (PG021 names)
 
@@ -88,10 +116,15 @@ public final class DMAChannel: ReactorTarget {
     @exclusivity(unchecked) var addressLow: UInt32 = 0
     @exclusivity(unchecked) var addressHigh: UInt32 = 0
     @exclusivity(unchecked) public internal(set) var length: UInt32 = 0
+    /// Scatter-gather: CURDESC and TAILDESC (with their MSB halves), 0x40-aligned.
+    @exclusivity(unchecked) public internal(set) var currentDescriptor: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var tailDescriptor: UInt64 = 0
 
     // MARK: state
 
     @exclusivity(unchecked) var state = TransferState.idle
+    /// Scatter-gather: the engine beside `state` (which tracks the data of the descriptor in hand).
+    @exclusivity(unchecked) var sg = ScatterGatherState()
     @exclusivity(unchecked) var faults = PendingFaults()
     /// The derived output before fault handling, and whether a lost edge is being held down.
     @exclusivity(unchecked) var outputDerived = false
@@ -138,11 +171,21 @@ public final class DMAChannel: ReactorTarget {
         self.direction = direction
         self.route = route
         self.deviceIndex = deviceIndex
-        controlSemantics = registerMap.register(.DMACR, of: direction).semantics
-        statusSemantics = registerMap.register(.DMASR, of: direction).semantics
-        lengthMask = registerMap.register(.LENGTH, of: direction).semantics.writable
+        controlSemantics = registerMap.register(.DMACR, of: direction)!.semantics
+        statusSemantics = registerMap.register(.DMASR, of: direction)!.semantics
+        scatterGather = registerMap.scatterGather
+        lengthMask = scatterGather
+            ? registerMap.descriptorWord(.CONTROL, of: direction)!.field(named: "Buffer_Length")!.mask
+            : registerMap.register(.LENGTH, of: direction)!.semantics.writable
+        descriptorPointerMask = registerMap.register(.TAILDESC, of: direction)?.semantics.writable ?? 0
+        addressAlignmentMask = parameters.dataRealignment ? 0 : UInt64(parameters.dataWidthBytes - 1)
+        addressWidthBits = registerMap.addressWidthBits
         busBytesPerSecond = UInt64(parameters.dataWidthBytes) * parameters.clockHz
-        setupNanoseconds = Int64((parameters.setupCycles * 1_000_000_000 + parameters.clockHz - 1) / parameters.clockHz)
+        func nanoseconds(_ cycles: UInt64) -> Int64 { Int64((cycles * 1_000_000_000 + parameters.clockHz - 1) / parameters.clockHz) }
+        setupNanoseconds = nanoseconds(parameters.setupCycles)
+        descriptorFetchNanoseconds = nanoseconds(parameters.descriptorFetchCycles)
+        descriptorUpdateNanoseconds = nanoseconds(parameters.descriptorUpdateCycles)
+        delayUnitNanoseconds = nanoseconds(125)
         activeLow = route.sense == .levelLow || route.sense == .fallingEdge
         bus = .passUnretained(board.bus)
         self.reactor = .passUnretained(reactor)
@@ -152,18 +195,24 @@ public final class DMAChannel: ReactorTarget {
         fifo = StreamFIFO(depthBytes: Int(parameters.fifoDepthBytes))
         scratch = .allocate(byteCount: Self.chunkBytes, alignment: 16)
         expected = .allocate(byteCount: direction == .mm2s ? Self.chunkBytes : 0, alignment: 16)
+        descriptorBytes = .allocate(byteCount: Int(SGDescriptor.alignment), alignment: 16)
         dmacr = controlSemantics.resetValue
         dmasr = statusSemantics.resetValue
         self.random = random
         super.init()
         completionTimer = reactor.makeTimer(target: self, tag: Tag.completion.rawValue)
         sourceTimer = reactor.makeTimer(target: self, tag: Tag.source.rawValue)
+        if scatterGather {
+            descriptorTimer = reactor.makeTimer(target: self, tag: Tag.descriptor.rawValue)
+            delayTimer = reactor.makeTimer(target: self, tag: Tag.delay.rawValue)
+        }
         updateInterrupt()
     }
 
     deinit {
         scratch.deallocate()
         expected.deallocate()
+        descriptorBytes.deallocate()
     }
 
     /// The 64-bit address from SA/DA and their MSB registers.
@@ -180,10 +229,14 @@ public final class DMAChannel: ReactorTarget {
     func read(_ register: ChannelRegister) -> UInt32 {
         switch register {
         case .DMACR: dmacr
-        case .DMASR: dmasr
+        case .DMASR: scatterGather ? dmasr | delayStatus() : dmasr
         case .address: addressLow
         case .addressMSB: addressHigh
         case .LENGTH: length
+        case .CURDESC: UInt32(truncatingIfNeeded: currentDescriptor)
+        case .CURDESC_MSB: UInt32(truncatingIfNeeded: currentDescriptor >> 32)
+        case .TAILDESC: UInt32(truncatingIfNeeded: tailDescriptor)
+        case .TAILDESC_MSB: UInt32(truncatingIfNeeded: tailDescriptor >> 32)
         }
     }
 
@@ -198,6 +251,7 @@ public final class DMAChannel: ReactorTarget {
         case .address: addressLow = value
         case .addressMSB: addressHigh = value
         case .LENGTH: writeLength(value)
+        case .CURDESC, .CURDESC_MSB, .TAILDESC, .TAILDESC_MSB: writeDescriptorPointer(register, value)
         }
         updateInterrupt()
     }
@@ -208,7 +262,9 @@ public final class DMAChannel: ReactorTarget {
         // PG021: an error clears RS and halts the channel; only a reset lets it run again.
         if dmasr & DMASR.errors != 0 { control &= ~DMACR.RS }
         dmacr = control
-        if control & DMACR.RS != 0 {
+        if scatterGather {
+            controlWritten(wasRunning: wasRunning, thresholdWritten: value & DMACR.IRQThreshold != 0)
+        } else if control & DMACR.RS != 0 {
             dmasr &= ~DMASR.Halted
         } else if wasRunning {
             // PG021: "DMA stops when current (if any) DMA operations are complete"; an armed S2MM
@@ -283,6 +339,7 @@ public final class DMAChannel: ReactorTarget {
         length = 0
         faults.stall = false
         holdingLostEdge = false
+        if scatterGather { resetScatterGather() }
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
     }
@@ -293,7 +350,7 @@ public final class DMAChannel: ReactorTarget {
         let inFlight: UInt64
         switch state {
         case .moving, .stalled: inFlight = 1
-        case .idle, .awaitingData: inFlight = 0
+        case .idle, .awaitingData: inFlight = scatterGather && sg.packetInProgress ? 1 : 0
         }
         accounting.dropped[reason] += UInt64(fifo.heldBytes)
         accounting.droppedPackets += UInt64(fifo.waitingPackets) + inFlight
@@ -314,20 +371,30 @@ public final class DMAChannel: ReactorTarget {
         }
         state = .moving(bytes: bytes)
         let moved = direction == .s2mm ? min(bytes, Int(length)) : bytes
+        let timer = completionTimer!
+        let nanoseconds = movingNanoseconds(moved)
+        reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
+    }
+
+    /// How long `moved` bytes take: setup + bytes / (data width × clock), or slower if the MM2S
+    /// sink consumes more slowly, plus a pending delay-completion fault (used up here).
+    @inline(__always)
+    func movingNanoseconds(_ moved: Int) -> Int64 {
         var nanoseconds = setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: busBytesPerSecond)
         if sinkRateBytesPerSecond != 0 {
             nanoseconds = max(nanoseconds, setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: sinkRateBytesPerSecond))
         }
         nanoseconds += faults.completionDelayNanoseconds
         faults.completionDelayNanoseconds = 0
-        let timer = completionTimer!
-        reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
+        return nanoseconds
     }
 
     public override func reactorEvent(_ tag: UInt64) {
         switch Tag(rawValue: tag) {
         case .completion: complete()
         case .source: sourceTick()
+        case .descriptor: descriptorStep()
+        case .delay: delayExpired()
         case nil: break
         }
     }
@@ -352,30 +419,9 @@ public final class DMAChannel: ReactorTarget {
 
     /// Reads LENGTH bytes from memory and hands them to the sink. Returns the DMASR error bit, or 0.
     private func finishMM2S(_ bytes: Int) -> UInt32 {
-        let start = address
-        if let error = movementError(start, bytes) { return error }
-        var corruptAt = faults.takeCorruption()
-        if sinkChecksData {
-            var done = 0
-            while done < bytes {  // bounded: LENGTH < 2^26
-                let count = min(Self.chunkBytes, bytes - done)
-                let data = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
-                _ = bus._withUnsafeGuaranteedRef { $0.read(into: data, from: start + UInt64(done)) }
-                if let corruption = corruptAt, corruption.offset >= done && corruption.offset < done + count {
-                    data[corruption.offset - done] ^= corruption.mask
-                    counters.corruptedBytes += 1
-                    corruptAt = nil
-                }
-                // Checked in one pass where the pattern allows (counter, PRBS), else against
-                // the generated bytes in `expected`.
-                sinkStatistics.mismatchedBytes += UInt64(generator.countMismatches(in: UnsafeRawBufferPointer(data), scratch: expected))
-                done += count
-            }
-            sinkStatistics.verifiedBytes += UInt64(bytes)
-        }
-        sinkStatistics.packets += 1
-        sinkStatistics.bytes += UInt64(bytes)
-        return 0
+        let error = readForSink(address, bytes)
+        if error == 0 { sinkStatistics.packets += 1 }
+        return error
     }
 
     /// Writes the packet (at most LENGTH bytes of it) to memory and LENGTH back. Returns the DMASR
@@ -383,24 +429,17 @@ public final class DMAChannel: ReactorTarget {
     private func finishS2MM(_ packetBytes: Int) -> UInt32 {
         let programmed = Int(length)
         let received = min(packetBytes, programmed)
-        let start = address
         defer {
             fifo.release(packetBytes)
             accounting.heldBytes -= UInt64(packetBytes)
         }
-        if let error = movementError(start, received) {
+        let (error, lost) = writeFromStream(address, received, packetOffset: 0)
+        if error != 0 {
             accounting.drop(packetBytes, .transferError)
             return error
         }
-        if fifo.carriesData { writeStream(received, to: start) }
-        if let corruption = faults.takeCorruption(), corruption.offset < received, fifo.carriesData {
-            let target = start + UInt64(corruption.offset)
-            bus._withUnsafeGuaranteedRef { bus in
-                if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
-            }
-            counters.corruptedBytes += 1
-        }
-        accounting.deliveredBytes += UInt64(received)
+        accounting.deliveredBytes += UInt64(received - lost)
+        accounting.dropped[.unalignedWithoutDRE] += UInt64(lost)
         accounting.deliveredPackets += 1
         lastCompletedStreamOffset = inFlightStreamOffset
         // PG021: at completion S2MM_LENGTH holds the number of bytes received.
@@ -413,46 +452,6 @@ public final class DMAChannel: ReactorTarget {
         }
         return 0
     }
-
-    /// Writes the first `count` bytes of the packet in flight to memory at `start`, generated from its
-    /// stream offset (`StreamFIFO` holds no bytes): in place when the RAM there is one contiguous
-    /// resident span (the DMA pool; one write pass, no copy), else a chunk at a time through
-    /// `scratch` and the bus. The range was checked by `movementError`.
-    private func writeStream(_ count: Int, to start: PhysicalAddress) {
-        guard count > 0 else { return }
-        generator.seek(to: inFlightStreamOffset)
-        if let target = bus._withUnsafeGuaranteedRef({ $0.contiguousRAM(at: start, count: count) }) {
-            generator.fill(target, count)
-            return
-        }
-        var done = 0
-        while done < count {  // bounded: LENGTH < 2^26
-            let n = min(Self.chunkBytes, count - done)
-            generator.fill(scratch.baseAddress!, n)
-            _ = bus._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: scratch.baseAddress!, count: n), to: start + UInt64(done)) }
-            done += n
-        }
-    }
-
-    /// The error that stops `count` bytes at `start` from moving: an injected fault, a refusal by
-    /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
-    /// a burst, such as a register window or an unmodelled window: DMASlvErr).
-    private func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
-        if faults.transferError != 0 {
-            defer { faults.transferError = 0 }
-            return faults.transferError
-        }
-        let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
-        guard policy.admit(access) else { return DMASR.DMADecErr }
-        guard count > 0 else { return nil }
-        if bus._withUnsafeGuaranteedRef({ $0.ramHolds(start, count: UInt64(count)) }) { return nil }
-        let region = bus._withUnsafeGuaranteedRef { $0.region(at: start) }
-        guard let region else { return DMASR.DMADecErr }
-        switch region.target {
-        case .ram: return region.range.contains(start, count: UInt64(count)) ? nil : DMASR.DMADecErr
-        case .device, .reserved: return DMASR.DMASlvErr
-        }
-    }
 }
 
 /// What a channel counts besides its stream: plain counters for summaries and invariants.
@@ -464,5 +463,14 @@ public struct ChannelCounters: Hashable, Sendable {
     public internal(set) var spuriousPulses: UInt64 = 0
     public internal(set) var lostInterrupts: UInt64 = 0
     public internal(set) var corruptedBytes: UInt64 = 0
+    /// Transfers (or descriptors) whose buffer address was not aligned to the data width on a core
+    /// without DRE: their data went where the byte lanes put it (DMAChannel+Data.swift). A protocol
+    /// checker reads this.
+    public internal(set) var unalignedTransfers: UInt64 = 0
+    /// Scatter-gather: descriptors fetched, and the ones found stale (Cmplt already set: SGIntErr).
+    public internal(set) var descriptorsFetched: UInt64 = 0
+    public internal(set) var staleDescriptors: UInt64 = 0
+    /// Scatter-gather: CURDESC writes while the channel was not halted (PG021: read-only then).
+    public internal(set) var ignoredDescriptorPointerWrites: UInt64 = 0
     public init() {}
 }

@@ -8,6 +8,10 @@ public enum DropReason: Int, Sendable, Codable, CaseIterable, CustomStringConver
     case transferError
     /// A soft reset flushed the FIFO and aborted the transfer holding the packet.
     case reset
+    /// The first bytes of a packet written to a buffer address not aligned to the data width, on a
+    /// core without the Data Realignment Engine: their byte lanes lie below the address and are
+    /// strobed off (see DMAChannel+Data.swift).
+    case unalignedWithoutDRE
 
     public var description: String {
         switch self {
@@ -15,6 +19,7 @@ public enum DropReason: Int, Sendable, Codable, CaseIterable, CustomStringConver
         case .packetTooLong: "packet-too-long"
         case .transferError: "transfer-error"
         case .reset: "reset"
+        case .unalignedWithoutDRE: "unaligned-without-dre"
         }
     }
 }
@@ -25,6 +30,7 @@ public struct DropCounters: Hashable, Sendable {
     public private(set) var packetTooLong: UInt64 = 0
     public private(set) var transferError: UInt64 = 0
     public private(set) var reset: UInt64 = 0
+    public private(set) var unalignedWithoutDRE: UInt64 = 0
 
     public init() {}
 
@@ -35,6 +41,7 @@ public struct DropCounters: Hashable, Sendable {
             case .packetTooLong: packetTooLong
             case .transferError: transferError
             case .reset: reset
+            case .unalignedWithoutDRE: unalignedWithoutDRE
             }
         }
         set {
@@ -43,11 +50,12 @@ public struct DropCounters: Hashable, Sendable {
             case .packetTooLong: packetTooLong = newValue
             case .transferError: transferError = newValue
             case .reset: reset = newValue
+            case .unalignedWithoutDRE: unalignedWithoutDRE = newValue
             }
         }
     }
 
-    public var total: UInt64 { fifoOverflow + packetTooLong + transferError + reset }
+    public var total: UInt64 { fifoOverflow + packetTooLong + transferError + reset + unalignedWithoutDRE }
 }
 
 /// Where every byte a stream source produced went, at any instant:
