@@ -20,7 +20,7 @@ struct AttachCommand: ParsableCommand {
             the program's own status.
             """)
 
-    @Argument(help: "A shipped board's name (boards/NAME.yaml) or a profile's path.")
+    @Argument(help: "A shipped board's name (boards/NAME.yaml), a profile's path, or a scenario file (its timeline, stream and expectations apply to the command).")
     var board: String
 
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
@@ -60,6 +60,9 @@ struct AttachCommand: ParsableCommand {
     }
 
     func run() throws {
+        if board.hasSuffix(".yaml") || board.hasSuffix(".yml"), let spec = try? ScenarioParser.load(path: board) {
+            return try play(spec)
+        }
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
         let preload = try Result { () throws(AttachError) in try AttachSession.locatePreloadLibrary() }
             .mapError { ValidationError($0.message) }.get()
@@ -98,5 +101,43 @@ struct AttachCommand: ParsableCommand {
             if let hash, traceHash || trace != nil { print("trace-hash \(hash)") }
         }
         throw ExitCode(report.exitStatus)
+    }
+}
+
+extension AttachCommand {
+    /// `uioemu attach scenario.yaml -- CMD`: the scenario played with CMD as its driver (replacing a
+    /// `driver: { command: }` the file may name), reported like `play`.
+    func play(_ scenario: ScenarioSpec) throws {
+        var spec = scenario
+        spec.workload.command = command
+        spec.mode = .attached
+        if time == "realtime" { spec.workload.clock = .realTime }
+        var board = spec.board
+        if BoardCatalog.looksLikePath(board) && !board.hasPrefix("/") {
+            board = URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(board).path
+        }
+        let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+        let options = Tracer.Options(hashing: true, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
+        let start = Date()
+        let outcome: ScenarioRunner.Outcome
+        do throws(WorkloadError) {
+            outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run(handleSignals: true, trace: options)
+        } catch {
+            if error.isInputError { throw ValidationError(error.message) }
+            var stderr = StandardError()
+            print("\(spec.boardLocation): error: \(error)", to: &stderr)
+            throw ExitCode(2)
+        }
+        let wall = Date().timeIntervalSince(start)
+        if json {
+            print(try encodeJSON(PlayResult(outcome, wall: wall)))
+        } else {
+            print(PlayCommand.line(outcome, wall: wall))
+            for failure in outcome.failures { print("    \(failure)") }
+            if let hash = outcome.traceHash, traceHash || trace != nil { print("trace-hash \(hash)") }
+            if !outcome.passed { print("    reproduce: uioemu attach \(spec.file) --seed \(outcome.seed) -- \(command.joined(separator: " "))") }
+        }
+        if outcome.stoppedBySignal { throw ExitCode(130) }
+        if !outcome.passed { throw ExitCode.failure }
     }
 }
