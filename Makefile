@@ -49,7 +49,7 @@ ATTACH_TESTS    := .build/attach-tests
 EXAMPLES        := .build/examples
 EXAMPLE_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Wpedantic
 EXAMPLE_BINS    := $(EXAMPLES)/axidma-rx $(EXAMPLES)/axidma-rx-bug-unmask-first $(EXAMPLES)/axidma-rx-bug-no-sync \
-                   $(EXAMPLES)/axidma-rx-devmem
+                   $(EXAMPLES)/axidma-rx-devmem $(EXAMPLES)/axidma-loopback
 
 preload: $(PRELOAD_LIBS)
 
@@ -87,6 +87,10 @@ $(EXAMPLES)/axidma-rx-bug-unmask-first: examples/c/axidma-rx.c
 $(EXAMPLES)/axidma-rx-bug-no-sync: examples/c/axidma-rx.c
 	@mkdir -p $(@D)
 	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -DBUG_NO_SYNC -o $@ $<
+
+$(EXAMPLES)/axidma-loopback: examples/c/axidma-loopback.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -o $@ $<
 
 $(EXAMPLES)/axidma-rx-devmem: examples/c/axidma-rx-devmem.c
 	@mkdir -p $(@D)

@@ -17,6 +17,8 @@ public final class AttachWorkload: Workload {
         /// What feeds every S2MM channel, and what takes every MM2S channel's stream.
         public var source = StreamSource(pattern: .counter, packetSize: .fixed(4096))
         public var sink = StreamSink(pattern: .counter)
+        /// The MM2S stream wired back into S2MM (nil: a source and a sink of their own).
+        public var loopback: StreamLoopback.Transform? = nil
         /// u-dma-buf devices that exist before the program starts, beyond the profile's own.
         public var extraBuffers: [UDMABufferSpec] = []
 
@@ -45,6 +47,7 @@ public final class AttachWorkload: Workload {
         configuration.clock = scenario.clock
         configuration.source = scenario.source
         configuration.sink = scenario.sink
+        configuration.loopback = scenario.loopback
         try self.init(profile: profile, seed: seed, configuration: configuration)
     }
 
@@ -61,8 +64,12 @@ public final class AttachWorkload: Workload {
         uio = UIOSystem(board: board, reactor: reactor, cacheCopy: false, seed: seeds.next())
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
         for dma in devices.axiDMAs {
-            dma.s2mm?.attach(configuration.source)
-            dma.mm2s?.attach(configuration.sink)
+            if let transform = configuration.loopback, let s2mm = dma.s2mm, let mm2s = dma.mm2s {
+                mm2s.connectLoopback(to: s2mm, StreamLoopback(transform: transform))
+            } else {
+                dma.s2mm?.attach(configuration.source)
+                dma.mm2s?.attach(configuration.sink)
+            }
         }
         // Carved at start, in declaration order, as the module does at boot.
         for buffer in profile.udmaBuffers + configuration.extraBuffers {

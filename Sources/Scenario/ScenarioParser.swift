@@ -10,7 +10,7 @@ public enum ScenarioParser {
     static let topKeys = ["name", "description", "board", "seed", "time", "duration", "mode", "driver", "stream", "timeline", "expect"]
     static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command"]
     static let consumerKeys = ["processing", "hold"]
-    static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate"]
+    static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate", "loopback"]
     static let triggerKeys = ["at", "after"]
     static let actionKeys = ["inject", "set-rate", "do", "consumer-stall", "cpu-read-buffer", "free-buffer", "write", "read", "wait-irq",
                              "advance"]
@@ -164,6 +164,15 @@ private struct Reader {
     /// The `stream:` section: the source (receive), the sink (transmit) and the pattern of both.
     mutating func readStream(_ value: YAMLValue, into w: inout WorkloadConfiguration) {
         guard let m = value.mapping("the stream section", keys: ScenarioParser.streamKeys, &diagnostics) else { return }
+        if let v = m["loopback"] {
+            // `loopback: true`, or `loopback: { add: N }` (a constant added to each 32-bit word).
+            if v.node.mapping != nil, let l = v.mapping("the loopback section", keys: ["add"], &diagnostics) {
+                let add = l["add"].flatMap { $0.integer("a 32-bit constant", in: 0...UInt64(UInt32.max), &diagnostics) } ?? 0
+                w.loopback = add == 0 ? StreamLoopback.Transform.none : .addToWords(UInt32(add))
+            } else if v.bool(&diagnostics) == true {
+                w.loopback = StreamLoopback.Transform.none
+            }
+        }
         if let v = m["pattern"], let p = v.choice("the pattern", among: ["counter", "prbs31", "none"], &diagnostics) {
             w.pattern = p == "counter" ? .counter : p == "prbs31" ? .prbs31() : .none
         }

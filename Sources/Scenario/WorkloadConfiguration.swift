@@ -26,6 +26,9 @@ public struct WorkloadConfiguration: Sendable {
     /// resolved against the scenario file's directory when it is a relative path: the run attaches
     /// it instead of the built-in driver (`mode: attached`).
     public var command: [String]? = nil
+    /// `stream: { loopback: ... }`: the MM2S stream wired back into S2MM through the fabric, with
+    /// this transform (attached runs; the built-in workloads keep their source and sink).
+    public var loopback: StreamLoopback.Transform? = nil
 
     public init() {}
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Attach
 import Board
+import Devices
 import Foundation
 import Reactor
 import Scenario
@@ -38,6 +39,12 @@ struct AttachCommand: ParsableCommand {
     @Option(help: "Stop the program after this much board time (default: run until it exits).")
     var duration: String?
 
+    @Flag(help: "Wire each AXI DMA's MM2S stream back into its S2MM channel (an AXI-Stream FIFO in the fabric), packet boundaries kept.")
+    var loopback = false
+
+    @Option(name: .customLong("loopback-add"), help: ArgumentHelp("With --loopback: add N to every 32-bit word on the way back (a test accelerator).", valueName: "N"))
+    var loopbackAdd: UInt32?
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -68,6 +75,7 @@ struct AttachCommand: ParsableCommand {
             .mapError { ValidationError($0.message) }.get()
         var configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
         configuration.clock = time == "realtime" ? .realTime : .virtual
+        if loopback || loopbackAdd != nil { configuration.loopback = loopbackAdd.map { .addToWords($0) } ?? StreamLoopback.Transform.none }
         let made = Result { () throws(WorkloadError) in
             try AttachWorkload(profile: profile, seed: seed, configuration: configuration)
         }
@@ -112,6 +120,7 @@ extension AttachCommand {
         spec.workload.command = command
         spec.mode = .attached
         if time == "realtime" { spec.workload.clock = .realTime }
+        if loopback || loopbackAdd != nil { spec.workload.loopback = loopbackAdd.map { .addToWords($0) } ?? StreamLoopback.Transform.none }
         var board = spec.board
         if BoardCatalog.looksLikePath(board) && !board.hasPrefix("/") {
             board = URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(board).path

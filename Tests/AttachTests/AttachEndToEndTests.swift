@@ -112,3 +112,17 @@ struct AttachEndToEndTests {
         #expect(run.output.contains("stream accounting (produced = delivered + held + dropped): holds"), "\(run.output)")
     }
 }
+
+@Suite("uioemu attach with the MM2S stream looped back into S2MM")
+struct AttachLoopbackTests {
+    @Test("the loopback example sends buffers out on MM2S and reads them back on S2MM, each word plus the fabric's constant")
+    func loopbackExample() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--loopback-add", "7", "--", ".build/examples/axidma-loopback", "--count", "50", "--add", "7"])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("axidma-loopback: 50 round trips of 4096 bytes, 0 errors, 0 mismatches"), "\(r.out)")
+        // The program that expects another constant sees every word differ.
+        let wrong = try runUIOEmu(["attach", "p2020-fpga", "--loopback-add", "7", "--", ".build/examples/axidma-loopback", "--count", "5"])
+        #expect(wrong.status == 1, "\(wrong.out)")
+        #expect(wrong.out.contains("5 round trips of 4096 bytes, 0 errors, 5120 mismatches"), "\(wrong.out)")
+    }
+}

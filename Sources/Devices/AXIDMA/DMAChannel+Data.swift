@@ -31,7 +31,18 @@ extension DMAChannel {
         }
         if let error = movementError(start, bytes) { return error }
         var corruptAt = faults.takeCorruption()
-        if sinkChecksData {
+        if let target = loopbackTarget {
+            // Looped back: the bytes go on to the S2MM side (`loopBack`), read in one piece here.
+            target.pendingLoopbackBytes.removeAll(keepingCapacity: true)
+            var done = 0
+            while done < bytes {  // bounded: LENGTH < 2^26
+                let count = min(Self.chunkBytes, bytes - done)
+                let data = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count])
+                _ = bus._withUnsafeGuaranteedRef { $0.read(into: data, from: start + UInt64(done)) }
+                target.pendingLoopbackBytes.append(contentsOf: data)
+                done += count
+            }
+        } else if sinkChecksData {
             var done = 0
             while done < bytes {  // bounded: LENGTH < 2^26
                 let count = min(Self.chunkBytes, bytes - done)
@@ -78,6 +89,10 @@ extension DMAChannel {
     /// through `scratch` and the bus. The range was checked by `movementError`.
     private func writeStream(_ count: Int, to start: PhysicalAddress, streamOffset: UInt64) {
         guard count > 0 else { return }
+        if let loopback {
+            writeLoopedBack(loopback, count, to: start, streamOffset: streamOffset)
+            return
+        }
         generator.seek(to: streamOffset)
         if let target = bus._withUnsafeGuaranteedRef({ $0.contiguousRAM(at: start, count: count) }) {
             generator.fill(target, count)
@@ -87,6 +102,17 @@ extension DMAChannel {
         while done < count {  // bounded: LENGTH < 2^26
             let n = min(Self.chunkBytes, count - done)
             generator.fill(scratch.baseAddress!, n)
+            _ = bus._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: scratch.baseAddress!, count: n), to: start + UInt64(done)) }
+            done += n
+        }
+    }
+
+    /// A looped-back packet's bytes (kept by the wire, not generated), chunk by chunk through the bus.
+    private func writeLoopedBack(_ loopback: StreamLoopback, _ count: Int, to start: PhysicalAddress, streamOffset: UInt64) {
+        var done = 0
+        while done < count {  // bounded: LENGTH < 2^26
+            let n = min(Self.chunkBytes, count - done)
+            loopback.copy(from: streamOffset + UInt64(done), count: n, to: scratch.baseAddress!)
             _ = bus._withUnsafeGuaranteedRef { $0.write(UnsafeRawBufferPointer(start: scratch.baseAddress!, count: n), to: start + UInt64(done)) }
             done += n
         }

@@ -17,6 +17,7 @@ extension DMAChannel {
         precondition(!isBusy, "attach a source while the channel is idle")
         detachSource()
         dropHeldBytes(.reset)
+        loopback = nil
         fifo.configure(carriesData: source.pattern.carriesData)
         self.source = source
         generator = PatternGenerator(source.pattern)
@@ -69,7 +70,7 @@ extension DMAChannel {
     }
 
     /// A packet arrives at the device: taken, queued, dropped or (back-pressure) held at the source.
-    private func offer(_ bytes: Int) {
+    func offer(_ bytes: Int) {
         let streamsThrough = state == .awaitingData && fifo.waitingPackets == 0
         if streamsThrough || fifo.hasRoom(for: bytes) {
             admit(bytes)
@@ -156,4 +157,36 @@ extension DMAChannel {
     /// `@exclusivity(unchecked)` only covers accesses compiled in this module, and a direct read
     /// from another module calls `swift_beginAccess` (measured: ~75 instructions per completion).
     public var completedPacketStreamOffset: UInt64 { lastCompletedStreamOffset }
+}
+
+extension DMAChannel {
+    /// Wires this MM2S channel's stream back into `s2mm` through `wire` (DESIGN.md: a board or
+    /// scenario may loop MM2S to S2MM): each MM2S transfer becomes one S2MM packet, with the same
+    /// length, after the wire's transform. Replaces any source of `s2mm` and the sink of this
+    /// channel. Configuration time.
+    public func connectLoopback(to s2mm: DMAChannel, _ wire: StreamLoopback) {
+        precondition(direction == .mm2s && s2mm.direction == .s2mm, "a loopback goes from MM2S to S2MM")
+        precondition(!s2mm.isBusy, "connect a loopback while the S2MM channel is idle")
+        s2mm.detachSource()
+        s2mm.dropHeldBytes(.reset)
+        s2mm.fifo.configure(carriesData: true)
+        s2mm.loopback = wire
+        s2mm.source = nil
+        s2mm.sourceUnlimited = false
+        s2mm.sourceBackPressure = false
+        sink = nil
+        sinkChecksData = false
+        loopbackTarget = s2mm
+    }
+
+    /// MM2S completed a packet: it arrives at the S2MM side now (taken by an armed transfer, queued
+    /// in the FIFO, or dropped when the FIFO is full: `fifoOverflow`).
+    func loopBack(_ bytes: Int) {
+        guard let s2mm = loopbackTarget, let wire = s2mm.loopback else { return }
+        _ = s2mm.pendingLoopbackBytes.withUnsafeBytes { wire.append($0) }
+        s2mm.pendingLoopbackBytes.removeAll(keepingCapacity: true)
+        s2mm.sourceRemainingPackets = .max
+        s2mm.offer(bytes)
+        s2mm.feedFromFIFO()
+    }
 }

@@ -163,6 +163,12 @@ public final class DMAChannel: ReactorTarget {
     @exclusivity(unchecked) var stalledPacketBytes = 0
     @exclusivity(unchecked) var sinkRateBytesPerSecond: UInt64 = 0
     @exclusivity(unchecked) var sinkChecksData = false
+    /// MM2S: the S2MM channel this one's stream loops back to (`connectLoopback`); S2MM: the wire
+    /// its packets come from. Nil on both when the channels have their own source and sink.
+    @exclusivity(unchecked) var loopbackTarget: DMAChannel? = nil
+    @exclusivity(unchecked) var loopback: StreamLoopback? = nil
+    /// S2MM with a loopback: the packet the MM2S side is reading right now.
+    @exclusivity(unchecked) var pendingLoopbackBytes: [UInt8] = []
 
     init(
         direction: DMADirection, route: InterruptRoute, deviceIndex: Int, parameters: AXIDMAParameters,
@@ -417,10 +423,14 @@ public final class DMAChannel: ReactorTarget {
         if direction == .s2mm { resumeStalledSource() }
     }
 
-    /// Reads LENGTH bytes from memory and hands them to the sink. Returns the DMASR error bit, or 0.
+    /// Reads LENGTH bytes from memory and hands them to the sink (or, looped back, to the S2MM
+    /// side as one packet). Returns the DMASR error bit, or 0.
     private func finishMM2S(_ bytes: Int) -> UInt32 {
         let error = readForSink(address, bytes)
-        if error == 0 { sinkStatistics.packets += 1 }
+        if error == 0 {
+            sinkStatistics.packets += 1
+            if loopbackTarget != nil { loopBack(bytes) }
+        }
         return error
     }
 
@@ -434,6 +444,7 @@ public final class DMAChannel: ReactorTarget {
             accounting.heldBytes -= UInt64(packetBytes)
         }
         let (error, lost) = writeFromStream(address, received, packetOffset: 0)
+        if let loopback { loopback.release(upTo: inFlightStreamOffset + UInt64(packetBytes)) }
         if error != 0 {
             accounting.drop(packetBytes, .transferError)
             return error
