@@ -60,10 +60,16 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     @exclusivity(unchecked) public private(set) var firstStormAt: Instant? = nil
     /// Enables refused because a storm was detected and no register was written since.
     @exclusivity(unchecked) public private(set) var enablesRefusedInStorm = 0
-    /// Enables while the level cause was still asserted (the line fired again at once). A correct
-    /// driver clears the cause (W1C) before enabling, so this is a level-interrupt storm in the
-    /// making: with any delay between the enable and the clear, interrupts come back to back.
+    /// Enables while the level cause of the interrupt just handled was still asserted (the line
+    /// fired again at once). A correct driver clears the cause (W1C) before enabling, so this is a
+    /// level-interrupt storm in the making: with any delay between the enable and the clear,
+    /// interrupts come back to back. A cause that was cleared and then asserted anew before the
+    /// enable (the next transfer completed meanwhile: a slow driver, or another file that had the
+    /// line masked) is a new interrupt, correctly delivered at the enable, and not counted.
     @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
+    /// The controller's `raisedCount` when the handler last ran: unchanged at the enable means the
+    /// cause asserted then was never cleared.
+    @exclusivity(unchecked) private var raisedAtInterrupt = 0
     // Delivery latency (see above): the distribution, its generator, events on their way, the timer.
     public let delivery: InterruptDelivery
     private let delayedDelivery: Bool
@@ -142,6 +148,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     override public func interruptPending(line: Int) {
         interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
+        raisedAtInterrupt = interrupts.raisedCount(line: line)
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
         if delayedDelivery {
@@ -193,7 +200,9 @@ public final class EmulatedUIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if interrupts.levelCauseAsserted(line: line) { enablesWithCauseAsserted += 1 }
+            if interrupts.levelCauseAsserted(line: line) && interrupts.raisedCount(line: line) == raisedAtInterrupt {
+                enablesWithCauseAsserted += 1
+            }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).
             interrupts.unmask(line: line)
         } else {

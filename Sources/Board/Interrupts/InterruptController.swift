@@ -109,6 +109,11 @@ public final class InterruptController {
     public func inputLevel(of n: Int) -> Bool { line(n).pointee.input }
     public func counters(of n: Int) -> InterruptLineCounters { line(n).pointee.counters }
 
+    /// `counters(of:).raised` alone, for a per-interrupt caller: it moves each time the line's cause
+    /// is asserted anew.
+    @inline(__always)
+    public func raisedCount(line n: Int) -> Int { line(n).pointee.counters.raised }
+
     public func isPending(_ n: Int) -> Bool { Self.isPending(line(n)) }
 
     @inline(__always)
