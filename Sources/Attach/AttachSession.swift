@@ -254,7 +254,9 @@ public final class AttachSession: ClockGate {
 
 
     override public func holdClock() -> Bool {
-        acceptConnections()
+        // New connections are taken while waiting (below): a process that connects is announced
+        // (OP_FORKED, the spawned child, an exec) and so holds the clock until it does.
+        if !expectedPIDs.isEmpty { acceptConnections() }
         let now = reactor.now.nanosecondsSinceStart
         var acted = false
         for p in processes {
@@ -391,6 +393,8 @@ public final class AttachSession: ClockGate {
         let mailbox = Mailbox(base: page)
         mailbox.setBoardTime(reactor.now.nanosecondsSinceStart)
         mailbox.setClockReadCost(options.clockReadCost.nanoseconds)
+        // Real time: the reactor sleeps in epoll until a process notifies it.
+        mailbox.setEmulatorSleeping(isRealTime)
         let isChild = hello.pid == childPID
         connections += 1
         let process = AttachedProcess(socket: fd, mailbox: mailbox, mailboxFD: mailboxFD, pid: hello.pid, parentPID: hello.parentPid,

@@ -121,12 +121,20 @@ static void register_access(struct mapping *m, uintptr_t address, ucontext_t *uc
     greg_t *gregs = uc->uc_mcontext.gregs;
     uint64_t rip = (uint64_t)gregs[REG_RIP];
     uint8_t code[16];
-    struct iovec local = { code, 15 }, remote = { (void *)rip, 15 };
-    long got = RAW6(SYS_process_vm_readv, RAW0(SYS_getpid), &local, 1, &remote, 1, 0);
-    if (got <= 0) { /* the last bytes of the text mapping: copy up to its end */
-        got = (long)(4096 - (rip & 4095));
-        if (got > 15) got = 15;
-        memcpy(code, (const void *)rip, (size_t)got);
+    long got;
+    if ((rip & 4095) <= 4096 - 15) {
+        /* The instruction was just fetched from this page: its 15 bytes are readable. */
+        memcpy(code, (const void *)rip, 15);
+        got = 15;
+    } else {
+        /* It may end on the next page, which may not be mapped: read what there is safely. */
+        struct iovec local = { code, 15 }, remote = { (void *)rip, 15 };
+        got = RAW6(SYS_process_vm_readv, attach_pid(), &local, 1, &remote, 1, 0);
+        if (got <= 0) { /* the last bytes of the text mapping: copy up to its end */
+            got = (long)(4096 - (rip & 4095));
+            if (got > 15) got = 15;
+            memcpy(code, (const void *)rip, (size_t)got);
+        }
     }
     uint64_t offset = address - m->start;
     if (m->generation != g_attach.generation || g_attach.connected_pid == 0)

@@ -81,7 +81,7 @@ struct board_object *fd_detach(int fd)
 {
     if ((unsigned)fd >= FD_LIMIT || g_fd_objects[fd] == 0) return NULL;
     /* A vfork child shares our memory: its closes must not touch the parent's table. */
-    if (g_attach.connected_pid != 0 && RAW0(SYS_getpid) != g_attach.connected_pid) return NULL;
+    if (g_attach.connected_pid != 0 && attach_pid() != g_attach.connected_pid) return NULL;
     pthread_mutex_lock(&g_table_lock);
     struct board_object *last = NULL;
     uint16_t index = g_fd_objects[fd];

@@ -119,6 +119,7 @@ UIOEMU_HIDDEN _Noreturn void attach_fatal(const char *message);
 /* stderr without stdio (async-signal-safe). */
 UIOEMU_HIDDEN void attach_say(const char *a, const char *b, const char *c);
 UIOEMU_HIDDEN int attach_tid(void);
+UIOEMU_HIDDEN int attach_pid(void);
 /* Virtual time: board-time reads. `attach_now` adds the clock-read cost to the debt (a clock read),
    `attach_peek_now` does not (the library's own bookkeeping). */
 UIOEMU_HIDDEN int64_t attach_now(void);

@@ -55,7 +55,23 @@ void attach_fatal(const char *message)
     __builtin_unreachable();
 }
 
-int attach_tid(void) { return (int)RAW0(SYS_gettid); }
+/* The calling thread's id and the process's id, cached: the fault handler asks on every register
+   access. Initial-exec TLS (the library is loaded at start-up) is async-signal-safe; a forked child
+   forgets both (after_fork_in_child). */
+static __thread int t_tid __attribute__((tls_model("initial-exec")));
+static int g_pid;
+
+int attach_tid(void)
+{
+    if (__builtin_expect(t_tid == 0, 0)) t_tid = (int)RAW0(SYS_gettid);
+    return t_tid;
+}
+
+int attach_pid(void)
+{
+    if (__builtin_expect(g_pid == 0, 0)) g_pid = (int)RAW0(SYS_getpid);
+    return g_pid;
+}
 
 static long futex(uint32_t *word, int op, uint32_t value, const struct timespec *timeout)
 {
@@ -213,6 +229,8 @@ static void connect_to_emulator(void)
 
 static void after_fork_in_child(void)
 {
+    t_tid = 0;
+    g_pid = 0;
     if (g_attach.mode != ATTACH_ATTACHED) return;
     /* The connection, the mailbox and every board fd belong to the parent now. */
     g_lock = 0;
@@ -313,12 +331,16 @@ int64_t attach_call_locked(int *fd_out)
     mb->request.debt_ns = __atomic_exchange_n(&g_debt_ns, 0, __ATOMIC_RELAXED);
     uint32_t seq = __atomic_load_n(&mb->request_seq, __ATOMIC_RELAXED) + 1;
     __atomic_store_n(&mb->request_seq, seq, __ATOMIC_SEQ_CST);
-    if (g_attach.realtime) {
-        uint64_t one = 1;
-        RAW3(SYS_write, g_attach.notify_fd, &one, sizeof one);
+    /* The emulator spins for a while after each reply; only a sleeping one needs waking: through
+       its reactor's notify eventfd in real time, through the futex in virtual time. */
+    if (__atomic_load_n(&mb->emulator_sleeping, __ATOMIC_SEQ_CST)) {
+        if (g_attach.realtime) {
+            uint64_t one = 1;
+            RAW3(SYS_write, g_attach.notify_fd, &one, sizeof one);
+        } else {
+            futex(&mb->request_seq, FUTEX_WAKE, 1, NULL);
+        }
     }
-    if (__atomic_load_n(&mb->emulator_sleeping, __ATOMIC_SEQ_CST))
-        futex(&mb->request_seq, FUTEX_WAKE, 1, NULL);
 
     for (int i = 0; i < SPIN_ITERATIONS; i++) {
         if (__atomic_load_n(&mb->reply_seq, __ATOMIC_ACQUIRE) == seq) goto replied;

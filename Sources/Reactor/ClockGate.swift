@@ -21,3 +21,18 @@ open class ClockGate {
     /// reactor must look at before time moves (queued work, armed timers, rung doorbells).
     open func holdClock() -> Bool { false }
 }
+
+extension Reactor {
+    /// Virtual time, outside callbacks: moves the clock to `instant` at once when nothing would run
+    /// before it anyway (no work queued, no timer due before or at it) and returns true; otherwise
+    /// changes nothing and returns false. The same result as arming a timer at `instant` and
+    /// running to it, without the turn: an attached process paying a register access's bus time
+    /// while the board is quiet.
+    public func advanceIdleClock(to instant: Instant) -> Bool {
+        guard clock == .virtual, !isDispatching, core.pointee.ready.isEmpty else { return false }
+        let target = instant.nanosecondsSinceStart
+        if !core.pointee.timers.isEmpty && core.pointee.timers.first.deadline <= target { return false }
+        if target > core.pointee.nowNanoseconds { core.pointee.nowNanoseconds = target }
+        return true
+    }
+}

@@ -16,8 +16,8 @@
  *    waits) is a request. The child is single-threaded with respect to the board (a second thread
  *    touching the device is a finding), so one slot suffices. Both sides spin briefly, then sleep
  *    on a shared (not PRIVATE) futex:
- *      child:    fill `request`, store request_seq = seq + 1 (release); in real time write 1 to the
- *                notify eventfd, in virtual time FUTEX_WAKE request_seq if emulator_sleeping;
+ *      child:    fill `request`, store request_seq = seq + 1 (seq_cst); if emulator_sleeping, wake it:
+ *                in real time write 1 to the notify eventfd, in virtual time FUTEX_WAKE request_seq;
  *                then wait until reply_seq == request_seq (acquire).
  *      emulator: handle the request, fill `reply`, store reply_seq = request_seq (release),
  *                FUTEX_WAKE reply_seq if child_sleeping.
@@ -229,7 +229,8 @@ struct uioemu_mailbox {
     /* futex words (shared, not FUTEX_PRIVATE) */
     uint32_t request_seq;       /* child stores, emulator waits */
     uint32_t reply_seq;         /* emulator stores, child waits */
-    uint32_t emulator_sleeping; /* the emulator is (about to be) in FUTEX_WAIT on request_seq */
+    uint32_t emulator_sleeping; /* the emulator is (about to be) asleep: in FUTEX_WAIT on request_seq
+                                   (virtual time) or in its reactor's wait (real time); it starts set */
     uint32_t child_sleeping;    /* the child is (about to be) in FUTEX_WAIT on reply_seq */
     /* readable[h] != 0 while UIO handle h's count differs from the count it last read; the
        emulator keeps it current, so the child can answer a non-blocking poll without a request. */
