@@ -31,11 +31,11 @@ test: deps preload preload-test
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null
 
-bench: release
+bench: release examples
 	@scripts/apt-ensure $(BENCH_DEPS)
 	@mkdir -p bench
 	bench/peers/run
-	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind
+	$(RELEASE_BIN)/uioemu-bench floors --json bench/results.json --strace --callgrind --attach
 
 # The attach preload library (plain C, not a SwiftPM target), next to both uioemu binaries: uioemu
 # attach finds it beside its own executable. Its tests run against a fake emulator, so they need no
@@ -49,7 +49,7 @@ ATTACH_TESTS    := .build/attach-tests
 EXAMPLES        := .build/examples
 EXAMPLE_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Wpedantic
 EXAMPLE_BINS    := $(EXAMPLES)/axidma-rx $(EXAMPLES)/axidma-rx-bug-unmask-first $(EXAMPLES)/axidma-rx-bug-no-sync \
-                   $(EXAMPLES)/axidma-rx-devmem $(EXAMPLES)/axidma-loopback
+                   $(EXAMPLES)/axidma-rx-devmem $(EXAMPLES)/axidma-loopback $(EXAMPLES)/dmasr-poll
 
 preload: $(PRELOAD_LIBS)
 
@@ -87,6 +87,10 @@ $(EXAMPLES)/axidma-rx-bug-unmask-first: examples/c/axidma-rx.c
 $(EXAMPLES)/axidma-rx-bug-no-sync: examples/c/axidma-rx.c
 	@mkdir -p $(@D)
 	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -DBUG_NO_SYNC -o $@ $<
+
+$(EXAMPLES)/dmasr-poll: examples/c/dmasr-poll.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -o $@ $<
 
 $(EXAMPLES)/axidma-loopback: examples/c/axidma-loopback.c
 	@mkdir -p $(@D)

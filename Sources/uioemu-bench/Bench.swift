@@ -40,6 +40,7 @@ struct Floors: ParsableCommand {
     @Option(help: "Repetitions per figure; the best is kept.") var repeats = 5
     @Option(help: "Scale all iteration counts (e.g. 0.1 for a quick look).") var scale = 1.0
     @Flag(name: .customLong("skip-end-to-end"), help: "Only the reactor floors.") var skipEndToEnd = false
+    @Flag(help: "Also run uioemu attach with the example C programs (needs `make examples` and the release uioemu).") var attach = false
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats: expected 1 or more, found \(repeats)") }
@@ -152,6 +153,9 @@ struct Floors: ParsableCommand {
         }
 
         if !skipEndToEnd { rows += try endToEndRows(memcpy64k: rows.first { $0.id == "f-64k" }?.c, n: n) }
+        if attach {
+            rows += try AttachRows.rows(builtInNanosecondsPerCompletion: rows.first { $0.id == "e2e" }?.swift, repeats: repeats, scale: scale)
+        }
 
         var syscalls: SyscallCheck? = nil
         if strace { syscalls = try SyscallCheck.measure() }

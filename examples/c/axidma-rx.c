@@ -159,8 +159,8 @@ int main(int argc, char **argv)
     uint32_t one = 1, events = 0;
     if (write(fd, &one, 4) != 4) die("cannot unmask the interrupt of", "/dev/uioN");
 
-    unsigned long completions = 0, errors = 0, mismatches = 0;
-    unsigned long long bytes = 0, stream_offset = 0;
+    unsigned long completions = 0, errors = 0, mismatches = 0, gaps = 0;
+    unsigned long long bytes = 0, stream_offset = 0, lost = 0;
     int resync = 0;
     while (completions < count) {
         reg_write(S2MM_DA, (uint32_t)buffer_physical);
@@ -190,8 +190,16 @@ int main(int argc, char **argv)
 #endif
         uint32_t received = reg_read(S2MM_LENGTH);
         if (received > buffer_size) received = (uint32_t)buffer_size;
-        if (resync && received >= 4) {
-            stream_offset = 4ull * le32toh(*(const volatile uint32_t *)buffer);
+        if (received >= 4) {
+            /* The counter says where this packet sits in the stream: a packet that starts later than
+               expected means the device dropped bytes before it (a full FIFO, while nobody had a
+               transfer armed). Count the gap, and check the packet from where it really starts. */
+            unsigned long long start = 4ull * le32toh(*(const volatile uint32_t *)buffer);
+            if (!resync && start > stream_offset && (start & 3) == 0) {
+                gaps++;
+                lost += start - stream_offset;
+            }
+            if (resync || start > stream_offset) stream_offset = start;
             resync = 0;
         }
         unsigned long bad = 0;
@@ -204,7 +212,8 @@ int main(int argc, char **argv)
         bytes += received;
         completions++;
     }
-    printf("axidma-rx: %lu completions, %llu bytes, %lu errors, %lu mismatches\n", completions, bytes, errors, mismatches);
+    printf("axidma-rx: %lu completions, %llu bytes, %lu errors, %lu mismatches, %llu bytes lost in %lu gaps\n", completions, bytes,
+           errors, mismatches, lost, gaps);
     munmap((void *)buffer, buffer_size);
     munmap((void *)regs, map_length);
     close(buffer_fd);
