@@ -241,14 +241,18 @@ public final class AttachSession: ClockGate {
         guard ending == nil, !wantsStop else { return false }
         if !expectedPIDs.isEmpty { return true }
         let now = reactor.now.nanosecondsSinceStart
+        var detached = false
         for p in processes {
             switch p.state {
             case .running where p.holdsClockWhenRunning: return true
             case let .waiting(wait) where isSatisfied(wait, p, now: now): return true
+            case .detached: detached = true
             default: continue
             }
         }
-        return false
+        // The board has nothing left to do, but a process blocked outside it (a pipe, the terminal,
+        // another process) may come back: wait for it rather than end the run.
+        return detached && !reactor.hasTimersOrQueuedWork
     }
 
 

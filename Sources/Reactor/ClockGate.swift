@@ -23,6 +23,10 @@ open class ClockGate {
 }
 
 extension Reactor {
+    /// Whether the board itself has anything left to do: a timer armed or work queued (fd watches
+    /// aside). A gate asks before letting an idle board end the run.
+    public var hasTimersOrQueuedWork: Bool { !core.pointee.timers.isEmpty || !core.pointee.ready.isEmpty }
+
     /// Virtual time, outside callbacks: moves the clock to `instant` at once when nothing would run
     /// before it anyway (no work queued, no timer due before or at it) and returns true; otherwise
     /// changes nothing and returns false. The same result as arming a timer at `instant` and

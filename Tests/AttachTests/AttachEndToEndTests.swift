@@ -126,3 +126,38 @@ struct AttachLoopbackTests {
         #expect(wrong.out.contains("5 round trips of 4096 bytes, 0 errors, 5120 mismatches"), "\(wrong.out)")
     }
 }
+
+@Suite("uioemu attach against a hostile program")
+struct AttachHostileTests {
+    /// Connects to the control socket itself and sends what the preload library never would.
+    static let script = """
+        import os, socket, struct
+        path = os.environ["UIOEMU_ATTACH_SOCKET"]
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        s.send(b"\\x00\\x01garbage that is no HELLO")
+        print("refused:", s.recv(4096)[16:].split(b"\\0")[0].decode())
+        t = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        t.connect(path)
+        t.send(struct.pack("<IHHII", 0x656f6975, 1, 1, 32, 0))
+        print("refused:", t.recv(4096)[16:].split(b"\\0")[0].decode())
+        """
+
+    @Test("a malformed or truncated control message ends that connection with an error naming what was wrong; uioemu goes on")
+    func malformedControlMessages() throws {
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", Self.script])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("refused: malformed control message: bad magic 0x61670100 (expected 0x656f6975)"), "\(r.out)")
+        #expect(r.out.contains("refused: malformed control message: message type 1 says 32 bytes of body, the packet has 0"), "\(r.out)")
+        #expect(r.out.contains("note: refused a connection: malformed control message: bad magic"), "\(r.out)")
+    }
+
+    @Test("the preload library loaded without uioemu passes everything through and says so once")
+    func preloadWithoutUIOEmu() throws {
+        let library = uioemuExecutable.deletingLastPathComponent().appendingPathComponent("libuioemu-attach.so").path
+        let r = try runShell("LD_PRELOAD=\(library) sh -c 'cat /sys/class/uio/uio0/name 2>/dev/null; ls /dev/null; ls /dev/null'")
+        #expect(r.out.contains("/dev/null"), "\(r.out)\(r.err)")
+        let notes = r.err.components(separatedBy: "not started by uioemu attach").count - 1
+        #expect(notes == 1, "\(r.err)")
+    }
+}

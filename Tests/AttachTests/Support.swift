@@ -36,6 +36,14 @@ func runUIOEmu(_ arguments: [String]) throws -> (status: Int32, out: String, err
     return (status, run.output, run.errors)
 }
 
+/// Runs a shell command line from the repository root; exit status, stdout and stderr.
+func runShell(_ line: String) throws -> (status: Int32, out: String, err: String) {
+    let run = try BackgroundUIOEmu(shell: line)
+    let status = run.wait()
+    defer { run.reap() }
+    return (status, run.output, run.errors)
+}
+
 /// `uioemu` started in the background, for tests that act on it while it runs.
 final class BackgroundUIOEmu {
     let pid: pid_t
@@ -43,13 +51,17 @@ final class BackgroundUIOEmu {
     let errPath: String
     private var status: Int32? = nil
 
-    init(_ arguments: [String]) throws {
+    convenience init(_ arguments: [String]) throws {
+        try self.init(shell: "exec " + ([uioemuExecutable.path] + arguments).map(quote).joined(separator: " "))
+    }
+
+    /// `line` run by /bin/sh from the repository root, its output in files.
+    init(shell line: String) throws {
         let stamp = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         outPath = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-attach-out-\(stamp)").path
         errPath = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-attach-err-\(stamp)").path
-        // exec: the shell becomes uioemu, so `pid` is uioemu's own.
-        let command = "cd \(quote(repositoryRoot.path)) && exec " + ([uioemuExecutable.path] + arguments).map(quote).joined(separator: " ")
-            + " >\(quote(outPath)) 2>\(quote(errPath)) </dev/null"
+        // With `exec`, the shell becomes uioemu, so `pid` is uioemu's own.
+        let command = "cd \(quote(repositoryRoot.path)) && " + line + " >\(quote(outPath)) 2>\(quote(errPath)) </dev/null"
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
