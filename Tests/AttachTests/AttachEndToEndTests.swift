@@ -161,3 +161,66 @@ struct AttachHostileTests {
         #expect(notes == 1, "\(r.err)")
     }
 }
+
+@Suite("What an attached program gets, and what it does not")
+struct AttachEnvironmentTests {
+    @Test("mmap of a register map with a size beyond the map, or an offset that is no map, gets the kernel's EINVAL")
+    func mmapChecks() throws {
+        let script = """
+            import errno, mmap, os
+            fd = os.open("/dev/uio0", os.O_RDWR)
+            for length, offset in ((0x20000, 0), (4096, 4096 * 3), (4096, 100)):
+                try:
+                    mmap.mmap(fd, length, offset=offset)
+                    print("mapped", length, offset)
+                except (OSError, ValueError) as e:
+                    print("refused", length, offset, getattr(e, "errno", None) == errno.EINVAL)
+            """
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", script])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("refused 131072 0 True"), "\(r.out)")
+        #expect(r.out.contains("refused 4096 12288 True"), "\(r.out)")
+        #expect(r.out.contains("refused 4096 100"), "\(r.out)")
+        #expect(!r.out.contains("\nmapped "), "\(r.out)")
+    }
+
+    @Test("the program runs with no new privileges, and its private run directory is gone when uioemu exits")
+    func privilegesAndCleanUp() throws {
+        let script = """
+            import os
+            print("root", os.environ["UIOEMU_ATTACH_ROOT"])
+            print([l for l in open("/proc/self/status") if l.startswith("NoNewPrivs")][0].strip())
+            print("mode", oct(os.stat(os.path.dirname(os.environ["UIOEMU_ATTACH_ROOT"])).st_mode & 0o777))
+            """
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", script])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("NoNewPrivs:\t1"), "\(r.out)")
+        #expect(r.out.contains("mode 0o700"), "\(r.out)")
+        let root = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("root ") }).dropFirst("root ".count)
+        #expect(!FileManager.default.fileExists(atPath: String(root)), "\(root) is still there")
+    }
+
+    @Test("a second thread touching the board in virtual time is reported by name and stops the run; real time allows it")
+    func secondThread() throws {
+        let script = """
+            import ctypes, mmap, os, threading
+            fd = os.open("/dev/uio0", os.O_RDWR)
+            regs = memoryview(mmap.mmap(fd, 0x10000)).cast("I")
+            print("main reads", regs[0x34 // 4] & 1)
+            def poll():
+                ctypes.CDLL(None).prctl(15, b"poller", 0, 0, 0)  # PR_SET_NAME: the thread's name in /proc
+                print("thread reads", regs[0x34 // 4] & 1)
+            t = threading.Thread(target=poll, name="poller")
+            t.start()
+            t.join()
+            """
+        let virtual = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", script])
+        #expect(virtual.status == 1, "\(virtual.out)\(virtual.err)")
+        #expect(virtual.out.contains("main reads 1"), "\(virtual.out)")
+        #expect(virtual.out.contains("problem: a second thread touched the board in virtual time: thread 'poller'"), "\(virtual.out)")
+        #expect(!virtual.out.contains("\nthread reads "), "\(virtual.out)")
+        let real = try runUIOEmu(["attach", "p2020-fpga", "--time", "realtime", "--", "python3", "-c", script])
+        #expect(real.status == 0, "\(real.out)\(real.err)")
+        #expect(real.out.contains("thread reads 1"), "\(real.out)")
+    }
+}
