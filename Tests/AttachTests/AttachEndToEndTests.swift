@@ -225,3 +225,46 @@ struct AttachEnvironmentTests {
         #expect(real.out.contains("thread reads 1"), "\(real.out)")
     }
 }
+
+@Suite("Board time as an attached program sees it")
+struct AttachBoardTimeTests {
+    @Test("in virtual time each register access costs the device's access time (200 ns on the P2020's local bus), and the realtime clock starts at 2026-01-01")
+    func registerAccessesCostBoardTime() throws {
+        let script = """
+            import mmap, os, time
+            print("epoch", int(time.time()))
+            fd = os.open("/dev/uio0", os.O_RDWR)
+            regs = memoryview(mmap.mmap(fd, 0x10000)).cast("I")
+            t0 = time.monotonic_ns()
+            for _ in range(1000):
+                regs[0x34 // 4]
+            print("elapsed", time.monotonic_ns() - t0)
+            """
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", script])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("epoch 1767225600"), "\(r.out)")
+        let elapsed = try #require(r.out.split(separator: "\n").first { $0.hasPrefix("elapsed ") }.flatMap { Int($0.dropFirst("elapsed ".count)) })
+        // 1,000 accesses × 200 ns, plus a clock read's 20 ns.
+        #expect(elapsed == 1000 * 200 + 20, "\(r.out)")
+    }
+
+    @Test("/dev/mem maps a device window and the DMA pool; RAM outside the pool is EPERM and an address with nothing behind it EINVAL")
+    func devmemAddresses() throws {
+        let script = """
+            import mmap, os
+            fd = os.open("/dev/mem", os.O_RDWR | os.O_SYNC)
+            for name, address in (("window", 0xfffb00000), ("pool", 0x3c000000), ("ram", 0x1000000), ("hole", 0x80000000)):
+                try:
+                    mmap.mmap(fd, 4096, offset=address)
+                    print(name, "mapped")
+                except OSError as e:
+                    print(name, "refused", os.strerror(e.errno))
+            """
+        let r = try runUIOEmu(["attach", "p2020-fpga", "--", "python3", "-c", script])
+        #expect(r.status == 0, "\(r.out)\(r.err)")
+        #expect(r.out.contains("window mapped"), "\(r.out)")
+        #expect(r.out.contains("pool mapped"), "\(r.out)")
+        #expect(r.out.contains("ram refused Operation not permitted"), "\(r.out)")
+        #expect(r.out.contains("hole refused Invalid argument"), "\(r.out)")
+    }
+}
