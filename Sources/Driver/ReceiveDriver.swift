@@ -31,8 +31,12 @@ public struct DriverConfiguration: Sendable {
     public var watchdog: TimeSpan?
     /// Register byte order: AXI IP is little-endian.
     public var registerByteOrder: RegisterByteOrder
-    /// Reads of DMACR after a soft reset before giving up on the Reset bit clearing.
+    /// Reads of DMACR after a soft reset before giving up on the Reset bit clearing (and of DMASR
+    /// after RS=1 before giving up on Halted clearing).
     public var resetPollLimit: Int
+    /// Time between those reads: about one register access on the board's bus (the emulated
+    /// workloads take the profile's `access-time`).
+    public var registerPollInterval: TimeSpan = .nanoseconds(200)
     /// A deliberately wrong order (enable the interrupt before clearing its cause in DMASR), so
     /// tests can check the emulation catches it. Never set it in a real driver.
     public var enableBeforeClearForTesting = false
@@ -78,6 +82,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
+    /// Starts (RS=1) after which DMASR.Halted had not cleared within `resetPollLimit` reads.
+    @exclusivity(unchecked) public private(set) var startsTimedOut = 0
+    /// Waiting for the core after a reset or RS=1, with the actions that wait behind it.
+    @exclusivity(unchecked) private var wait = CoreWait<ReceiveStateMachine.Action>()
     @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = [] {
         didSet { ring = buffers.map { Unmanaged.passUnretained($0) } }
@@ -92,7 +100,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
     public var tracer: Tracer? {
         get { recorder.tracer }
-        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
     }
     /// The driver's name in traces.
     public var traceName: String { recorder.traceName }
@@ -148,6 +156,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         case .interrupt: handleInterrupt()
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
+        case .poll: pollCore()
         case nil: break
         }
     }
@@ -166,6 +175,16 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
             let ns = (io.reactor.now - raised).nanoseconds
             latency.record(UInt64(max(ns, 0)))
         }
+        guard !wait.isWaiting else {
+            wait.deferredInterrupt = count
+            return
+        }
+        interrupt(eventCount: count)
+    }
+
+    /// The rest of an interrupt, once the UIO count is read: DMASR, LENGTH, the machine.
+    @inline(__always)
+    private func interrupt(eventCount count: Int32) {
         let status = io.channel.read(.DMASR)
         let length = io.channel.read(.LENGTH)
         perform(machine.interrupt(eventCount: count, status: status, receivedLength: length))
@@ -173,32 +192,73 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 
     // MARK: actions
 
+    /// Performs `actions` in order; one that leaves the core to catch up (`CoreWait`) parks the
+    /// rest until it has. While the driver waits, new actions queue behind the parked ones.
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
-        if io.configuration.enableBeforeClearForTesting {
-            performEnableFirst(actions)
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        let ordered = io.configuration.enableBeforeClearForTesting ? Self.enableFirst(actions) : actions
+        guard !wait.isWaiting else {
+            wait.enqueue(ordered)
             return
         }
-        for i in 0..<actions.count { perform(actions[i]) }
+        var i = 0
+        while i < ordered.count {
+            i += 1
+            if !perform(ordered[i - 1]) {
+                wait.park(ordered, from: i)
+                return
+            }
+        }
     }
 
     /// The planted bug: `.enableInterrupt` moved in front of everything else.
     @inline(never)
-    private func performEnableFirst(_ actions: ReceiveStateMachine.Actions) {
-        for i in 0..<actions.count where actions[i] == .enableInterrupt { perform(actions[i]) }
-        for i in 0..<actions.count where actions[i] != .enableInterrupt { perform(actions[i]) }
+    private static func enableFirst(_ actions: ReceiveStateMachine.Actions) -> ReceiveStateMachine.Actions {
+        var ordered = ReceiveStateMachine.Actions()
+        for action in actions where action == .enableInterrupt { ordered.append(action) }
+        for action in actions where action != .enableInterrupt { ordered.append(action) }
+        return ordered
+    }
+
+    /// The poll timer: the core caught up (or the polls ran out, counted): the parked actions go on,
+    /// then an interrupt that came meanwhile.
+    private func pollCore() {
+        guard let condition = wait.condition else { return }
+        if !io.shows(condition) {
+            if wait.poll(limit: io.configuration.resetPollLimit) {
+                io.schedulePoll(wakeups)
+                return
+            }
+            if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
+        }
+        wait.end()
+        // Bounded: each parked action is taken once; a new wait stops it.
+        while !wait.isWaiting, let action = wait.next() {
+            _ = perform(action)
+        }
+        guard !wait.isWaiting, let count = wait.deferredInterrupt else { return }
+        wait.deferredInterrupt = nil
+        interrupt(eventCount: count)
+    }
+
+    /// Starts waiting for the core; false, so the caller parks what follows.
+    private func waitFor(_ condition: CoreWaitCondition) -> Bool {
+        wait.begin(condition)
+        io.schedulePoll(wakeups)
+        return false
     }
 
     /// The consumer's answer to a delivery is its next input, fed here in place: `.release` frees the
     /// buffer (and arms it if the ring was full) before the rest of the interrupt's actions, as a C
     /// driver returning from its callback would. Completions themselves only ever come from the
     /// interrupt watch, a reactor event: never from `start`, `release` or another call into the driver.
+    /// One action; false when it left the core to catch up (the shell now waits).
     @inline(__always)
-    private func perform(_ action: ReceiveStateMachine.Action) {
+    private func perform(_ action: ReceiveStateMachine.Action) -> Bool {
         switch action {
-        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
-        case let .writeControl(value): io.writeControl(value)
+        case .resetCore: if !io.resetCore(wakeups) { return waitFor(.resetDone) }
+        case let .writeControl(value): if !io.writeControl(value) { return waitFor(.running) }
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
@@ -217,5 +277,6 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
+        return true
     }
 }

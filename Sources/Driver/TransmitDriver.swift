@@ -24,6 +24,10 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
+    /// Starts (RS=1) after which DMASR.Halted had not cleared within `resetPollLimit` reads.
+    @exclusivity(unchecked) public private(set) var startsTimedOut = 0
+    /// Waiting for the core after a reset or RS=1, with the actions that wait behind it (`CoreWait`).
+    @exclusivity(unchecked) private var wait = CoreWait<TransmitStateMachine.Action>()
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
     @exclusivity(unchecked) private var recorder = TransitionRecorder<TransmitStateMachine.Owner>(traceName: "transmit-driver")
@@ -31,7 +35,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
     public var tracer: Tracer? {
         get { recorder.tracer }
-        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
     }
     /// The driver's name in traces.
     public var traceName: String { recorder.traceName }
@@ -79,6 +83,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt:
             switch io.interrupts.readEventCount() {
+            case let .success(count) where wait.isWaiting: wait.deferredInterrupt = count
             case let .success(count): perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
             case .failure(.resourceTemporarilyUnavailable): break
             // Counted, as the receive driver does: a failing UIO read is never dropped silently.
@@ -86,8 +91,37 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
             }
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
+        case .poll: pollCore()
         case nil: break
         }
+    }
+
+    /// The poll timer: the core caught up (or the polls ran out, counted): the parked actions go on,
+    /// then an interrupt that came meanwhile (as `ReceiveDriver` does).
+    private func pollCore() {
+        guard let condition = wait.condition else { return }
+        if !io.shows(condition) {
+            if wait.poll(limit: io.configuration.resetPollLimit) {
+                io.schedulePoll(wakeups)
+                return
+            }
+            if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
+        }
+        wait.end()
+        // Bounded: each parked action is taken once; a new wait stops it.
+        while !wait.isWaiting, let action = wait.next() {
+            _ = perform(action)
+        }
+        guard !wait.isWaiting, let count = wait.deferredInterrupt else { return }
+        wait.deferredInterrupt = nil
+        perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
+    }
+
+    /// Starts waiting for the core; false, so the caller parks what follows.
+    private func waitFor(_ condition: CoreWaitCondition) -> Bool {
+        wait.begin(condition)
+        io.schedulePoll(wakeups)
+        return false
     }
 
     /// The producer fills a free buffer; what it fills is its next input, fed in place (as the
@@ -99,17 +133,30 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         }
     }
 
+    /// Performs `actions` in order; one that leaves the core to catch up parks the rest (`CoreWait`).
     @inline(__always)
     private func perform(_ actions: TransmitStateMachine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
-        for i in 0..<actions.count { perform(actions[i]) }
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        guard !wait.isWaiting else {
+            wait.enqueue(actions)
+            return
+        }
+        var i = 0
+        while i < actions.count {
+            i += 1
+            if !perform(actions[i - 1]) {
+                wait.park(actions, from: i)
+                return
+            }
+        }
     }
 
+    /// One action; false when it left the core to catch up (the shell now waits).
     @inline(__always)
-    private func perform(_ action: TransmitStateMachine.Action) {
+    private func perform(_ action: TransmitStateMachine.Action) -> Bool {
         switch action {
-        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
-        case let .writeControl(value): io.writeControl(value)
+        case .resetCore: if !io.resetCore(wakeups) { return waitFor(.resetDone) }
+        case let .writeControl(value): if !io.writeControl(value) { return waitFor(.running) }
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
@@ -124,5 +171,6 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
+        return true
     }
 }

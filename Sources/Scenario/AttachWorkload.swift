@@ -86,8 +86,9 @@ public final class AttachWorkload: Workload {
 
     /// Records the board's side into `tracer`: interrupt lines, every AXI DMA, the heap.
     public func attach(_ tracer: Tracer) {
-        board.interrupts.tracer = tracer
+        board.attach(tracer)
         for dma in devices.axiDMAs { dma.tracer = tracer }
+        for node in uio.devices { node.tracer = tracer }
         uio.heap.tracer = tracer
         session.tracer = tracer
     }

@@ -32,7 +32,7 @@ public final class ScriptWorkload: Workload {
     public var completions: Int { 0 }
 
     public func attach(_ tracer: Tracer) {
-        board.interrupts.tracer = tracer
+        board.attach(tracer)
         for dma in devices.axiDMAs { dma.tracer = tracer }
     }
 

@@ -58,7 +58,7 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
         mapped.channel.attach(configuration.sink)
         file = mapped.node.open(nonBlocking: true)
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
-                        producer: producer, configuration: configuration.driver)
+                        producer: producer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         self.configuration = configuration
     }
 

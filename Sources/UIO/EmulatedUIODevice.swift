@@ -1,6 +1,7 @@
 import Board
 import Reactor
 import SystemPackage
+import Trace
 
 /// A UIO device as `uio_pdrv_genirq` presents it to userspace (`/dev/uioN`): up to five memory maps
 /// and, optionally, one interrupt line.
@@ -61,6 +62,9 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
 
+    /// Records the kernel handler's interrupts and detected storms when set (nil: tracing off).
+    @exclusivity(unchecked) public var tracer: Tracer?
+
     @exclusivity(unchecked) private var files: [UIOFile] = [] {
         didSet { rebuildDoorbells() }
     }
@@ -118,6 +122,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         interruptDisabled = true
         eventCount &+= 1
         lastInterruptTime = reactor.now
+        if tracer != nil { traceInterrupt() }
         noteEventForStormDetection()
         // Indexed, not `for in`: a debug build's unspecialised iterator mallocs per element.
         var i = 0
@@ -166,8 +171,12 @@ public final class EmulatedUIODevice: InterruptSubscriber {
             stormHeld = true
             storms += 1
             if firstStormAt == nil { firstStormAt = reactor.now }
+            tracer?.record(.uioStorm(device: name, events: eventsWithoutRegisterWrite))
         }
     }
+
+    @inline(never)
+    private func traceInterrupt() { tracer?.record(.uioInterrupt(device: name, count: Int32(bitPattern: eventCount))) }
 
     /// Whether the line is being held disabled because of a storm.
     public var isHeldForStorm: Bool { stormHeld }

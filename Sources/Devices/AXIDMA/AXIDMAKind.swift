@@ -29,6 +29,17 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     /// S2MM transfer) until data moves: command queueing and the first AXI read/write burst. PG021's
     /// "Latency and Throughput" section gives figures of this order; profiles without the key get 0.
     public var setupCycles: UInt64 = 0
+    /// Clock cycles from a DMACR.RS write until DMASR.Halted follows it (RS=1: Halted drops; RS=0
+    /// with nothing in flight: Halted rises). PG021 describes Halted as a status that follows RS
+    /// ("DMASR.Halted ... when RS = 0 and the channel has halted") without a figure, and drivers poll
+    /// for it (Linux `xilinx_dma_start` and `xilinx_dma_halt` poll DMASR with a timeout), so a
+    /// driver that writes LENGTH right after RS=1 without checking Halted loses the transfer.
+    /// Default `defaultHaltLagCycles`.
+    public var haltLagCycles: UInt64 = AXIDMAParameters.defaultHaltLagCycles
+    /// Clock cycles a soft reset (DMACR.Reset) takes: DMACR.Reset reads 1 until then and the core
+    /// ignores register writes (PG021: "Reset ... This bit is set to 0 when the reset is complete";
+    /// Linux `xilinx_dma_reset` polls it). Default `defaultResetCycles`.
+    public var resetCycles: UInt64 = AXIDMAParameters.defaultResetCycles
     /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0).
     public var mm2s: Channel?
     public var s2mm: Channel?
@@ -43,6 +54,14 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     public static let dataWidths: [UInt64] = [4, 8, 16, 32, 64, 128]
     public static let lengthWidthBits: ClosedRange<UInt64> = 8...26
     public static let setupCycles: ClosedRange<UInt64> = 0...1_000_000
+    /// The range of `halt-lag-cycles` and `reset-cycles`.
+    public static let lagCycles: ClosedRange<UInt64> = 0...1_000_000
+    /// A few cycles: the RS write crossing into the channel's state machine and back to DMASR.
+    /// PG021 gives no figure; 0 in a profile makes Halted follow RS at once.
+    public static let defaultHaltLagCycles: UInt64 = 4
+    /// The reset has to cross both channels' clock domains and drain the AXI interfaces; 32 cycles of
+    /// an idle core is an estimate (PG021 gives no figure). 0 makes the reset immediate.
+    public static let defaultResetCycles: UInt64 = 32
 }
 
 /// `kind: axi-dma`.
@@ -50,7 +69,9 @@ public struct AXIDMAKind: DeviceModelKind {
     public init() {}
 
     public var name: String { "axi-dma" }
-    public var keys: [String] { ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "mm2s", "s2mm"] }
+    public var keys: [String] {
+        ["clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "halt-lag-cycles", "reset-cycles", "mm2s", "s2mm"]
+    }
 
     public func parse(_ mapping: YAMLMapping, context: DeviceParseContext, _ diagnostics: inout Diagnostics) -> ParsedDevice? {
         let clock = mapping.required("clock", expecting: YAMLValue.frequencyExpectation, &diagnostics)?.frequency(&diagnostics)
@@ -65,6 +86,10 @@ public struct AXIDMAKind: DeviceModelKind {
             .integer("a LENGTH register width in bits", in: AXIDMAParameters.lengthWidthBits, &diagnostics)
         let setupValue = mapping["setup-cycles"]
         let setup = setupValue.map { $0.integer("a number of clock cycles", in: AXIDMAParameters.setupCycles, &diagnostics) } ?? 0
+        let haltLag = mapping["halt-lag-cycles"].map { $0.integer("a number of clock cycles", in: AXIDMAParameters.lagCycles, &diagnostics) }
+            ?? AXIDMAParameters.defaultHaltLagCycles
+        let resetCycles = mapping["reset-cycles"].map { $0.integer("a number of clock cycles", in: AXIDMAParameters.lagCycles, &diagnostics) }
+            ?? AXIDMAParameters.defaultResetCycles
 
         var routes: [(route: InterruptRoute, location: SourceLocation)] = []
         func channel(_ key: String) -> AXIDMAParameters.Channel? {
@@ -85,10 +110,12 @@ public struct AXIDMAKind: DeviceModelKind {
         if mapping["mm2s"] == nil && mapping["s2mm"] == nil {
             diagnostics.error("device '\(context.deviceName)' has no channel: expected 'mm2s', 's2mm' or both", at: mapping.location)
         }
-        guard let clock, let width, let fifo, let lengthBits, let setup, mm2s != nil || s2mm != nil else { return nil }
+        guard let clock, let width, let fifo, let lengthBits, let setup, let haltLag, let resetCycles, mm2s != nil || s2mm != nil else {
+            return nil
+        }
         let parameters = AXIDMAParameters(
             clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits),
-            setupCycles: setup, mm2s: mm2s, s2mm: s2mm)
+            setupCycles: setup, haltLagCycles: haltLag, resetCycles: resetCycles, mm2s: mm2s, s2mm: s2mm)
         return ParsedDevice(parameters: parameters, interrupts: routes)
     }
 
