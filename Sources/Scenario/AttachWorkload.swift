@@ -153,6 +153,7 @@ public final class AttachWorkload: Workload {
             if case .unmaskInterrupt = action { _ = sideFile?.setInterruptEnabled(true) } else { _ = sideFile?.setInterruptEnabled(false) }
         case .restartDriver, .consumerStall, .cpuReadBuffer, .freeBuffer:
             return "this step acts on the built-in driver; an attached program's buffers and state are its own"
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
         return nil
     }

@@ -78,6 +78,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
             if let error = uio.heap.free(driver.buffers[slot]) { return "free-buffer: \(error)" }
         case .maskInterrupt: _ = sideFile.setInterruptEnabled(false)
         case .unmaskInterrupt: _ = sideFile.setInterruptEnabled(true)
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
         return nil
     }

@@ -77,6 +77,7 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
         case .restartDriver: return restartDriver()
         case .setRate, .pauseSource, .resumeSource, .consumerStall, .cpuReadBuffer, .freeBuffer, .maskInterrupt, .unmaskInterrupt:
             return "this step needs mode: receive (a stream source and a consumer)"
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
     }
 
