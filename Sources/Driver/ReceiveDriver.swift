@@ -37,9 +37,15 @@ public struct DriverConfiguration: Sendable {
     /// Time between those reads: about one register access on the board's bus (the emulated
     /// workloads take the profile's `access-time`).
     public var registerPollInterval: TimeSpan = .nanoseconds(200)
-    /// A deliberately wrong order (enable the interrupt before clearing its cause in DMASR), so
-    /// tests can check the emulation catches it. Never set it in a real driver.
-    public var enableBeforeClearForTesting = false
+    /// A deliberate mistake, so tests and the protocol checker's scenarios can show the emulation
+    /// catches it (`driver: { bug: ... }`). Never set it in a real driver.
+    public var plantedBug: PlantedBug? = nil
+
+    /// The planted bug `enableBeforeClear`.
+    public var enableBeforeClearForTesting: Bool {
+        get { plantedBug == .enableBeforeClear }
+        set { plantedBug = newValue ? .enableBeforeClear : nil }
+    }
 
     /// The wait before re-arming after error number `attempt` (1, 2, ...): exponential back-off.
     public func backoff(attempt: Int) -> TimeSpan {
@@ -56,6 +62,25 @@ public struct DriverConfiguration: Sendable {
         self.registerByteOrder = registerByteOrder
         self.resetPollLimit = resetPollLimit
     }
+}
+
+/// The mistakes a driver can be told to make (`DriverConfiguration.plantedBug`), each one a rule of
+/// the protocol checker breaks.
+public enum PlantedBug: String, Sendable, CaseIterable {
+    /// Re-enable the UIO interrupt before clearing its cause in DMASR (UIO-ENABLE-CAUSE).
+    case enableBeforeClear = "enable-before-clear"
+    /// Never re-enable the UIO interrupt after the first completion (UIO-NEVER-REENABLED).
+    case neverReenable = "never-reenable"
+    /// Hand a received buffer to the consumer without sync_for_cpu (CPU-READ-NO-SYNC).
+    case noSyncForCPU = "no-sync-for-cpu"
+    /// Send a transmit buffer without sync_for_device (MM2S-NO-SYNC).
+    case noSyncForDevice = "no-sync-for-device"
+    /// Program the buffer's CPU virtual address instead of its DMA address (DMA-OUTSIDE-BUFFERS).
+    case virtualAddress = "virtual-address"
+
+    /// What `virtualAddress` programs for a buffer at `dmaAddress`: where a 64-bit process's mmap of
+    /// it could be.
+    public static func virtualAddress(of dmaAddress: UInt64) -> UInt64 { 0x0000_7F3A_5C00_0000 | (dmaAddress & 0xFFFF_FFFF) }
 }
 
 /// The thin shell around `ReceiveStateMachine`: it reads the registers and the UIO file, feeds the
@@ -197,7 +222,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
         if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
-        let ordered = io.configuration.enableBeforeClearForTesting ? Self.enableFirst(actions) : actions
+        let ordered = io.configuration.plantedBug == .enableBeforeClear ? Self.enableFirst(actions) : actions
         guard !wait.isWaiting else {
             wait.enqueue(ordered)
             return
@@ -262,18 +287,21 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
+            let syncs = io.configuration.plantedBug != .noSyncForCPU
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
-                buffer.syncForCPU(length: completion.byteCount)
+                if syncs { buffer.syncForCPU(length: completion.byteCount) }
                 return consumer.receive(slot: slot, buffer: buffer, length: completion.byteCount, transfer: completion.transfer)
             }
             if decision == .release { perform(machine.release(slot: slot)) }
         case let .arm(slot):
-            let address = ring[slot]._withUnsafeGuaranteedRef { buffer in
+            var address = ring[slot]._withUnsafeGuaranteedRef { buffer in
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
+            if io.configuration.plantedBug == .virtualAddress { address = PlantedBug.virtualAddress(of: address) }
             io.start(address: address, length: io.configuration.bufferBytes, wakeups)
         case .enableInterrupt:
+            if io.configuration.plantedBug == .neverReenable && machine.metrics.completions > 0 { break }
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }

@@ -160,7 +160,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
-            buffer.syncForDevice(length: length)
+            if io.configuration.plantedBug != .noSyncForDevice { buffer.syncForDevice(length: length) }
             io.start(address: buffer.dmaAddress, length: length, wakeups)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.

@@ -116,9 +116,10 @@ extension Reader {
     private mutating func uioWrite(_ v: YAMLValue) -> ScenarioSpec.Step.Action? {
         if v.node.mapping == nil {
             guard let value = v.integer("0 (disable) or 1 (enable)", in: 0...1, &diagnostics) else { return nil }
-            return .workload(.uioWrite(ScenarioSpec.UIOWrite(file: 0, value: UInt32(value), bytes: 4, expectedError: nil)))
+            return .workload(.uioWrite(ScenarioSpec.UIOWrite(file: 0, value: UInt32(value), bytes: 4, expectedError: nil, times: 1)))
         }
-        guard let m = v.mapping("the uio-write step", keys: ["value", "file", "bytes", "expect"], &diagnostics) else { return nil }
+        guard let m = v.mapping("the uio-write step", keys: ["value", "file", "bytes", "expect", "repeat"], &diagnostics) else { return nil }
+        let times = m["repeat"].map { $0.integer("a repeat count (1 to 100000)", in: 1...100_000, &diagnostics) } ?? 1
         let value = m.required("value", expecting: "0 (disable) or 1 (enable)", &diagnostics)?.integer("a 32-bit value", in: 0...0xFFFF_FFFF, &diagnostics)
         let file = fileNumber(m)
         let bytes = m["bytes"].map { $0.integer("a buffer size in bytes", in: 0...4096, &diagnostics) } ?? 4
@@ -127,7 +128,8 @@ extension Reader {
             guard let name = e.choice("an errno", among: Self.uioErrnoNames, &diagnostics) else { return nil }
             expectedError = ScenarioSpec.UIOOutcome.errnos.first { $0.name == name }?.errno
         }
-        guard let value, let file, let bytes else { return nil }
-        return .workload(.uioWrite(ScenarioSpec.UIOWrite(file: file, value: UInt32(value), bytes: Int(bytes), expectedError: expectedError)))
+        guard let value, let file, let bytes, let times else { return nil }
+        return .workload(.uioWrite(ScenarioSpec.UIOWrite(file: file, value: UInt32(value), bytes: Int(bytes), expectedError: expectedError,
+                                                         times: Int(times))))
     }
 }

@@ -1,6 +1,7 @@
 import Board
 import Checks
 import Devices
+import Driver
 import Foundation
 import Reactor
 
@@ -9,7 +10,7 @@ import Reactor
 /// readers and diagnostics, shared).
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "board", "seed", "time", "duration", "mode", "driver", "stream", "timeline", "expect"]
-    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command"]
+    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command", "bug"]
     static let consumerKeys = ["processing", "hold"]
     static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate"]
     static let triggerKeys = ["at", "after"]
@@ -122,6 +123,9 @@ struct Reader {
         guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return }
         if let v = m["command"] { w.command = command(v, file: file) }
         if let v = m["uio"] { w.uioNode = v.name(&diagnostics) }
+        if let v = m["bug"], let bug = v.choice("a planted bug", among: PlantedBug.allCases.map(\.rawValue), &diagnostics) {
+            w.driver.plantedBug = PlantedBug(rawValue: bug)
+        }
         if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { w.driver.ringSize = Int(n) }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {
             if n > 64 * 1024 * 1024 { diagnostics.error("expected a buffer size of at most 64 MiB, found \(n) bytes", at: v.location) } else { w.driver.bufferBytes = Int(n) }
@@ -250,9 +254,12 @@ struct Reader {
             guard let within = m.required("within", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap({ duration($0) }) else { return nil }
             return .waitIRQ(channel: channel, within: within)
         case "write", "read":
-            let keys = key == "write" ? ["register", "value"] : ["register", "expect", "mask"]
+            let keys = key == "write" ? ["register", "value", "byte-order"] : ["register", "expect", "mask", "byte-order"]
             guard let m = v.mapping("the \(key) step", keys: keys, &diagnostics) else { return nil }
-            let register = m.required("register", expecting: "a register name such as S2MM_DMACR, or an offset", &diagnostics).flatMap { registerTarget($0) }
+            var register = m.required("register", expecting: "a register name such as S2MM_DMACR, or an offset", &diagnostics).flatMap { registerTarget($0) }
+            if let order = m["byte-order"].flatMap({ $0.choice("the byte order", among: ["little", "big"], &diagnostics) }) {
+                register?.byteOrder = order == "big" ? .big : .little
+            }
             if key == "write" {
                 let value = m.required("value", expecting: "a 32-bit value", &diagnostics)?.integer("a 32-bit value", in: 0...0xFFFF_FFFF, &diagnostics)
                 guard let register, let value else { return nil }

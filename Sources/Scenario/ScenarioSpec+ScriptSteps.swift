@@ -12,6 +12,9 @@ extension ScenarioSpec {
         public let offset: UInt32
         /// The register at `offset`, or nil for a reserved offset.
         public let description: RegisterDescription?
+        /// The byte order the access assumes (`byte-order:`): little, as `in_le32`/`out_le32` do on
+        /// PowerPC for the little-endian AXI IP; big is the native-access mistake.
+        public var byteOrder: Endianness = .little
 
         public init(offset: UInt32, description: RegisterDescription?) {
             self.offset = offset
@@ -78,5 +81,8 @@ extension ScenarioSpec {
         public let bytes: Int
         /// The errno the write must fail with; nil: it must succeed.
         public let expectedError: Errno?
+        /// The same write this many times in a row (`repeat:`, 1 to 100000): a driver that keeps
+        /// re-enabling without clearing the cause, for the storm detection.
+        public let times: Int
     }
 }

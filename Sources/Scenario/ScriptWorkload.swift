@@ -120,9 +120,17 @@ public final class ScriptWorkload: Workload {
         return found == expected ? nil : "uio-read file \(step.file): expected \(expected), found \(found)"
     }
 
-    /// `write(fd, &value, bytes)`: 1 enables the interrupt, 0 disables it.
+    /// `write(fd, &value, bytes)`: 1 enables the interrupt, 0 disables it; `repeat:` times in a row
+    /// (the first that does not answer as expected ends it).
     private func write(_ step: ScenarioSpec.UIOWrite) -> String? {
         guard let file = file(step.file) else { return Self.scriptOnly }
+        for _ in 0..<step.times {  // bounded: at most 100000 (the parser's limit)
+            if let failure = write(step, to: file) { return failure }
+        }
+        return nil
+    }
+
+    private func write(_ step: ScenarioSpec.UIOWrite, to file: UIOFile) -> String? {
         var value = board.profile.cpu.endianness == .big ? step.value.bigEndian : step.value.littleEndian
         let result = withUnsafeBytes(of: &value) { raw in
             let bytes = [UInt8](raw) + [UInt8](repeating: 0, count: max(0, step.bytes - 4))

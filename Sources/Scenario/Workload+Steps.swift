@@ -47,7 +47,7 @@ extension Workload {
     }
 
     /// write / read / wait-irq against the scripted AXI DMA's registers through the board bus
-    /// (little-endian, as `out_le32`/`in_le32` do on PowerPC). Any offset inside the window: a
+    /// (little-endian, as `out_le32`/`in_le32` do on PowerPC, unless the step says `byte-order: big`). Any offset inside the window: a
     /// reserved one reads 0 and ignores writes. Returns a failure message, or nil.
     private func registerStep(_ action: ScenarioSpec.Step.Action) -> String? {
         guard let dma = scriptedDMA, let window = board.profile.device(named: dma.name) else { return "the board has no AXI DMA" }
@@ -61,11 +61,11 @@ extension Workload {
         }
         switch action {
         case let .write(register, value):
-            if let fault = board.bus.write32(value, at: base + UInt64(register.offset), assuming: .little) {
+            if let fault = board.bus.write32(value, at: base + UInt64(register.offset), assuming: register.byteOrder) {
                 return "write \(register.name): \(fault)"
             }
         case let .read(register, expect, mask):
-            switch board.bus.read32(at: base + UInt64(register.offset), assuming: .little) {
+            switch board.bus.read32(at: base + UInt64(register.offset), assuming: register.byteOrder) {
             case let .success(value):
                 if value & mask != expect & mask {
                     return "read \(register.name): expected \(hex(expect & mask)) under mask \(hex(mask)), found \(hex(value & mask)) (\(register.decode(value)))"
