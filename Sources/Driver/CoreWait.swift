@@ -24,7 +24,8 @@ struct CoreWait<Action> {
 
     /// What the shell waits for, or nil.
     private(set) var condition: Condition?
-    /// Reads of the register since the wait began (bounded by `DriverConfiguration.resetPollLimit`).
+    /// Reads of the register so far, the one right after the write included (bounded by
+    /// `DriverConfiguration.resetPollLimit`).
     private(set) var polls = 0
     /// Actions waiting their turn, the next at `head`.
     private var queue: [Action] = []
@@ -36,12 +37,13 @@ struct CoreWait<Action> {
 
     var isWaiting: Bool { condition != nil }
 
+    /// Starts waiting, the first read (right after the write) already made.
     mutating func begin(_ condition: Condition) {
         self.condition = condition
-        polls = 0
+        polls = 1
     }
 
-    /// One more read of the register; returns false once `limit` reads have been made.
+    /// Counts one more read of the register; false once it is the `limit`-th (the last allowed).
     mutating func poll(limit: Int) -> Bool {
         polls += 1
         return polls < limit

@@ -105,7 +105,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
                 io.schedulePoll(wakeups)
                 return
             }
-            if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
+            countTimeout(condition)
         }
         wait.end()
         // Bounded: each parked action is taken once; a new wait stops it.
@@ -117,11 +117,21 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
     }
 
-    /// Starts waiting for the core; false, so the caller parks what follows.
+    /// Starts waiting for the core (the read right after the write was the first of
+    /// `resetPollLimit`); false, so the caller parks what follows. With a limit of one read there is
+    /// no wait: the timeout is counted and the actions go on.
     private func waitFor(_ condition: CoreWaitCondition) -> Bool {
+        guard io.configuration.resetPollLimit > 1 else {
+            countTimeout(condition)
+            return true
+        }
         wait.begin(condition)
         io.schedulePoll(wakeups)
         return false
+    }
+
+    private func countTimeout(_ condition: CoreWaitCondition) {
+        if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
     }
 
     /// The producer fills a free buffer; what it fills is its next input, fed in place (as the
