@@ -1,14 +1,21 @@
 import Devices
 
 /// What the checker knows of one DMA buffer: where it is, and which bytes are not synced yet.
-struct BufferState {
+final class BufferState {
     let name: String
     let address: UInt64
     let size: UInt64
     /// Bytes the device wrote since the CPU last synced them for itself.
-    var deviceWritten: ByteRange?
+    @exclusivity(unchecked) var deviceWritten: ByteRange?
     /// Bytes the CPU wrote since it last synced them for the device.
-    var cpuWritten: ByteRange?
+    @exclusivity(unchecked) var cpuWritten: ByteRange?
+    @exclusivity(unchecked) var isLive = true
+
+    init(name: String, address: UInt64, size: UInt64) {
+        self.name = name
+        self.address = address
+        self.size = size
+    }
 
     func holds(_ start: UInt64, _ bytes: UInt64) -> Bool {
         start >= address && start - address < size && bytes <= size - (start - address)
@@ -29,26 +36,25 @@ extension ProtocolChecker {
             buffers[name] = BufferState(name: name, address: address, size: bytes)
             freed.removeAll { $0.name == name }
         } else if let buffer = buffers.removeValue(forKey: name) {
+            buffer.isLive = false
             freed.append(buffer)
             if freed.count > Self.freedLimit { freed.removeFirst() }
         }
     }
 
     func bufferSynced(_ name: String, toDevice: Bool, offset: UInt64, bytes: UInt64) {
-        guard var buffer = buffers[name], let range = ByteRange(offset: offset, bytes: bytes) else { return }
+        guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
         if toDevice {
             buffer.cpuWritten = buffer.cpuWritten?.removing(range)
         } else {
             buffer.deviceWritten = buffer.deviceWritten?.removing(range)
         }
-        buffers[name] = buffer
     }
 
     func cpuAccessed(_ name: String, offset: UInt64, bytes: UInt64, write: Bool) {
-        guard var buffer = buffers[name], let range = ByteRange(offset: offset, bytes: bytes) else { return }
+        guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
         if write {
             buffer.cpuWritten = buffer.cpuWritten.map { $0.joined(range) } ?? range
-            buffers[name] = buffer
         } else if let stale = buffer.deviceWritten, stale.overlaps(range) {
             report(.cpuReadWithoutSync, device: name,
                    values: "CPU read of \(range) while the device's \(stale) were not synced for the CPU since it wrote them")
@@ -57,11 +63,10 @@ extension ProtocolChecker {
 
     /// An S2MM transfer wrote `bytes` at `address`.
     func deviceWrote(address: UInt64, bytes: UInt64) {
-        guard let name = liveBuffer(holding: address, 1), var buffer = buffers[name],
+        guard let buffer = liveBuffer(holding: address, 1),
               let range = ByteRange(offset: address - buffer.address, bytes: min(bytes, buffer.size - (address - buffer.address)))
         else { return }
         buffer.deviceWritten = buffer.deviceWritten.map { $0.joined(range) } ?? range
-        buffers[name] = buffer
     }
 
     /// A transfer of `bytes` at `address` started: it must lie in one live buffer; MM2S must not read
@@ -69,8 +74,9 @@ extension ProtocolChecker {
     func dmaAddressed(channel: String, direction: DMADirection, address: UInt64, bytes: UInt64) {
         guard hasBuffers, bytes > 0 else { return }
         let register = direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
-        if let name = liveBuffer(holding: address, bytes) {
-            guard direction == .mm2s, let buffer = buffers[name], let written = buffer.cpuWritten,
+        if let buffer = liveBuffer(holding: address, bytes) {
+            let name = buffer.name
+            guard direction == .mm2s, let written = buffer.cpuWritten,
                   let range = ByteRange(offset: address - buffer.address, bytes: bytes), written.overlaps(range) else { return }
             report(.sendWithoutSync, device: channel, register: register,
                    values: "sends \(range) of \(name) while the CPU's \(written) were not synced for the device since it wrote them")
@@ -91,9 +97,11 @@ extension ProtocolChecker {
         report(.dmaOutsideBuffers, device: channel, register: register, values: "\(span) is outside every live buffer\(hint)")
     }
 
-    /// The live buffer holding all of `[address, address + bytes)`.
-    private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> String? {
-        buffers.values.first { $0.holds(address, bytes) }?.name
+    /// The live buffer holding all of `[address, address + bytes)`: the last one found, or a search.
+    private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> BufferState? {
+        if let last = lastBuffer, last.isLive, last.holds(address, bytes) { return last }
+        lastBuffer = buffers.values.first { $0.holds(address, bytes) }
+        return lastBuffer
     }
 
     private func distance(_ buffer: BufferState, _ address: UInt64) -> UInt64 {

@@ -1,22 +1,26 @@
 /// What the checker knows of one UIO node (`uio_pdrv_genirq`): whether its line is disabled and by
 /// whom, and what happened to the channel's cause since the handler last ran.
-struct NodeState {
-    /// The trace name of the channel whose interrupt the node reports.
-    let channel: String
+final class NodeState {
+    let name: String
+    /// The channel whose interrupt the node reports.
+    unowned let channel: ChannelState
     /// The line is disabled (by the handler or a write of 0). uio_pdrv_genirq starts with it enabled.
-    var disabled = false
+    @exclusivity(unchecked) var disabled = false
     /// Disabled by the in-kernel handler, and nobody wrote 1 since: the driver owes a re-enable.
-    var disabledByHandler = false
-    var interrupts = 0
+    @exclusivity(unchecked) var disabledByHandler = false
+    @exclusivity(unchecked) var interrupts = 0
     /// Since the handler last ran, the channel's cause went away (the driver cleared it).
-    var causeClearedSinceHandler = false
+    @exclusivity(unchecked) var causeClearedSinceHandler = false
     /// A new cause rose while the handler's disable still held, after the driver had cleared the
     /// old one: when (the interrupt that can never be delivered).
-    var undeliveredSince: Int64?
+    @exclusivity(unchecked) var undeliveredSince: Int64?
     /// A read whose count jumped by more than one, not accounted for yet.
-    var unaccountedJump: (at: Int64, count: Int32, previous: Int32)?
+    @exclusivity(unchecked) var unaccountedJump: (at: Int64, count: Int32, previous: Int32)?
 
-    init(channel: String) { self.channel = channel }
+    init(name: String, channel: ChannelState) {
+        self.name = name
+        self.channel = channel
+    }
 }
 
 /// The UIO rules (drivers/uio/uio.c, uio_pdrv_genirq.c): the handler disables the line on every
@@ -24,19 +28,17 @@ struct NodeState {
 /// total count, and a jump of more than one is interrupts the driver did not see.
 extension ProtocolChecker {
     func handlerRan(node name: String) {
-        guard var node = nodes[name] else { return }
+        guard let node = node(name) else { return }
         node.disabled = true
         node.disabledByHandler = true
         node.interrupts += 1
         // A spurious pulse reports no cause: there is nothing to clear.
-        node.causeClearedSinceHandler = (channels[node.channel]?.cause ?? 0) == 0
+        node.causeClearedSinceHandler = node.channel.cause == 0
         node.undeliveredSince = nil
-        nodes[name] = node
     }
 
     func interruptEnabled(node name: String, _ enabled: Bool) {
-        guard var node = nodes[name] else { return }
-        defer { nodes[name] = node }
+        guard let node = node(name) else { return }
         guard enabled else {
             // irqcontrol(0) is idempotent: a line the handler disabled stays "owed" a re-enable.
             if !node.disabled {
@@ -49,9 +51,10 @@ extension ProtocolChecker {
         // Only the cause the handler reported counts: a cause that became pending while another
         // file had the line disabled, or a new one after the driver cleared the old, is delivered
         // correctly by this enable.
-        if node.disabledByHandler && !node.causeClearedSinceHandler, let channel = channels[node.channel], channel.cause != 0 {
+        let channel = node.channel
+        if node.disabledByHandler && !node.causeClearedSinceHandler && channel.cause != 0 {
             report(.enableWithCause, device: name, register: "",
-                   values: "write 1 while \(node.channel) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
+                   values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
         }
         node.disabled = false
         node.disabledByHandler = false
@@ -59,25 +62,21 @@ extension ProtocolChecker {
     }
 
     /// The channel's `DMASR & DMACR & 0x7000` changed.
-    func causeChanged(channel: String, cause: UInt32) {
-        for name in nodes.keys.sorted() where nodes[name]!.channel == channel {
-            var node = nodes[name]!
-            guard node.disabledByHandler else { continue }
-            if cause == 0 {
+    func causeChanged(_ channel: ChannelState) {
+        for node in channel.nodes where node.disabledByHandler {  // bounded: the board's UIO nodes
+            if channel.cause == 0 {
                 node.causeClearedSinceHandler = true
             } else if node.causeClearedSinceHandler && node.undeliveredSince == nil {
                 node.undeliveredSince = now
             }
-            nodes[name] = node
         }
     }
 
     func countRead(node name: String, count: Int32, previous: Int32) {
-        guard var node = nodes[name] else { return }
+        guard let node = node(name) else { return }
         if let jump = node.unaccountedJump { reportJump(name, jump) }
         node.unaccountedJump = nil
         if count &- previous > 1 { node.unaccountedJump = (now, count, previous) }
-        nodes[name] = node
     }
 
     /// The driver said it noticed interrupts it missed: the latest unaccounted jump is accounted for.
@@ -98,7 +97,7 @@ extension ProtocolChecker {
             let node = nodes[name]!
             if let jump = node.unaccountedJump { reportJump(name, jump) }
             if node.disabledByHandler, let since = node.undeliveredSince {
-                let cause = channels[node.channel]?.cause ?? 0
+                let cause = node.channel.cause
                 report(.neverReenabled, at: since, device: name,
                        values: "the line stayed disabled after interrupt #\(node.interrupts); a cause (\(hex(cause)) now) rose at this time and was never delivered")
             }

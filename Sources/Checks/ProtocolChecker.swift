@@ -22,28 +22,51 @@ public final class ProtocolChecker: TraceSink {
     public static let logLimit = 256
 
     let board: CheckedBoard
-    weak var tracer: Tracer?
+    /// The tracer the checker is a sink of, which owns it: unretained, since a `weak` reference would
+    /// give the tracer a side table and make every retain of it, at every recording site, slow.
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access.
+    @exclusivity(unchecked) var tracer: Unmanaged<Tracer>?
     /// The board time of the event being checked.
-    var now: Int64 = 0
-    private(set) var counts: [ProtocolRule: Int] = [:]
-    private(set) var log: [ProtocolFinding] = []
-    private(set) var isFinished = false
+    @exclusivity(unchecked) var now: Int64 = 0
+    @exclusivity(unchecked) private(set) var counts: [ProtocolRule: Int] = [:]
+    @exclusivity(unchecked) private(set) var log: [ProtocolFinding] = []
+    @exclusivity(unchecked) private(set) var isFinished = false
 
-    /// Per channel (trace name), per UIO node, per DMA buffer: what the events so far say.
-    var channels: [String: ChannelState] = [:]
-    var nodes: [String: NodeState] = [:]
-    var buffers: [String: BufferState] = [:]
+    /// Per channel (trace name), per UIO node, per DMA buffer: what the events so far say. Objects,
+    /// so a rule updates them in place (no copy and write-back per event).
+    let channels: [String: ChannelState]
+    let nodes: [String: NodeState]
+    @exclusivity(unchecked) var buffers: [String: BufferState] = [:]
+    /// The buffer the last DMA address fell in (a ring is walked in order).
+    @exclusivity(unchecked) var lastBuffer: BufferState?
+    /// Each AXI DMA's register decode, by device name; the last one looked up, kept (one device
+    /// takes nearly every access). The same for channels and buffers by name: most events name the
+    /// one the previous event named, and comparing a short name costs less than hashing it.
+    let decoders: [String: RegisterDecoder]
+    @exclusivity(unchecked) var lastDecoder: RegisterDecoder?
+    @exclusivity(unchecked) var lastChannel: ChannelState?
+    @exclusivity(unchecked) var lastNode: NodeState?
+    @exclusivity(unchecked) var lastNamedBuffer: BufferState?
     /// Buffers freed so far (the last `freedLimit`), to tell a stale address from a wild one.
-    var freed: [BufferState] = []
+    @exclusivity(unchecked) var freed: [BufferState] = []
     static let freedLimit = 64
     /// The DMA address rules apply once the run has DMA buffers (a script without a heap programs raw
     /// addresses on purpose).
-    var hasBuffers = false
+    @exclusivity(unchecked) var hasBuffers = false
 
     public init(profile: BoardProfile) {
         board = CheckedBoard(profile: profile)
-        for (name, channel) in board.channels { channels[name] = ChannelState(channel) }
-        for (node, channel) in board.nodeChannels { nodes[node] = NodeState(channel: channel) }
+        let channels = board.channels.mapValues(ChannelState.init)
+        var nodes: [String: NodeState] = [:]
+        for (name, channel) in board.nodeChannels.sorted(by: { $0.key < $1.key }) {
+            guard let state = channels[channel] else { continue }
+            let node = NodeState(name: name, channel: state)
+            nodes[name] = node
+            state.nodes.append(node)
+        }
+        self.channels = channels
+        self.nodes = nodes
+        decoders = board.devices.mapValues { RegisterDecoder($0, channels: channels) }
     }
 
     /// Everything found so far.
@@ -55,7 +78,7 @@ public final class ProtocolChecker: TraceSink {
 
     public var needsCanonicalLine: Bool { false }
 
-    public func attached(to tracer: Tracer) { self.tracer = tracer }
+    public func attached(to tracer: Tracer) { self.tracer = .passUnretained(tracer) }
 
     public func declare(_ track: TraceTrack) {}
 
@@ -101,6 +124,27 @@ public final class ProtocolChecker: TraceSink {
         let finding = ProtocolFinding(rule: rule, nanoseconds: nanoseconds ?? now, device: device, register: register, values: values)
         counts[rule, default: 0] += 1
         if log.count < Self.logLimit { log.append(finding) }
-        tracer?.record(.protocolFinding(rule: rule.id, device: device, register: register, values: values))
+        tracer?._withUnsafeGuaranteedRef { $0.record(.protocolFinding(rule: rule.id, device: device, register: register, values: values)) }
+    }
+
+    /// The channel named `name` (the last one asked for, or a lookup).
+    func channel(_ name: String) -> ChannelState? {
+        if let last = lastChannel, last.name == name { return last }
+        lastChannel = channels[name]
+        return lastChannel
+    }
+
+    /// The UIO node named `name` (the last one asked for, or a lookup).
+    func node(_ name: String) -> NodeState? {
+        if let last = lastNode, last.name == name { return last }
+        lastNode = nodes[name]
+        return lastNode
+    }
+
+    /// The live buffer named `name` (the last one asked for, or a lookup).
+    func buffer(_ name: String) -> BufferState? {
+        if let last = lastNamedBuffer, last.isLive, last.name == name { return last }
+        lastNamedBuffer = buffers[name]
+        return lastNamedBuffer
     }
 }

@@ -41,10 +41,12 @@ struct CheckerTests {
         let profile = try shippedBoard("p2020-fpga")
         let checker = ProtocolChecker(profile: profile)
         let recorder = RecordingSink()
-        let tracer = Tracer(reactor: Reactor(clock: .virtual), sinks: [checker, recorder])
+        let reactor = Reactor(clock: .virtual)  // the tracer holds it unowned
+        let tracer = Tracer(reactor: reactor, sinks: [checker, recorder])
         let write = TraceEvent.register(device: "fpga-dma", register: "S2MM_LENGTH", offset: 0x58, value: 4096, access: .write)
         tracer.record(write)
         tracer.record(.interruptLine(line: 2, high: false))
+        withExtendedLifetime(reactor) {}
         #expect(recorder.events.count == 3)
         #expect(recorder.events[0] == write)
         #expect(recorder.events[1] == .protocolFinding(rule: "LEN-HALTED", device: "fpga-dma.s2mm", register: "S2MM_LENGTH",
@@ -58,13 +60,15 @@ struct CheckerTests {
     func checkerAloneEncodesNothing() throws {
         let profile = try shippedBoard("p2020-fpga")
         let lineless = RecordingSink(needsLines: false)
-        let tracer = Tracer(reactor: Reactor(clock: .virtual), sinks: [ProtocolChecker(profile: profile), lineless])
+        let reactor = Reactor(clock: .virtual)  // the tracers hold it unowned
+        let tracer = Tracer(reactor: reactor, sinks: [ProtocolChecker(profile: profile), lineless])
         tracer.record(.uioEnable(device: "axi-dma-s2mm", enabled: true))
         #expect(lineless.lineBytes == [0])
         let withLines = RecordingSink()
-        let traced = Tracer(reactor: Reactor(clock: .virtual), sinks: [ProtocolChecker(profile: profile), withLines])
+        let traced = Tracer(reactor: reactor, sinks: [ProtocolChecker(profile: profile), withLines])
         traced.record(.uioEnable(device: "axi-dma-s2mm", enabled: true))
         #expect(withLines.lineBytes.first ?? 0 > 0)
+        withExtendedLifetime(reactor) {}
     }
 
     @Test("the built-in receive driver waits for a slow core: no finding with a 5 µs Halted lag and a 50 µs reset")
