@@ -83,6 +83,24 @@ public enum PlantedBug: String, Sendable, CaseIterable {
     public static func virtualAddress(of dmaAddress: UInt64) -> UInt64 { 0x0000_7F3A_5C00_0000 | (dmaAddress & 0xFFFF_FFFF) }
 }
 
+/// `DriverConfiguration.plantedBug` as the shells test it on every completion: one stored `Bool` per
+/// mistake (comparing the optional enum each time cost instructions on the hot path).
+struct PlantedMistakes: Sendable {
+    let enableFirst: Bool
+    let neverReenable: Bool
+    let noSyncForCPU: Bool
+    let noSyncForDevice: Bool
+    let virtualAddress: Bool
+
+    init(_ bug: PlantedBug?) {
+        enableFirst = bug == .enableBeforeClear
+        neverReenable = bug == .neverReenable
+        noSyncForCPU = bug == .noSyncForCPU
+        noSyncForDevice = bug == .noSyncForDevice
+        virtualAddress = bug == .virtualAddress
+    }
+}
+
 /// The thin shell around `ReceiveStateMachine`: it reads the registers and the UIO file, feeds the
 /// machine, and performs the actions it returns. Generic over the platform's ports and the
 /// consumer, so each use is specialised and the per-completion path has no existential calls, no
@@ -103,6 +121,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 {
     let consumer: Consumer
     let io: DriverIO<Registers, Interrupts, Buffers>
+    let mistakes: PlantedMistakes
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
@@ -135,6 +154,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.s2mmBase, interrupts: interrupts,
                       buffers: buffers, configuration: configuration)
         self.consumer = consumer
+        mistakes = PlantedMistakes(configuration.plantedBug)
         machine = ReceiveStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                       maxRetries: configuration.maxRetries)
     }
@@ -222,28 +242,32 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
         if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
-        let ordered = io.configuration.plantedBug == .enableBeforeClear ? Self.enableFirst(actions) : actions
-        guard !wait.isWaiting else {
-            wait.enqueue(ordered)
+        guard !wait.isWaiting && !mistakes.enableFirst else {
+            performAside(actions)
             return
         }
-        var i = 0
-        while i < ordered.count {
-            i += 1
-            if !perform(ordered[i - 1]) {
-                wait.park(ordered, from: i)
-                return
-            }
+        performInOrder(actions)
+    }
+
+    @inline(__always)
+    private func performInOrder(_ actions: ReceiveStateMachine.Actions) {
+        for i in 0..<actions.count where !perform(actions[i]) {
+            wait.park(actions, from: i + 1)
+            return
         }
     }
 
-    /// The planted bug: `.enableInterrupt` moved in front of everything else.
+    /// Out of the per-completion path: while the driver waits for the core the actions queue behind
+    /// the parked ones; the planted bug moves `.enableInterrupt` in front of everything else.
     @inline(never)
-    private static func enableFirst(_ actions: ReceiveStateMachine.Actions) -> ReceiveStateMachine.Actions {
-        var ordered = ReceiveStateMachine.Actions()
-        for action in actions where action == .enableInterrupt { ordered.append(action) }
-        for action in actions where action != .enableInterrupt { ordered.append(action) }
-        return ordered
+    private func performAside(_ actions: ReceiveStateMachine.Actions) {
+        var ordered = actions
+        if mistakes.enableFirst {
+            ordered = ReceiveStateMachine.Actions()
+            for action in actions where action == .enableInterrupt { ordered.append(action) }
+            for action in actions where action != .enableInterrupt { ordered.append(action) }
+        }
+        if wait.isWaiting { wait.enqueue(ordered) } else { performInOrder(ordered) }
     }
 
     /// The poll timer: the core caught up (or the polls ran out, counted): the parked actions go on,
@@ -297,7 +321,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
-            let syncs = io.configuration.plantedBug != .noSyncForCPU
+            let syncs = !mistakes.noSyncForCPU
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
                 if syncs { buffer.syncForCPU(length: completion.byteCount) }
                 return consumer.receive(slot: slot, buffer: buffer, length: completion.byteCount, transfer: completion.transfer)
@@ -308,10 +332,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
-            if io.configuration.plantedBug == .virtualAddress { address = PlantedBug.virtualAddress(of: address) }
+            if mistakes.virtualAddress { address = PlantedBug.virtualAddress(of: address) }
             io.start(address: address, length: io.configuration.bufferBytes, wakeups)
         case .enableInterrupt:
-            if io.configuration.plantedBug == .neverReenable && machine.metrics.completions > 0 { break }
+            if mistakes.neverReenable && machine.metrics.completions > 0 { break }
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }

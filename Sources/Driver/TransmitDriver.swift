@@ -20,6 +20,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
 {
     let producer: Producer
     let io: DriverIO<Registers, Interrupts, Buffers>
+    let mistakes: PlantedMistakes
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
@@ -45,6 +46,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.mm2sBase, interrupts: interrupts,
                       buffers: buffers, configuration: configuration)
         self.producer = producer
+        mistakes = PlantedMistakes(configuration.plantedBug)
         machine = TransmitStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                        maxRetries: configuration.maxRetries)
     }
@@ -151,13 +153,9 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
             wait.enqueue(actions)
             return
         }
-        var i = 0
-        while i < actions.count {
-            i += 1
-            if !perform(actions[i - 1]) {
-                wait.park(actions, from: i)
-                return
-            }
+        for i in 0..<actions.count where !perform(actions[i]) {
+            wait.park(actions, from: i + 1)
+            return
         }
     }
 
@@ -170,7 +168,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
-            if io.configuration.plantedBug != .noSyncForDevice { buffer.syncForDevice(length: length) }
+            if !mistakes.noSyncForDevice { buffer.syncForDevice(length: length) }
             io.start(address: buffer.dmaAddress, length: length, wakeups)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
