@@ -56,6 +56,69 @@ struct CheckerTests {
         #expect(finding.rule == .lengthWhileHalted && finding.register == "S2MM_LENGTH" && finding.nanoseconds == 0)
     }
 
+    /// The p2020's S2MM channel and its UIO node, driven by hand-written events.
+    final class Script {
+        let reactor = Reactor(clock: .virtual)
+        let checker: ProtocolChecker
+        let tracer: Tracer
+        init() throws {
+            checker = ProtocolChecker(profile: try shippedBoard("p2020-fpga"))
+            tracer = Tracer(reactor: reactor, sinks: [checker])
+        }
+        func status(_ dmasr: UInt32, control: UInt32 = 0x5003) {
+            tracer.record(.channelStatus(channel: "fpga-dma.s2mm", control: control, status: dmasr))
+        }
+        func handler(_ count: Int32) { tracer.record(.uioInterrupt(device: "axi-dma-s2mm", count: count)) }
+        func enable(_ on: Bool) { tracer.record(.uioEnable(device: "axi-dma-s2mm", enabled: on)) }
+        func read(_ count: Int32, after previous: Int32) {
+            tracer.record(.uioRead(device: "axi-dma-s2mm", count: count, previous: previous))
+        }
+        var counts: [String: Int] {
+            checker.finish()
+            return checker.report.counts
+        }
+    }
+
+    @Test("a cause that became pending while another file had the line disabled is delivered correctly by the enable: no finding")
+    func pendingWhileMaskedIsNotAFinding() throws {
+        let s = try Script()
+        s.status(0x1002)  // completion: IOC_Irq
+        s.handler(1)
+        s.read(1, after: 0)
+        s.status(0x0002)  // the driver clears the cause
+        s.enable(true)
+        s.enable(false)   // another process masks
+        s.status(0x1002)  // the next completion, while masked
+        s.enable(true)    // the other process unmasks: the pending interrupt is delivered
+        s.handler(2)
+        s.read(2, after: 1)
+        s.status(0x0002)
+        s.enable(true)
+        #expect(s.counts == [:])
+    }
+
+    @Test("a jump of the UIO count is a finding unless the driver accounts for it")
+    func countJumps() throws {
+        let unaccounted = try Script()
+        unaccounted.read(3, after: 1)
+        #expect(unaccounted.counts == ["UIO-MISSED-IRQ": 1])
+        #expect(unaccounted.checker.report.findings.first?.values == "read count 3 after 1: 1 interrupt(s) not seen")
+        let accounted = try Script()
+        accounted.read(3, after: 1)
+        accounted.tracer.record(.lostInterrupts(driver: "receive-driver", count: 1))
+        #expect(accounted.counts == [:])
+    }
+
+    @Test("a spurious interrupt (no cause) re-enabled at once is not UIO-ENABLE-CAUSE")
+    func spuriousEnable() throws {
+        let s = try Script()
+        s.status(0x0002)
+        s.handler(1)
+        s.read(1, after: 0)
+        s.enable(true)
+        #expect(s.counts == [:])
+    }
+
     @Test("a tracer whose only sink is the checker encodes no canonical line")
     func checkerAloneEncodesNothing() throws {
         let profile = try shippedBoard("p2020-fpga")
