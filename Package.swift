@@ -71,12 +71,20 @@ let package = Package(
         .target(name: "RealBoard", dependencies: ["Driver", "LinuxUIO", "Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         // `uioemu board import`: a device tree (DTS through dtc, or DTB) read with libfdt into a board profile.
         .target(name: "DeviceTree", dependencies: ["Board", "Devices", "CFdt"]),
-        .target(name: "Scenario", dependencies: ["Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles", "Attach"]),
+        // The protocol checker: a trace sink over the models' typed events (DESIGN.md, "Protocol checker").
+        .target(name: "Checks", dependencies: ["Trace", "Reactor", "Board", "Devices"]),
+        .target(
+            name: "Scenario",
+            dependencies: [
+                "Board", "Devices", "UIO", "Driver", "Reactor", "Trace", "TraceFiles", "Attach", "Checks",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .executableTarget(
             name: "uioemu",
             dependencies: [
                 "Reactor", "Board", "Devices", "UIO", "Driver", "RealBoard", "Scenario", "Trace", "TraceFiles", "Attach", "DeviceTree",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Checks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Raw libevent and memcpy floors in C, measured in the same process as the Swift figures.
@@ -108,6 +116,7 @@ let package = Package(
         ),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "Board", "Devices"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Board", "Devices", "Reactor"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "Scenario", "Board", "Devices", "Reactor", "Trace", "UIO"]),
         .testTarget(
             name: "TraceTests",
             dependencies: [

@@ -365,8 +365,9 @@ extension AttachSession {
         }
         if buffer.owner == .device {
             cpuTouches += 1
-            // The heap records the finding (CONFIG_DMA_API_DEBUG would warn here on the board).
-            buffer.withCPUBytes(count: 0) { _ in }
+            // The heap records the finding (CONFIG_DMA_API_DEBUG would warn here on the board), the
+            // trace the touch (for the protocol checker).
+            buffer.noteCPUTouch(offset: address - buffer.physicalAddress, write: isWrite)
         }
         // Let the program go on; the buffer is protected again at its next sync for the device.
         p.pendingProtection.append(protection(buffer, accessible: true))

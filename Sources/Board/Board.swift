@@ -1,3 +1,5 @@
+import Trace
+
 /// A running board built from a profile: the bus with its RAM regions (lazily backed), the DMA pool
 /// (eagerly backed), reserved windows and one empty register window per device, and the interrupt
 /// controller with every device line's sense configured.
@@ -39,5 +41,12 @@ public final class Board {
         for (_, route) in profile.interruptRoutes {
             interrupts.configure(line: route.line, sense: route.sense)
         }
+    }
+
+    /// Records the board's own events into `tracer` (nil: stops): the interrupt lines' levels and
+    /// register accesses in the wrong byte order.
+    public func attach(_ tracer: Tracer?) {
+        interrupts.tracer = tracer
+        bus.tracer = tracer
     }
 }

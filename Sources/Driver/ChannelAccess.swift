@@ -19,16 +19,13 @@ struct ChannelAccess<Registers: RegisterPort> {
         registers.write32(base + register.rawValue, value, order)
     }
 
-    /// DMACR.Reset, then reads of DMACR until the bit clears (PG021: it self-clears when the reset
-    /// is done). Returns false if it had not cleared after `pollLimit` reads.
-    func resetCore(pollLimit: Int) -> Bool {
-        write(.DMACR, AXIDMAHeader.Reset)
-        var polls = 0
-        while read(.DMACR) & AXIDMAHeader.Reset != 0 {
-            polls += 1
-            if polls >= pollLimit { return false }
+    /// Whether the core shows what `condition` waits for: DMACR.Reset reads 0 (PG021: it
+    /// self-clears when the soft reset is done), or DMASR.Halted reads 0 (the channel runs).
+    func shows(_ condition: CoreWaitCondition) -> Bool {
+        switch condition {
+        case .resetDone: read(.DMACR) & AXIDMAHeader.Reset == 0
+        case .running: read(.DMASR) & AXIDMAHeader.Halted == 0
         }
-        return true
     }
 
     /// Address (low, then high word), then LENGTH last: writing LENGTH starts the transfer.

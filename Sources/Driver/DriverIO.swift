@@ -45,14 +45,30 @@ struct DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: D
 
     // MARK: the actions both directions have
 
-    /// Soft reset; false if DMACR.Reset had not cleared after `resetPollLimit` reads.
+    /// Soft reset (DMACR.Reset); true when DMACR.Reset already reads 0 again, false when the shell
+    /// must wait for it (`CoreWait`).
     func resetCore(_ wakeups: DriverWakeups) -> Bool {
         wakeups.disarmWatchdog(reactor)
-        return channel.resetCore(pollLimit: configuration.resetPollLimit)
+        channel.write(.DMACR, AXIDMAHeader.Reset)
+        return channel.shows(.resetDone)
     }
 
+    /// Writes DMACR; true unless it sets RS and DMASR.Halted still reads 1, when the shell must wait
+    /// before writing LENGTH (PG021: LENGTH written while halted has no effect; Linux's
+    /// `xilinx_dma_start` polls Halted the same way).
     @inline(__always)
-    func writeControl(_ value: UInt32) { channel.write(.DMACR, value) }
+    func writeControl(_ value: UInt32) -> Bool {
+        channel.write(.DMACR, value)
+        return value & AXIDMAHeader.RS == 0 || channel.shows(.running)
+    }
+
+    /// Whether the core shows what the shell waits for (one register read).
+    func shows(_ condition: CoreWaitCondition) -> Bool { channel.shows(condition) }
+
+    /// The next read of a core that has not caught up yet, one register access later.
+    func schedulePoll(_ wakeups: DriverWakeups) {
+        wakeups.armPoll(reactor, after: configuration.registerPollInterval)
+    }
 
     @inline(__always)
     func clearStatus(_ bits: UInt32, _ wakeups: DriverWakeups) {

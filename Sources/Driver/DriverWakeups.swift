@@ -3,17 +3,18 @@ import Reactor
 import SystemPackage
 
 /// The reactor side of a driver shell, shared by the receive and transmit drivers: the watch on the
-/// interrupt source and the two reusable timers (retry back-off, watchdog), created once at the
-/// first start. Plain values only, with the reactor passed in, so the per-completion calls through
+/// interrupt source and the three reusable timers (retry back-off, watchdog, the poll of a core
+/// that has not caught up yet: `CoreWait`), created once at the first start. Plain values only, with the reactor passed in, so the per-completion calls through
 /// it cost no reference counting.
 struct DriverWakeups {
     enum Tag: UInt64 {
-        case interrupt, retry, watchdog
+        case interrupt, retry, watchdog, poll
     }
 
     private(set) var watch: WatchID? = nil
     private(set) var retryTimer: TimerID? = nil
     private(set) var watchdogTimer: TimerID? = nil
+    private(set) var pollTimer: TimerID? = nil
 
     /// Makes the timers (once) and watches `readiness` for `target`. epoll refuses some descriptors
     /// (a regular file standing in for /dev/uioN): that is an error, not an interrupt that can
@@ -22,6 +23,7 @@ struct DriverWakeups {
         if retryTimer == nil {
             retryTimer = reactor.makeTimer(target: target, tag: Tag.retry.rawValue)
             watchdogTimer = reactor.makeTimer(target: target, tag: Tag.watchdog.rawValue)
+            pollTimer = reactor.makeTimer(target: target, tag: Tag.poll.rawValue)
         }
         guard watch == nil else { return nil }
         let id = reactor.watch(readiness, for: .read, target: target, tag: Tag.interrupt.rawValue)
@@ -32,7 +34,9 @@ struct DriverWakeups {
         return nil
     }
 
-    /// Stops watching and disarms both timers (they stay made, for a restart).
+    /// Stops watching and disarms the retry and watchdog timers (they stay made, for a restart). A
+    /// poll in progress goes on: the actions parked behind it (the stop's own DMACR write among
+    /// them) still reach the core, in order.
     mutating func close(_ reactor: Reactor) {
         if let watch { reactor.cancel(watch) }
         watch = nil
@@ -53,6 +57,10 @@ struct DriverWakeups {
     @inline(__always)
     func armRetry(_ reactor: Reactor, after delay: TimeSpan) {
         if let retryTimer { reactor.arm(retryTimer, after: delay) }
+    }
+
+    func armPoll(_ reactor: Reactor, after delay: TimeSpan) {
+        if let pollTimer { reactor.arm(pollTimer, after: delay) }
     }
 
     /// The ring, allocated once; the provider is told the driver has started.

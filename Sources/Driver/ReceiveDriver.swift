@@ -31,11 +31,21 @@ public struct DriverConfiguration: Sendable {
     public var watchdog: TimeSpan?
     /// Register byte order: AXI IP is little-endian.
     public var registerByteOrder: RegisterByteOrder
-    /// Reads of DMACR after a soft reset before giving up on the Reset bit clearing.
+    /// Reads of DMACR after a soft reset before giving up on the Reset bit clearing (and of DMASR
+    /// after RS=1 before giving up on Halted clearing).
     public var resetPollLimit: Int
-    /// A deliberately wrong order (enable the interrupt before clearing its cause in DMASR), so
-    /// tests can check the emulation catches it. Never set it in a real driver.
-    public var enableBeforeClearForTesting = false
+    /// Time between those reads: about one register access on the board's bus (the emulated
+    /// workloads take the profile's `access-time`).
+    public var registerPollInterval: TimeSpan = .nanoseconds(200)
+    /// A deliberate mistake, so tests and the protocol checker's scenarios can show the emulation
+    /// catches it (`driver: { bug: ... }`). Never set it in a real driver.
+    public var plantedBug: PlantedBug? = nil
+
+    /// The planted bug `enableBeforeClear`.
+    public var enableBeforeClearForTesting: Bool {
+        get { plantedBug == .enableBeforeClear }
+        set { plantedBug = newValue ? .enableBeforeClear : nil }
+    }
 
     /// The wait before re-arming after error number `attempt` (1, 2, ...): exponential back-off.
     public func backoff(attempt: Int) -> TimeSpan {
@@ -51,6 +61,43 @@ public struct DriverConfiguration: Sendable {
         self.watchdog = watchdog
         self.registerByteOrder = registerByteOrder
         self.resetPollLimit = resetPollLimit
+    }
+}
+
+/// The mistakes a driver can be told to make (`DriverConfiguration.plantedBug`), each one a rule of
+/// the protocol checker breaks.
+public enum PlantedBug: String, Sendable, CaseIterable {
+    /// Re-enable the UIO interrupt before clearing its cause in DMASR (UIO-ENABLE-CAUSE).
+    case enableBeforeClear = "enable-before-clear"
+    /// Never re-enable the UIO interrupt after the first completion (UIO-NEVER-REENABLED).
+    case neverReenable = "never-reenable"
+    /// Hand a received buffer to the consumer without sync_for_cpu (CPU-READ-NO-SYNC).
+    case noSyncForCPU = "no-sync-for-cpu"
+    /// Send a transmit buffer without sync_for_device (MM2S-NO-SYNC).
+    case noSyncForDevice = "no-sync-for-device"
+    /// Program the buffer's CPU virtual address instead of its DMA address (DMA-OUTSIDE-BUFFERS).
+    case virtualAddress = "virtual-address"
+
+    /// What `virtualAddress` programs for a buffer at `dmaAddress`: where a 64-bit process's mmap of
+    /// it could be.
+    public static func virtualAddress(of dmaAddress: UInt64) -> UInt64 { 0x0000_7F3A_5C00_0000 | (dmaAddress & 0xFFFF_FFFF) }
+}
+
+/// `DriverConfiguration.plantedBug` as the shells test it on every completion: one stored `Bool` per
+/// mistake (comparing the optional enum each time cost instructions on the hot path).
+struct PlantedMistakes: Sendable {
+    let enableFirst: Bool
+    let neverReenable: Bool
+    let noSyncForCPU: Bool
+    let noSyncForDevice: Bool
+    let virtualAddress: Bool
+
+    init(_ bug: PlantedBug?) {
+        enableFirst = bug == .enableBeforeClear
+        neverReenable = bug == .neverReenable
+        noSyncForCPU = bug == .noSyncForCPU
+        noSyncForDevice = bug == .noSyncForDevice
+        virtualAddress = bug == .virtualAddress
     }
 }
 
@@ -74,10 +121,15 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 {
     let consumer: Consumer
     let io: DriverIO<Registers, Interrupts, Buffers>
+    let mistakes: PlantedMistakes
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
+    /// Starts (RS=1) after which DMASR.Halted had not cleared within `resetPollLimit` reads.
+    @exclusivity(unchecked) public private(set) var startsTimedOut = 0
+    /// Waiting for the core after a reset or RS=1, with the actions that wait behind it.
+    @exclusivity(unchecked) private var wait = CoreWait<ReceiveStateMachine.Action>()
     @exclusivity(unchecked) public private(set) var machine: ReceiveStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = [] {
         didSet { ring = buffers.map { Unmanaged.passUnretained($0) } }
@@ -92,7 +144,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
     public var tracer: Tracer? {
         get { recorder.tracer }
-        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
     }
     /// The driver's name in traces.
     public var traceName: String { recorder.traceName }
@@ -102,6 +154,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.s2mmBase, interrupts: interrupts,
                       buffers: buffers, configuration: configuration)
         self.consumer = consumer
+        mistakes = PlantedMistakes(configuration.plantedBug)
         machine = ReceiveStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                       maxRetries: configuration.maxRetries)
     }
@@ -148,6 +201,7 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
         case .interrupt: handleInterrupt()
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
+        case .poll: pollCore()
         case nil: break
         }
     }
@@ -166,6 +220,16 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
             let ns = (io.reactor.now - raised).nanoseconds
             latency.record(UInt64(max(ns, 0)))
         }
+        guard !wait.isWaiting else {
+            wait.deferredInterrupt = count
+            return
+        }
+        interrupt(eventCount: count)
+    }
+
+    /// The rest of an interrupt, once the UIO count is read: DMASR, LENGTH, the machine.
+    @inline(__always)
+    private func interrupt(eventCount count: Int32) {
         let status = io.channel.read(.DMASR)
         let length = io.channel.read(.LENGTH)
         perform(machine.interrupt(eventCount: count, status: status, receivedLength: length))
@@ -173,49 +237,108 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 
     // MARK: actions
 
+    /// Performs `actions` in order; one that leaves the core to catch up (`CoreWait`) parks the
+    /// rest until it has. While the driver waits, new actions queue behind the parked ones.
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
-        if io.configuration.enableBeforeClearForTesting {
-            performEnableFirst(actions)
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        guard !wait.isWaiting && !mistakes.enableFirst else {
+            performAside(actions)
             return
         }
-        for i in 0..<actions.count { perform(actions[i]) }
+        performInOrder(actions)
     }
 
-    /// The planted bug: `.enableInterrupt` moved in front of everything else.
+    @inline(__always)
+    private func performInOrder(_ actions: ReceiveStateMachine.Actions) {
+        for i in 0..<actions.count where !perform(actions[i]) {
+            wait.park(actions, from: i + 1)
+            return
+        }
+    }
+
+    /// Out of the per-completion path: while the driver waits for the core the actions queue behind
+    /// the parked ones; the planted bug moves `.enableInterrupt` in front of everything else.
     @inline(never)
-    private func performEnableFirst(_ actions: ReceiveStateMachine.Actions) {
-        for i in 0..<actions.count where actions[i] == .enableInterrupt { perform(actions[i]) }
-        for i in 0..<actions.count where actions[i] != .enableInterrupt { perform(actions[i]) }
+    private func performAside(_ actions: ReceiveStateMachine.Actions) {
+        var ordered = actions
+        if mistakes.enableFirst {
+            ordered = ReceiveStateMachine.Actions()
+            for action in actions where action == .enableInterrupt { ordered.append(action) }
+            for action in actions where action != .enableInterrupt { ordered.append(action) }
+        }
+        if wait.isWaiting { wait.enqueue(ordered) } else { performInOrder(ordered) }
+    }
+
+    /// The poll timer: the core caught up (or the polls ran out, counted): the parked actions go on,
+    /// then an interrupt that came meanwhile.
+    private func pollCore() {
+        guard let condition = wait.condition else { return }
+        if !io.shows(condition) {
+            if wait.poll(limit: io.configuration.resetPollLimit) {
+                io.schedulePoll(wakeups)
+                return
+            }
+            countTimeout(condition)
+        }
+        wait.end()
+        // Bounded: each parked action is taken once; a new wait stops it.
+        while !wait.isWaiting, let action = wait.next() {
+            _ = perform(action)
+        }
+        guard !wait.isWaiting, let count = wait.deferredInterrupt else { return }
+        wait.deferredInterrupt = nil
+        interrupt(eventCount: count)
+    }
+
+    /// Starts waiting for the core (the read right after the write was the first of
+    /// `resetPollLimit`); false, so the caller parks what follows. With a limit of one read there is
+    /// no wait: the timeout is counted and the actions go on.
+    private func waitFor(_ condition: CoreWaitCondition) -> Bool {
+        guard io.configuration.resetPollLimit > 1 else {
+            countTimeout(condition)
+            return true
+        }
+        wait.begin(condition)
+        io.schedulePoll(wakeups)
+        return false
+    }
+
+    private func countTimeout(_ condition: CoreWaitCondition) {
+        if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
     }
 
     /// The consumer's answer to a delivery is its next input, fed here in place: `.release` frees the
     /// buffer (and arms it if the ring was full) before the rest of the interrupt's actions, as a C
     /// driver returning from its callback would. Completions themselves only ever come from the
     /// interrupt watch, a reactor event: never from `start`, `release` or another call into the driver.
+    /// One action; false when it left the core to catch up (the shell now waits).
     @inline(__always)
-    private func perform(_ action: ReceiveStateMachine.Action) {
+    private func perform(_ action: ReceiveStateMachine.Action) -> Bool {
         switch action {
-        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
-        case let .writeControl(value): io.writeControl(value)
+        case .resetCore: if !io.resetCore(wakeups) { return waitFor(.resetDone) }
+        case let .writeControl(value): if !io.writeControl(value) { return waitFor(.running) }
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .deliver(slot):
             let completion = machine.completions[slot]
+            let syncs = !mistakes.noSyncForCPU
             let decision = ring[slot]._withUnsafeGuaranteedRef { buffer in
-                buffer.syncForCPU(length: completion.byteCount)
+                if syncs { buffer.syncForCPU(length: completion.byteCount) }
                 return consumer.receive(slot: slot, buffer: buffer, length: completion.byteCount, transfer: completion.transfer)
             }
             if decision == .release { perform(machine.release(slot: slot)) }
         case let .arm(slot):
-            let address = ring[slot]._withUnsafeGuaranteedRef { buffer in
+            var address = ring[slot]._withUnsafeGuaranteedRef { buffer in
                 buffer.syncForDevice(length: buffer.byteCount)
                 return buffer.dmaAddress
             }
+            if mistakes.virtualAddress { address = PlantedBug.virtualAddress(of: address) }
             io.start(address: address, length: io.configuration.bufferBytes, wakeups)
         case .enableInterrupt:
+            if mistakes.neverReenable && machine.metrics.completions > 0 { break }
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
+        return true
     }
 }

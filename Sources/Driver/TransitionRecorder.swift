@@ -12,21 +12,29 @@ struct TransitionRecorder<Owner: TracedOwner> {
     let traceName: String
     private var tracedState = DriverState.stopped
     private var tracedOwners: [Owner] = []
+    private var tracedLostInterrupts = 0
 
     init(traceName: String) { self.traceName = traceName }
 
     /// Starts (or, with nil, stops) recording from the machine as it is now.
-    mutating func attach(_ tracer: Tracer?, state: DriverState, owners: [Owner]) {
+    mutating func attach(_ tracer: Tracer?, state: DriverState, owners: [Owner], lostInterrupts: Int) {
         self.tracer = tracer
         isTracing = tracer != nil
         tracedState = state
         tracedOwners = owners
+        tracedLostInterrupts = lostInterrupts
         tracer?.declare(.driver(traceName))
     }
 
+    /// `lostInterrupts`: the machine's count of interrupts it noticed it missed (UIO count jumps);
+    /// an increase is recorded as the driver accounting for them.
     @inline(never)
-    mutating func record(state: DriverState, owners: [Owner]) {
+    mutating func record(state: DriverState, owners: [Owner], lostInterrupts: Int) {
         guard let tracer else { return }
+        if lostInterrupts > tracedLostInterrupts {
+            tracer.record(.lostInterrupts(driver: traceName, count: lostInterrupts - tracedLostInterrupts))
+            tracedLostInterrupts = lostInterrupts
+        }
         if state != tracedState {
             tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
             tracedState = state

@@ -20,10 +20,15 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
 {
     let producer: Producer
     let io: DriverIO<Registers, Interrupts, Buffers>
+    let mistakes: PlantedMistakes
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) private var wakeups = DriverWakeups()
     /// Resets that did not finish within `resetPollLimit` reads of DMACR.
     @exclusivity(unchecked) public private(set) var resetsTimedOut = 0
+    /// Starts (RS=1) after which DMASR.Halted had not cleared within `resetPollLimit` reads.
+    @exclusivity(unchecked) public private(set) var startsTimedOut = 0
+    /// Waiting for the core after a reset or RS=1, with the actions that wait behind it (`CoreWait`).
+    @exclusivity(unchecked) private var wait = CoreWait<TransmitStateMachine.Action>()
     @exclusivity(unchecked) public private(set) var machine: TransmitStateMachine
     @exclusivity(unchecked) public private(set) var buffers: [Buffers.Buffer] = []
     @exclusivity(unchecked) private var recorder = TransitionRecorder<TransmitStateMachine.Owner>(traceName: "transmit-driver")
@@ -31,7 +36,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// Records the machine's state transitions and ring-slot moves when set (nil: tracing off).
     public var tracer: Tracer? {
         get { recorder.tracer }
-        set { recorder.attach(newValue, state: machine.state, owners: machine.owners) }
+        set { recorder.attach(newValue, state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
     }
     /// The driver's name in traces.
     public var traceName: String { recorder.traceName }
@@ -41,6 +46,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         io = DriverIO(reactor: reactor, registers: registers, channelBase: AXIDMAHeader.mm2sBase, interrupts: interrupts,
                       buffers: buffers, configuration: configuration)
         self.producer = producer
+        mistakes = PlantedMistakes(configuration.plantedBug)
         machine = TransmitStateMachine(ringSize: configuration.ringSize, bufferBytes: configuration.bufferBytes,
                                        maxRetries: configuration.maxRetries)
     }
@@ -79,6 +85,7 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         switch DriverWakeups.Tag(rawValue: tag) {
         case .interrupt:
             switch io.interrupts.readEventCount() {
+            case let .success(count) where wait.isWaiting: wait.deferredInterrupt = count
             case let .success(count): perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
             case .failure(.resourceTemporarilyUnavailable): break
             // Counted, as the receive driver does: a failing UIO read is never dropped silently.
@@ -86,8 +93,47 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
             }
         case .retry: perform(machine.retryTimerFired())
         case .watchdog: perform(machine.watchdogExpired())
+        case .poll: pollCore()
         case nil: break
         }
+    }
+
+    /// The poll timer: the core caught up (or the polls ran out, counted): the parked actions go on,
+    /// then an interrupt that came meanwhile (as `ReceiveDriver` does).
+    private func pollCore() {
+        guard let condition = wait.condition else { return }
+        if !io.shows(condition) {
+            if wait.poll(limit: io.configuration.resetPollLimit) {
+                io.schedulePoll(wakeups)
+                return
+            }
+            countTimeout(condition)
+        }
+        wait.end()
+        // Bounded: each parked action is taken once; a new wait stops it.
+        while !wait.isWaiting, let action = wait.next() {
+            _ = perform(action)
+        }
+        guard !wait.isWaiting, let count = wait.deferredInterrupt else { return }
+        wait.deferredInterrupt = nil
+        perform(machine.interrupt(eventCount: count, status: io.channel.read(.DMASR)))
+    }
+
+    /// Starts waiting for the core (the read right after the write was the first of
+    /// `resetPollLimit`); false, so the caller parks what follows. With a limit of one read there is
+    /// no wait: the timeout is counted and the actions go on.
+    private func waitFor(_ condition: CoreWaitCondition) -> Bool {
+        guard io.configuration.resetPollLimit > 1 else {
+            countTimeout(condition)
+            return true
+        }
+        wait.begin(condition)
+        io.schedulePoll(wakeups)
+        return false
+    }
+
+    private func countTimeout(_ condition: CoreWaitCondition) {
+        if condition == .resetDone { resetsTimedOut += 1 } else { startsTimedOut += 1 }
     }
 
     /// The producer fills a free buffer; what it fills is its next input, fed in place (as the
@@ -99,21 +145,30 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
         }
     }
 
+    /// Performs `actions` in order; one that leaves the core to catch up parks the rest (`CoreWait`).
     @inline(__always)
     private func perform(_ actions: TransmitStateMachine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners) }
-        for i in 0..<actions.count { perform(actions[i]) }
+        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        guard !wait.isWaiting else {
+            wait.enqueue(actions)
+            return
+        }
+        for i in 0..<actions.count where !perform(actions[i]) {
+            wait.park(actions, from: i + 1)
+            return
+        }
     }
 
+    /// One action; false when it left the core to catch up (the shell now waits).
     @inline(__always)
-    private func perform(_ action: TransmitStateMachine.Action) {
+    private func perform(_ action: TransmitStateMachine.Action) -> Bool {
         switch action {
-        case .resetCore: if !io.resetCore(wakeups) { resetsTimedOut += 1 }
-        case let .writeControl(value): io.writeControl(value)
+        case .resetCore: if !io.resetCore(wakeups) { return waitFor(.resetDone) }
+        case let .writeControl(value): if !io.writeControl(value) { return waitFor(.running) }
         case let .clearStatus(bits): io.clearStatus(bits, wakeups)
         case let .send(slot, length):
             let buffer = buffers[slot]
-            buffer.syncForDevice(length: length)
+            if !mistakes.noSyncForDevice { buffer.syncForDevice(length: length) }
             io.start(address: buffer.dmaAddress, length: length, wakeups)
         case let .recycle(slot):
             // The device is done reading: the CPU owns the buffer again before the producer writes it.
@@ -124,5 +179,6 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
             if !io.enableInterrupt() { machine.noteFaults(register: io.registers.faults, interruptSource: 1) }
         case let .scheduleRetry(attempt): io.scheduleRetry(attempt: attempt, wakeups)
         }
+        return true
     }
 }

@@ -75,15 +75,21 @@ public final class LinuxRegisterMapping: RegisterPort {
     // by a full fence: `sync` on PowerPC, the barrier Linux's in_le32/out_le32 put before the access
     // so register accesses stay ordered with the CPU's accesses to DMA buffers.
 
+    //
+    // Through a typed pointer, not `load(as:)`/`storeBytes(of:as:)`: unspecialised (a debug build),
+    // those copy through a generic byte copy, and glibc's memcpy moves 4 bytes as two overlapping
+    // 4-byte stores, so every register was written twice (found under `uioemu attach`: LENGTH written
+    // again while its transfer ran). `pointee` is one 32-bit load or store in every build.
+
     @inline(never)
     static func load(_ address: UnsafeMutableRawPointer) -> UInt32 {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        return address.load(as: UInt32.self)
+        return address.assumingMemoryBound(to: UInt32.self).pointee
     }
 
     @inline(never)
     static func store(_ raw: UInt32, _ address: UnsafeMutableRawPointer) {
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        address.storeBytes(of: raw, as: UInt32.self)
+        address.assumingMemoryBound(to: UInt32.self).pointee = raw
     }
 }

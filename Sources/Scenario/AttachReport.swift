@@ -1,4 +1,5 @@
 import Attach
+import Checks
 import Devices
 import Reactor
 import UIO
@@ -26,6 +27,8 @@ public struct AttachReport: Codable, Sendable {
     public let registerAccesses: Int
     public let nodes: [Node]
     public let findings: [String: Int]
+    /// What the protocol checker found.
+    public let protocolFindings: ProtocolReport
     public let problems: [String]
     public let notes: [String]
     public let streamBalances: Bool
@@ -33,7 +36,9 @@ public struct AttachReport: Codable, Sendable {
     public let result: String
     public let exitStatus: Int32
 
-    public init(workload: AttachWorkload, stuckAt: Instant?, interruptedBy signal: Int32?) {
+    /// `strict`: any protocol finding fails the run (`attach --strict`).
+    public init(workload: AttachWorkload, stuckAt: Instant?, interruptedBy signal: Int32?,
+                protocolFindings: ProtocolReport = ProtocolReport(), strict: Bool = false) {
         let session = workload.session
         command = session.options.command
         board = workload.board.profile.name
@@ -72,6 +77,7 @@ public struct AttachReport: Codable, Sendable {
             if node.enablesWithCauseAsserted > 0 { findings["enable-with-cause-asserted", default: 0] += node.enablesWithCauseAsserted }
         }
         self.findings = findings
+        self.protocolFindings = protocolFindings
         var problems = session.problems
         if let stuckAt {
             problems.append("at board time \(stuckAt) the program waits for the board, and nothing on the board can happen any more (no transfer armed, no timer): on hardware it would wait for ever")
@@ -80,7 +86,7 @@ public struct AttachReport: Codable, Sendable {
         notes = session.notes
         interrupted = signal != nil
         let failed = !problems.isEmpty || violations > 0 || findings["storm"] != nil || findings["enable-with-cause-asserted"] != nil
-            || !balances
+            || !balances || (strict && !protocolFindings.isEmpty)
         switch session.ending {
         case let .exited(status)?:
             ending = "the program exited with status \(status)"
@@ -118,6 +124,7 @@ public struct AttachReport: Codable, Sendable {
         }
         for node in nodes { lines.append("  \(node.name): \(node.interrupts) interrupt(s)") }
         for (kind, count) in findings.sorted(by: { $0.key < $1.key }) { lines.append("finding \(kind): \(count)") }
+        lines += protocolFindings.lines
         for problem in problems { lines.append("problem: \(problem)") }
         for note in notes { lines.append("note: \(note)") }
         lines.append("stream accounting (produced = delivered + held + dropped): \(streamBalances ? "holds" : "BROKEN")")

@@ -94,8 +94,9 @@ public final class AttachWorkload: Workload {
 
     /// Records the board's side into `tracer`: interrupt lines, every AXI DMA, the heap.
     public func attach(_ tracer: Tracer) {
-        board.interrupts.tracer = tracer
+        board.attach(tracer)
         for dma in devices.axiDMAs { dma.tracer = tracer }
+        for node in uio.devices { node.tracer = tracer }
         uio.heap.tracer = tracer
         session.tracer = tracer
     }
@@ -160,6 +161,7 @@ public final class AttachWorkload: Workload {
             if case .unmaskInterrupt = action { _ = sideFile?.setInterruptEnabled(true) } else { _ = sideFile?.setInterruptEnabled(false) }
         case .restartDriver, .consumerStall, .cpuReadBuffer, .freeBuffer:
             return "this step acts on the built-in driver; an attached program's buffers and state are its own"
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
         return nil
     }

@@ -1,5 +1,6 @@
 import Board
 import Devices
+import Driver
 import Reactor
 import Trace
 import UIO
@@ -49,12 +50,24 @@ public struct EmulatedBoard {
         return MappedChannel(node: node, mapping: mapping, channel: channel)
     }
 
+    /// `configuration` with the register poll interval of a driver on `mapped` set to one access of
+    /// its device on this board's bus (the profile's `access-time`): how long each read of a core
+    /// that has not caught up yet takes (`CoreWait`).
+    func driverConfiguration(_ configuration: DriverConfiguration, for mapped: MappedChannel) -> DriverConfiguration {
+        var adjusted = configuration
+        if let device = board.profile.device(named: mapped.node.maps[0].region) {
+            adjusted.registerPollInterval = .nanoseconds(Int64(device.accessTimeNanoseconds))
+        }
+        return adjusted
+    }
+
     /// Records the board's side of a workload into `tracer`: the interrupt controller, every AXI
     /// DMA (and so every channel), the driver's UIO file, the DMA heap and its buffers.
     func attach(_ tracer: Tracer, file: UIOFile) {
-        board.interrupts.tracer = tracer
+        board.attach(tracer)
         for dma in devices.axiDMAs { dma.tracer = tracer }
         file.tracer = tracer
+        for node in uio.devices { node.tracer = tracer }
         uio.heap.tracer = tracer
     }
 }

@@ -20,6 +20,8 @@ public struct Measures: Sendable {
     public var scriptFailures = 0
     public var staleReads = 0
     public var driverState = "stopped"
+    /// The protocol checker's findings by rule id (`findings:`).
+    public var protocolFindings: [String: Int] = [:]
 
     public init() {}
 
@@ -52,6 +54,8 @@ public struct Measures: Sendable {
             case .storms: actual = Int64(storms)
             case .latencyP99Nanoseconds: actual = latencyP99
             case .scriptFailures: actual = Int64(scriptFailures)
+            case .findings(nil): actual = Int64(protocolFindings.values.reduce(0, +))
+            case let .findings(rule?): actual = Int64(protocolFindings[rule] ?? 0)
             case .driverState, .traceHash: return nil
             }
             return comparison.holds(for: actual) ? nil : "expected \(metric) \(comparison), found \(actual)"

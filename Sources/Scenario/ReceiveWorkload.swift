@@ -36,7 +36,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
                                      bufferBytes: configuration.driver.bufferBytes, ringSize: configuration.driver.ringSize,
                                      reactor: emulated.reactor, pace: configuration.consumer)
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
-                        consumer: consumer, configuration: configuration.driver)
+                        consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
         self.configuration = configuration
     }
@@ -78,6 +78,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
             if let error = uio.heap.free(driver.buffers[slot]) { return "free-buffer: \(error)" }
         case .maskInterrupt: _ = sideFile.setInterruptEnabled(false)
         case .unmaskInterrupt: _ = sideFile.setInterruptEnabled(true)
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
         return nil
     }

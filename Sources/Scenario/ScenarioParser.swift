@@ -1,5 +1,7 @@
 import Board
+import Checks
 import Devices
+import Driver
 import Foundation
 import Reactor
 
@@ -8,18 +10,18 @@ import Reactor
 /// readers and diagnostics, shared).
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "board", "seed", "time", "duration", "mode", "driver", "stream", "timeline", "expect"]
-    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command"]
+    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command", "bug"]
     static let consumerKeys = ["processing", "hold"]
     static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate", "loopback"]
     static let triggerKeys = ["at", "after"]
     static let actionKeys = ["inject", "set-rate", "do", "consumer-stall", "cpu-read-buffer", "free-buffer", "write", "read", "wait-irq",
-                             "advance"]
+                             "expect-line", "read-memory", "uio-read", "uio-write", "advance"]
     static let simpleActions = ["pause-source", "resume-source", "restart-driver", "mask-irq", "unmask-irq", "stop"]
     static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
                              "corrupt-byte", "delay-interrupt", "spurious-interrupt", "lost-interrupt"]
     static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
                              "violations", "mismatched-bytes", "verified-bytes", "storms", "latency-p99", "script-failures",
-                             "driver-state", "trace-hash"]
+                             "driver-state", "trace-hash", "findings"]
 
     public static let durationExpectation = DurationText.expectation
     public static let rateExpectation = "a rate: a number and B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s or GiB/s (such as 400 MB/s), or unlimited"
@@ -64,7 +66,7 @@ public enum ScenarioParser {
     }
 }
 
-private struct Reader {
+struct Reader {
     var diagnostics: Diagnostics
 
     mutating func scenario(_ root: YAMLValue, file: String) -> ScenarioSpec? {
@@ -121,6 +123,9 @@ private struct Reader {
         guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return }
         if let v = m["command"] { w.command = command(v, file: file) }
         if let v = m["uio"] { w.uioNode = v.name(&diagnostics) }
+        if let v = m["bug"], let bug = v.choice("a planted bug", among: PlantedBug.allCases.map(\.rawValue), &diagnostics) {
+            w.driver.plantedBug = PlantedBug(rawValue: bug)
+        }
         if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { w.driver.ringSize = Int(n) }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {
             if n > 64 * 1024 * 1024 { diagnostics.error("expected a buffer size of at most 64 MiB, found \(n) bytes", at: v.location) } else { w.driver.bufferBytes = Int(n) }
@@ -258,9 +263,12 @@ private struct Reader {
             guard let within = m.required("within", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap({ duration($0) }) else { return nil }
             return .waitIRQ(channel: channel, within: within)
         case "write", "read":
-            let keys = key == "write" ? ["register", "value"] : ["register", "expect", "mask"]
+            let keys = key == "write" ? ["register", "value", "byte-order"] : ["register", "expect", "mask", "byte-order"]
             guard let m = v.mapping("the \(key) step", keys: keys, &diagnostics) else { return nil }
-            let register = m.required("register", expecting: "a register name such as S2MM_DMACR, or an offset", &diagnostics).flatMap { registerDescription($0) }
+            var register = m.required("register", expecting: "a register name such as S2MM_DMACR, or an offset", &diagnostics).flatMap { registerTarget($0) }
+            if let order = m["byte-order"].flatMap({ $0.choice("the byte order", among: ["little", "big"], &diagnostics) }) {
+                register?.byteOrder = order == "big" ? .big : .little
+            }
             if key == "write" {
                 let value = m.required("value", expecting: "a 32-bit value", &diagnostics)?.integer("a 32-bit value", in: 0...0xFFFF_FFFF, &diagnostics)
                 guard let register, let value else { return nil }
@@ -271,18 +279,8 @@ private struct Reader {
             guard let register, let expect, let mask else { return nil }
             return .read(register: register, expect: UInt32(expect), mask: UInt32(mask))
         default:
-            return nil
+            return scriptStep(key, v, mode: mode, defaultChannel: defaultChannel)
         }
-    }
-
-    mutating func registerDescription(_ v: YAMLValue) -> RegisterDescription? {
-        let map = AXIDMARegisterMap(lengthWidthBits: 26)
-        if let text = v.scalarText, let register = map.registers.first(where: { $0.name == text }) { return register }
-        if let text = v.scalarText, let offset = YAMLValue.parseInteger(text), let register = map.register(at: UInt32(truncatingIfNeeded: offset)) {
-            return register
-        }
-        return v.mismatch("a register name (\(map.registers.map(\.name).joined(separator: ", "))) or its offset", &diagnostics,
-                          suggestion: v.scalarText.flatMap { Suggestion.closest(to: $0, among: map.registers.map(\.name)) })
     }
 
     mutating func inject(_ v: YAMLValue, defaultChannel: DMADirection) -> ScenarioSpec.Step.Action? {
@@ -339,12 +337,13 @@ private struct Reader {
         for entry in m.entries {
             let v = entry.value
             switch entry.key {
-            case "bytes-dropped", "errors", "violations":
+            case "bytes-dropped", "errors", "violations", "findings":
                 if v.node.mapping != nil {
                     let keys: [String]
                     switch entry.key {
                     case "bytes-dropped": keys = DropReason.allCases.map { "\($0)" }
                     case "errors": keys = ScenarioSpec.DriverErrorName.allCases.map(\.rawValue)
+                    case "findings": keys = ProtocolRule.allCases.map(\.id)
                     default: keys = UIOFindingNames.all
                     }
                     guard let sub = v.mapping("the \(entry.key) expectations", keys: keys, &diagnostics) else { continue }
@@ -354,12 +353,18 @@ private struct Reader {
                         switch entry.key {
                         case "bytes-dropped": metric = .bytesDropped(DropReason.allCases.first { "\($0)" == s.key })
                         case "errors": metric = .errors(ScenarioSpec.DriverErrorName(rawValue: s.key))
+                        case "findings": metric = .findings(s.key)
                         default: metric = .violations(s.key)
                         }
                         result.append(.init(metric: metric, comparison: c, location: s.value.location))
                     }
                 } else if let c = comparison(v) {
-                    let metric: ScenarioSpec.Metric = entry.key == "bytes-dropped" ? .bytesDropped(nil) : entry.key == "errors" ? .errors(nil) : .violations(nil)
+                    let metric: ScenarioSpec.Metric = switch entry.key {
+                    case "bytes-dropped": .bytesDropped(nil)
+                    case "errors": .errors(nil)
+                    case "findings": .findings(nil)
+                    default: .violations(nil)
+                    }
                     result.append(.init(metric: metric, comparison: c, location: v.location))
                 }
             case "driver-state":

@@ -1,4 +1,5 @@
 import Board
+import Checks
 import Reactor
 import Trace
 import TraceFiles
@@ -29,17 +30,22 @@ public struct ScenarioRunner {
         public let stoppedBySignal: Bool
         /// SHA-256 of the canonical trace (when traced).
         public let traceHash: String?
+        /// What the protocol checker found (every scenario is checked).
+        public let findings: ProtocolReport
         public var passed: Bool { failures.isEmpty }
     }
 
     let spec: ScenarioSpec
     let profile: BoardProfile
     let seed: UInt64
+    /// `--strict`: a protocol finding of a rule the scenario's `findings:` does not name fails it.
+    let strict: Bool
 
-    public init(spec: ScenarioSpec, profile: BoardProfile, seed: UInt64? = nil) {
+    public init(spec: ScenarioSpec, profile: BoardProfile, seed: UInt64? = nil, strict: Bool = false) {
         self.spec = spec
         self.profile = profile
         self.seed = seed ?? spec.seed
+        self.strict = strict
     }
 
     /// The workload `spec.mode` asks for, built on `profile` from the scenario's configuration.
@@ -47,7 +53,7 @@ public struct ScenarioRunner {
         switch spec.mode {
         case .receive: try ReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .transmit: try TransmitWorkload(profile: profile, seed: seed, configuration: spec.workload)
-        case .script: try ScriptWorkload(profile: profile, seed: seed, configuration: spec.workload)
+        case .script: try ScriptWorkload(profile: profile, seed: seed, configuration: spec.workload, withUIO: spec.usesUIO)
         case .attached: try AttachWorkload(profile: profile, seed: seed, scenario: spec.workload)
         }
     }
@@ -67,21 +73,22 @@ public struct ScenarioRunner {
                     prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
         let wantsHash = spec.expectations.contains { $0.metric == .traceHash }
-        var tracer: Tracer? = nil
-        if let options = trace ?? (wantsHash ? Tracer.Options() : nil) {
-            do throws(TraceError) {
-                tracer = try Tracer(reactor: workload.reactor, options: options)
-            } catch {
-                throw WorkloadError("trace: \(error)")
-            }
-            workload.attach(tracer!)
+        // Every scenario is checked: the protocol checker is a sink of the run's tracer, alone (no
+        // line is encoded) or beside the hash and the files asked for.
+        let checker = ProtocolChecker(profile: profile)
+        let tracer: Tracer
+        do throws(TraceError) {
+            tracer = try Tracer(reactor: workload.reactor, options: trace ?? Tracer.Options(hashing: wantsHash), also: [checker])
+        } catch {
+            throw WorkloadError("trace: \(error)")
         }
+        workload.attach(tracer)
         try workload.start()
         prepare(workload.reactor)
-        return play(workload, handleSignals: handleSignals, tracer: tracer)
+        return play(workload, handleSignals: handleSignals, tracer: tracer, checker: checker)
     }
 
-    private func play(_ workload: any Workload, handleSignals: Bool, tracer: Tracer?) -> Outcome {
+    private func play(_ workload: any Workload, handleSignals: Bool, tracer: Tracer, checker: ProtocolChecker) -> Outcome {
         let reactor = workload.reactor
         if handleSignals { reactor.handleStopSignals() }
         defer { reactor.handleStopSignals(false) }
@@ -108,15 +115,17 @@ public struct ScenarioRunner {
         if !stopped && reactor.stoppedBySignal == nil && reactor.now < end && !workload.hasEnded { reactor.run(until: end) }
         reactor.cancel(endTimer)
         workload.finish()
+        // The end-of-run rules first, so their findings are in the trace (and its hash).
+        checker.finish()
+        let findings = checker.report
         var traceHash: String? = nil
-        if let tracer {
-            do throws(TraceError) {
-                traceHash = try tracer.finish()
-            } catch {
-                failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: "trace: \(error)"))
-            }
+        do throws(TraceError) {
+            traceHash = try tracer.finish()
+        } catch {
+            failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: "trace: \(error)"))
         }
-        let m = workload.measures(scriptFailures: scriptFailures)
+        var m = workload.measures(scriptFailures: scriptFailures)
+        m.protocolFindings = findings.counts
         for problem in workload.problems {
             failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: problem))
         }
@@ -129,10 +138,11 @@ public struct ScenarioRunner {
                 failures.append(Failure(location: expectation.location, message: message))
             }
         }
+        if strict { failures += strictFailures(findings) }
         return Outcome(scenario: spec.name, file: spec.file, seed: seed, failures: failures, completions: m.completions,
                        bytesDelivered: m.bytesDelivered, bytesDropped: m.bytesDropped, lostInterrupts: m.lostInterrupts,
                        spuriousInterrupts: m.spuriousInterrupts, recoveries: m.recoveries, violations: m.violations,
                        virtualSeconds: Double(reactor.now.nanosecondsSinceStart) / 1e9,
-                       stoppedBySignal: reactor.stoppedBySignal != nil, traceHash: traceHash)
+                       stoppedBySignal: reactor.stoppedBySignal != nil, traceHash: traceHash, findings: findings)
     }
 }

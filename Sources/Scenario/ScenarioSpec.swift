@@ -49,17 +49,22 @@ public struct ScenarioSpec: Sendable {
             case inject(AXIDMAFault, channel: DMADirection)
             case stop
             // Register script steps (driver-less conformance runs, or beside a driver).
-            case write(register: RegisterDescription, value: UInt32)
-            case read(register: RegisterDescription, expect: UInt32, mask: UInt32)
+            case write(register: RegisterTarget, value: UInt32)
+            case read(register: RegisterTarget, expect: UInt32, mask: UInt32)
             /// Wait until the channel's interrupt line is pending, at most `within`.
             case waitIRQ(channel: DMADirection, within: TimeSpan)
+            /// The channel's interrupt line is at this electrical level now (the controller's input).
+            case expectLine(channel: DMADirection, high: Bool)
+            /// RAM holds what DMA should have written.
+            case readMemory(MemoryCheck)
             case advance(TimeSpan)
             case workload(WorkloadAction)
 
-            /// write, read and wait-irq: a failed one counts in `script-failures`.
+            /// The script's checks (write, read, wait-irq, expect-line, read-memory, uio-read,
+            /// uio-write): a failed one counts in `script-failures`.
             var isRegisterStep: Bool {
                 switch self {
-                case .write, .read, .waitIRQ: true
+                case .write, .read, .waitIRQ, .expectLine, .readMemory, .workload(.uioRead), .workload(.uioWrite): true
                 case .inject, .stop, .advance, .workload: false
                 }
             }
@@ -81,6 +86,9 @@ public struct ScenarioSpec: Sendable {
             /// Another process writes 0 / 1 to the UIO file (disables / enables the interrupt).
             case maskInterrupt
             case unmaskInterrupt
+            /// Script mode: a read or a write of one of the UIO node's open files.
+            case uioRead(UIORead)
+            case uioWrite(UIOWrite)
         }
 
         public var trigger: Trigger
@@ -110,6 +118,8 @@ public struct ScenarioSpec: Sendable {
         case scriptFailures
         case driverState
         case traceHash
+        /// The protocol checker's findings: all of them, or one rule's (`findings: { LEN-HALTED: 0 }`).
+        case findings(String?)
 
         public var description: String {
             switch self {
@@ -131,6 +141,8 @@ public struct ScenarioSpec: Sendable {
             case .scriptFailures: "script-failures"
             case .driverState: "driver-state"
             case .traceHash: "trace-hash"
+            case .findings(nil): "findings"
+            case let .findings(rule?): "findings.\(rule)"
             }
         }
     }

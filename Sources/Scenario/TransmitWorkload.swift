@@ -58,7 +58,7 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
         mapped.channel.attach(configuration.sink)
         file = mapped.node.open(nonBlocking: true)
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
-                        producer: producer, configuration: configuration.driver)
+                        producer: producer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         self.configuration = configuration
     }
 
@@ -77,6 +77,7 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
         case .restartDriver: return restartDriver()
         case .setRate, .pauseSource, .resumeSource, .consumerStall, .cpuReadBuffer, .freeBuffer, .maskInterrupt, .unmaskInterrupt:
             return "this step needs mode: receive (a stream source and a consumer)"
+        case .uioRead, .uioWrite: return ScriptWorkload.scriptOnly
         }
     }
 

@@ -1,3 +1,4 @@
+import Checks
 import Devices
 import Driver
 import Reactor
@@ -37,6 +38,8 @@ public struct WorkloadReport: Sendable, Codable {
     public let invariants: [Invariant]
     /// SHA-256 of the canonical trace so far, when a hashing tracer is attached.
     public let traceHash: String?
+    /// What the protocol checker found, when it ran (`run --check`, `--strict`).
+    public var protocolFindings: ProtocolReport?
 
     public var allInvariantsHold: Bool { invariants.allSatisfy(\.holds) }
 
@@ -116,6 +119,10 @@ public struct WorkloadReport: Sendable, Codable {
             lines.append("DMA findings: " + findings.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         for i in invariants { lines.append("\(i.holds ? "ok  " : "FAIL") \(i.name): \(i.detail)") }
+        if let protocolFindings {
+            lines.append(protocolFindings.isEmpty ? "protocol checker: no findings" : "protocol checker: \(protocolFindings.total) finding(s)")
+            lines += protocolFindings.lines
+        }
         if let traceHash { lines.append("trace hash \(traceHash)") }
         return lines.joined(separator: "\n")
     }

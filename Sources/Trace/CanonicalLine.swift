@@ -41,12 +41,19 @@ final class CanonicalLine {
         case let .interruptLine(line, high):
             w.field("line", Int64(line))
             w.field("level", high ? 1 : 0)
-        case let .uioRead(device, count):
+        case let .uioRead(device, count, previous):
             w.field("device", device)
             w.field("count", Int64(count))
+            w.field("previous", Int64(previous))
         case let .uioEnable(device, enabled):
             w.field("device", device)
             w.field("enabled", enabled ? 1 : 0)
+        case let .uioInterrupt(device, count):
+            w.field("device", device)
+            w.field("count", Int64(count))
+        case let .uioStorm(device, events):
+            w.field("device", device)
+            w.field("events", Int64(events))
         case let .dmaStart(channel, address, bytes):
             w.field("channel", channel)
             w.key("address")
@@ -76,6 +83,37 @@ final class CanonicalLine {
             w.field("buffer", buffer)
             w.field("from", from)
             w.field("to", to)
+        case let .bufferLifetime(buffer, address, bytes, live):
+            w.field("buffer", buffer)
+            w.key("address")
+            w.unsigned(address)
+            w.key("bytes")
+            w.unsigned(bytes)
+            w.field("live", live ? 1 : 0)
+        case let .bufferSync(buffer, toDevice, offset, bytes):
+            w.field("buffer", buffer)
+            w.field("to", toDevice ? "device" : "cpu")
+            w.key("offset")
+            w.unsigned(offset)
+            w.key("bytes")
+            w.unsigned(bytes)
+        case let .cpuAccess(buffer, offset, bytes, access):
+            w.field("buffer", buffer)
+            w.key("offset")
+            w.unsigned(offset)
+            w.key("bytes")
+            w.unsigned(bytes)
+            w.field("access", access.rawValue)
+        case let .byteOrder(device, offset, access, assumed, deviceValue, cpuValue):
+            w.field("device", device)
+            w.field("offset", Int64(offset))
+            w.field("access", access.rawValue)
+            w.field("assumed", assumed)
+            w.field("device-value", Int64(deviceValue))
+            w.field("cpu-value", Int64(cpuValue))
+        case let .lostInterrupts(driver, count):
+            w.field("driver", driver)
+            w.field("count", Int64(count))
         case let .fault(channel, fault):
             w.field("channel", channel)
             w.field("fault", fault)
@@ -83,6 +121,11 @@ final class CanonicalLine {
             w.field("kind", kind)
             w.field("severity", severity)
             w.field("detail", detail)
+        case let .protocolFinding(rule, device, register, values):
+            w.field("rule", rule)
+            w.field("device", device)
+            w.field("register", register)
+            w.field("values", values)
         }
         w.byte(UInt8(ascii: "}"))
         w.byte(UInt8(ascii: "\n"))
@@ -96,12 +139,17 @@ final class CanonicalLine {
         func add(_ text: String) { needed += 6 * text.utf8.count + 2 }
         switch event {
         case let .register(device, register, _, _, _): add(device); add(register)
-        case let .uioRead(device, _), let .uioEnable(device, _): add(device)
+        case let .uioRead(device, _, _), let .uioEnable(device, _), let .uioInterrupt(device, _), let .uioStorm(device, _):
+            add(device)
         case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _),
              let .channelStatus(channel, _, _):
             add(channel)
         case let .driverState(driver, from, to, _), let .slotOwner(driver, _, from, to): add(driver); add(from); add(to)
         case let .bufferOwner(buffer, from, to): add(buffer); add(from); add(to)
+        case let .bufferLifetime(buffer, _, _, _), let .bufferSync(buffer, _, _, _), let .cpuAccess(buffer, _, _, _): add(buffer)
+        case let .byteOrder(device, _, _, assumed, _, _): add(device); add(assumed)
+        case let .lostInterrupts(driver, _): add(driver)
+        case let .protocolFinding(rule, device, register, values): add(rule); add(device); add(register); add(values)
         case let .fault(channel, fault): add(channel); add(fault)
         case let .finding(kind, severity, detail): add(kind); add(severity); add(detail)
         case .interruptLine: break

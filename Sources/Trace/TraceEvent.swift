@@ -11,10 +11,17 @@ public enum TraceEvent: Sendable, Hashable {
     case register(device: String, register: String, offset: UInt32, value: UInt32, access: RegisterAccess)
     /// An interrupt line's electrical level changed (the input of the interrupt controller).
     case interruptLine(line: Int, high: Bool)
-    /// A read of the UIO file returned the interrupt count `count`.
-    case uioRead(device: String, count: Int32)
+    /// A read of the UIO file returned the interrupt count `count`; `previous` is the count this file
+    /// returned last (or held when it was opened): a jump of more than one is interrupts it missed.
+    case uioRead(device: String, count: Int32, previous: Int32)
     /// The UIO file was written: 1 enables (unmasks) the interrupt, 0 disables it.
     case uioEnable(device: String, enabled: Bool)
+    /// The kernel's handler took the UIO node's interrupt (`uio_pdrv_genirq`: disable the line, count
+    /// the event, wake the files); the count is now `count`. Userspace must re-enable the line.
+    case uioInterrupt(device: String, count: Int32)
+    /// The UIO node's line fired `events` times in a row with no register write to its device in
+    /// between (a level-interrupt storm): it is held disabled until the driver writes a register.
+    case uioStorm(device: String, events: Int)
     /// A DMA channel began moving `bytes` at `address` (S2MM: once a packet is there).
     case dmaStart(channel: String, address: UInt64, bytes: Int)
     /// A transfer completed: `bytes` moved (S2MM: what LENGTH reports).
@@ -30,10 +37,25 @@ public enum TraceEvent: Sendable, Hashable {
     case slotOwner(driver: String, slot: Int, from: String, to: String)
     /// A DMA buffer changed owner under the DMA API (sync for device / for CPU).
     case bufferOwner(buffer: String, from: String, to: String)
+    /// A DMA buffer was carved from the pool (`live`) or freed: its DMA address and size.
+    case bufferLifetime(buffer: String, address: UInt64, bytes: UInt64, live: Bool)
+    /// `dma_sync_single_for_device` (`toDevice`) or `_for_cpu` of `bytes` bytes at `offset`.
+    case bufferSync(buffer: String, toDevice: Bool, offset: UInt64, bytes: UInt64)
+    /// The CPU read or wrote `bytes` bytes of a DMA buffer at `offset` (its CPU view).
+    case cpuAccess(buffer: String, offset: UInt64, bytes: UInt64, access: RegisterAccess)
+    /// A register access assumed the wrong byte order for its window (a native big-endian load of a
+    /// little-endian AXI register on PowerPC): the device saw `deviceValue`, the CPU `cpuValue`.
+    case byteOrder(device: String, offset: UInt32, access: RegisterAccess, assumed: String, deviceValue: UInt32, cpuValue: UInt32)
+    /// The driver noticed `count` interrupts it did not see one by one (a jump of the UIO count)
+    /// and accounted for them.
+    case lostInterrupts(driver: String, count: Int)
     /// A fault was injected into a channel (`fault` as the scenario names it).
     case fault(channel: String, fault: String)
     /// A checker's finding: an ownership violation, DMA outside buffers, allocation after start.
     case finding(kind: String, severity: String, detail: String)
+    /// The protocol checker's finding: the rule broken (`LEN-HALTED`), where (a device, channel, UIO
+    /// node or buffer), the register concerned (or empty) and the values that break it.
+    case protocolFinding(rule: String, device: String, register: String, values: String)
 
     public enum RegisterAccess: String, Sendable, Hashable {
         case read
@@ -47,6 +69,8 @@ public enum TraceEvent: Sendable, Hashable {
         case .interruptLine: "irq"
         case .uioRead: "uio-read"
         case .uioEnable: "uio-enable"
+        case .uioInterrupt: "uio-irq"
+        case .uioStorm: "uio-storm"
         case .dmaStart: "dma-start"
         case .dmaDone: "dma-done"
         case .dmaError: "dma-error"
@@ -54,8 +78,14 @@ public enum TraceEvent: Sendable, Hashable {
         case .driverState: "driver-state"
         case .slotOwner: "slot-owner"
         case .bufferOwner: "buffer-owner"
+        case .bufferLifetime: "buffer"
+        case .bufferSync: "buffer-sync"
+        case .cpuAccess: "cpu-access"
+        case .byteOrder: "byte-order"
+        case .lostInterrupts: "lost-irqs"
         case .fault: "fault"
         case .finding: "finding"
+        case .protocolFinding: "protocol-finding"
         }
     }
 }

@@ -18,10 +18,19 @@ public protocol TraceSink: AnyObject {
     /// The trace's hash so far (lowercase hex) if this sink keeps one; nil for the others. Read
     /// once per run, never per event.
     var digest: String? { get }
+    /// Whether `write` reads `line`. A sink that looks only at the typed event (the protocol
+    /// checker) says false; a tracer whose sinks all say false encodes no line at all.
+    var needsCanonicalLine: Bool { get }
+    /// Called once, by the tracer the sink was given to. A sink that derives events of its own (the
+    /// protocol checker's findings) records them through it; `Tracer.record` called from inside
+    /// `write` is recorded right after the event being written, in order.
+    func attached(to tracer: Tracer)
 }
 
 extension TraceSink {
     public var digest: String? { nil }
+    public var needsCanonicalLine: Bool { true }
+    public func attached(to tracer: Tracer) {}
 }
 
 /// Why a trace file could not be written.

@@ -40,10 +40,14 @@ public final class PerfettoSink: TraceSink {
             let track = TraceTrack.interruptLine(line, initialHigh: false).name
             instant(on: track, high ? "high" : "low", at: ns, args: "")
             emit("{\"ph\":\"C\",\"pid\":\(Self.pid),\"ts\":\(micro(ns)),\"name\":\(json(track)),\"args\":{\"level\":\(high ? 1 : 0)}}")
-        case let .uioRead(device, count):
-            instant(on: "\(device) (uio)", "read \(count)", at: ns, args: "\"count\":\(count)")
+        case let .uioRead(device, count, previous):
+            instant(on: "\(device) (uio)", "read \(count)", at: ns, args: "\"count\":\(count),\"previous\":\(previous)")
         case let .uioEnable(device, enabled):
             instant(on: "\(device) (uio)", enabled ? "enable" : "disable", at: ns, args: "")
+        case let .uioInterrupt(device, count):
+            instant(on: "\(device) (uio)", "interrupt \(count)", at: ns, args: "\"count\":\(count)")
+        case let .uioStorm(device, events):
+            instant(on: "\(device) (uio)", "storm", at: ns, args: "\"events\":\(events)")
         case let .dmaStart(channel, address, bytes):
             endTransfer(channel, "transfer (aborted)", at: ns, args: "")
             transfers[channel] = (ns, address, bytes)
@@ -66,10 +70,25 @@ public final class PerfettoSink: TraceSink {
             instant(on: driver, "slot \(slot): \(from) → \(to)", at: ns, args: "")
         case let .bufferOwner(buffer, from, to):
             instant(on: "dma buffers", "\(buffer): \(from) → \(to)", at: ns, args: "")
+        case let .bufferLifetime(buffer, address, bytes, live):
+            instant(on: "dma buffers", "\(buffer) \(live ? "allocated" : "freed")", at: ns,
+                    args: "\"address\":\(json(hex(address))),\"bytes\":\(bytes)")
+        case let .bufferSync(buffer, toDevice, offset, bytes):
+            instant(on: "dma buffers", "\(buffer) sync for \(toDevice ? "device" : "cpu")", at: ns, args: "\"offset\":\(offset),\"bytes\":\(bytes)")
+        case let .cpuAccess(buffer, offset, bytes, access):
+            instant(on: "dma buffers", "\(buffer) CPU \(access.rawValue)", at: ns, args: "\"offset\":\(offset),\"bytes\":\(bytes)")
+        case let .byteOrder(device, offset, access, assumed, deviceValue, cpuValue):
+            instant(on: "\(device) registers", "byte order: \(access.rawValue) assumed \(assumed)", at: ns,
+                    args: "\"offset\":\(offset),\"device\":\(json(hex(deviceValue))),\"cpu\":\(json(hex(cpuValue)))")
+        case let .lostInterrupts(driver, count):
+            instant(on: driver, "\(count) lost interrupt(s)", at: ns, args: "")
         case let .fault(channel, fault):
             instant(on: channel, "fault: \(fault)", at: ns, args: "")
         case let .finding(kind, severity, detail):
             instant(on: "findings", kind, at: ns, args: "\"severity\":\(json(severity)),\"detail\":\(json(detail))")
+        case let .protocolFinding(rule, device, register, values):
+            instant(on: "findings", rule, at: ns,
+                    args: "\"device\":\(json(device)),\"register\":\(json(register)),\"values\":\(json(values))")
         }
     }
 

@@ -21,9 +21,10 @@ extension Tracer {
         public var isEmpty: Bool { !hashing && jsonLinesPath == nil && perfettoPath == nil && vcdPath == nil }
     }
 
-    /// A tracer keeping the hash and writing the files `options` names (JSON lines, Perfetto, VCD).
-    public convenience init(reactor: Reactor, options: Options) throws(TraceError) {
-        var sinks: [any TraceSink] = []
+    /// A tracer keeping the hash and writing the files `options` names (JSON lines, Perfetto, VCD),
+    /// and feeding `also` (the protocol checker) the same events.
+    public convenience init(reactor: Reactor, options: Options, also extra: [any TraceSink] = []) throws(TraceError) {
+        var sinks: [any TraceSink] = extra
         if options.hashing { sinks.append(TraceHasher()) }
         if let path = options.jsonLinesPath { sinks.append(try JSONLinesSink(path: path)) }
         if let path = options.perfettoPath { sinks.append(try PerfettoSink(path: path)) }

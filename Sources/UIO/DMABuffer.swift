@@ -106,7 +106,7 @@ public final class DMABuffer {
                 (cpuView + Int(offset)).copyMemory(from: memory + Int(offset), byteCount: Int(length))
             }
         }
-        if tracer != nil && owner != next { traceOwner(next) }
+        if tracer != nil { traceSync(next, offset, length) }
         owner = next
         return true
     }
@@ -116,8 +116,12 @@ public final class DMABuffer {
         .syncOutOfRange(buffer: name, offset: offset, length: length, size: size)
     }
 
+    /// The sync with its range (what the protocol checker needs), then the owner change if there is one.
     @inline(never)
-    private func traceOwner(_ next: Owner) { tracer?.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) }
+    private func traceSync(_ next: Owner, _ offset: UInt64, _ length: UInt64) {
+        tracer?.record(.bufferSync(buffer: name, toDevice: next == .device, offset: offset, bytes: length))
+        if owner != next { tracer?.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) }
+    }
 
     // MARK: CPU access
 
@@ -126,7 +130,9 @@ public final class DMABuffer {
     @inline(__always)
     public func withCPUBytes<R>(count: Int? = nil, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         if owner == .device { reportCPUAccess() }
-        return try body(UnsafeRawBufferPointer(start: cpuView, count: min(count ?? Int(size), Int(size))))
+        let bytes = min(count ?? Int(size), Int(size))
+        if tracer != nil { traceCPUAccess(offset: 0, bytes: bytes, .read) }
+        return try body(UnsafeRawBufferPointer(start: cpuView, count: bytes))
     }
 
     /// The CPU's view for writing (a transmit buffer being filled). Reported like `withCPUBytes` if
@@ -134,7 +140,21 @@ public final class DMABuffer {
     @inline(__always)
     public func withMutableCPUBytes<R>(count: Int? = nil, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
         if owner == .device { reportCPUAccess() }
-        return try body(UnsafeMutableRawBufferPointer(start: cpuView, count: min(count ?? Int(size), Int(size))))
+        let bytes = min(count ?? Int(size), Int(size))
+        if tracer != nil { traceCPUAccess(offset: 0, bytes: bytes, .write) }
+        return try body(UnsafeMutableRawBufferPointer(start: cpuView, count: bytes))
+    }
+
+    /// A CPU access the model did not make itself: an attached program's load or store that the
+    /// page protection of a device-owned buffer caught (`offset` from the buffer's start).
+    public func noteCPUTouch(offset: UInt64, write: Bool) {
+        if owner == .device { reportCPUAccess() }
+        if tracer != nil { traceCPUAccess(offset: offset, bytes: 1, write ? .write : .read) }
+    }
+
+    @inline(never)
+    private func traceCPUAccess(offset: UInt64, bytes: Int, _ access: TraceEvent.RegisterAccess) {
+        tracer?.record(.cpuAccess(buffer: name, offset: offset, bytes: UInt64(bytes), access: access))
     }
 
     @inline(never)

@@ -23,8 +23,15 @@ public final class DMABufferHeap {
     @exclusivity(unchecked) public private(set) var isDriverStarted = false
     @exclusivity(unchecked) public private(set) var allocationsAfterStart = 0
     /// Records findings, and (through every buffer, present and future) ownership moves, when set.
+    /// Buffers carved before the tracer was set are recorded as allocated at that moment, so a
+    /// checker fed by the trace knows every live buffer.
     @exclusivity(unchecked) public var tracer: Tracer? {
-        didSet { for buffer in liveBuffers { buffer.tracer = tracer } }
+        didSet {
+            for buffer in liveBuffers {
+                buffer.tracer = tracer
+                traceLifetime(buffer, live: true)
+            }
+        }
     }
 
     let reactor: Reactor
@@ -88,6 +95,7 @@ public final class DMABufferHeap {
         nextIndex += 1
         buffer.tracer = tracer
         liveBuffers.insert(buffer, at: insertAt)
+        traceLifetime(buffer, live: true)
         if isDriverStarted {
             allocationsAfterStart += 1
             report(DMAFinding(kind: .allocationAfterStart, severity: .violation, time: reactor.now,
@@ -103,7 +111,12 @@ public final class DMABufferHeap {
         liveBuffers.remove(at: i)
         buffer.isLive = false
         lastHit = 0
+        traceLifetime(buffer, live: false)
         return nil
+    }
+
+    private func traceLifetime(_ buffer: DMABuffer, live: Bool) {
+        tracer?.record(.bufferLifetime(buffer: buffer.name, address: buffer.physicalAddress.rawValue, bytes: buffer.size, live: live))
     }
 
     private func align(_ value: UInt64, _ alignment: UInt64) -> UInt64 { (value + alignment - 1) & ~(alignment - 1) }

@@ -1,6 +1,7 @@
 import Board
 import Reactor
 import SystemPackage
+import Trace
 
 /// A UIO device as `uio_pdrv_genirq` presents it to userspace (`/dev/uioN`): up to five memory maps
 /// and, optionally, one interrupt line.
@@ -80,6 +81,9 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
 
+    /// Records the kernel handler's interrupts and detected storms when set (nil: tracing off).
+    @exclusivity(unchecked) public var tracer: Tracer?
+
     @exclusivity(unchecked) private var files: [UIOFile] = [] {
         didSet { rebuildDoorbells() }
     }
@@ -150,6 +154,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         interruptDisabled = true
         raisedAtInterrupt = interrupts.raisedCount(line: line)
         lastInterruptTime = reactor.now
+        if tracer != nil { traceInterrupt() }
         noteEventForStormDetection()
         if delayedDelivery {
             scheduleDelivery()
@@ -225,8 +230,12 @@ public final class EmulatedUIODevice: InterruptSubscriber {
             stormHeld = true
             storms += 1
             if firstStormAt == nil { firstStormAt = reactor.now }
+            tracer?.record(.uioStorm(device: name, events: eventsWithoutRegisterWrite))
         }
     }
+
+    @inline(never)
+    private func traceInterrupt() { tracer?.record(.uioInterrupt(device: name, count: Int32(bitPattern: eventCount))) }
 
     /// Whether the line is being held disabled because of a storm.
     public var isHeldForStorm: Bool { stormHeld }

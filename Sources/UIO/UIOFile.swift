@@ -81,9 +81,10 @@ public final class UIOFile {
                   device.reactor.run(until: { self.device.eventCount != self.lastSeenCount })
             else { return .failure(.deadlock) }
         }
+        let previous = lastSeenCount
         lastSeenCount = device.eventCount
         _ = doorbell.drain()
-        if tracer != nil { traceRead() }
+        if tracer != nil { traceRead(previous: previous) }
         return .success(Int32(bitPattern: lastSeenCount))
     }
 
@@ -114,7 +115,9 @@ public final class UIOFile {
     // MARK: tracing (out of line: without a tracer each site is one branch)
 
     @inline(never)
-    private func traceRead() { tracer?.record(.uioRead(device: device.name, count: Int32(bitPattern: lastSeenCount))) }
+    private func traceRead(previous: UInt32) {
+        tracer?.record(.uioRead(device: device.name, count: Int32(bitPattern: lastSeenCount), previous: Int32(bitPattern: previous)))
+    }
 
     @inline(never)
     private func traceEnable(_ enabled: Bool) { tracer?.record(.uioEnable(device: device.name, enabled: enabled)) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attach
+import Checks
 import Board
 import Devices
 import Foundation
@@ -17,8 +18,9 @@ struct AttachCommand: ParsableCommand {
             The program finds the board's UIO nodes and u-dma-buf buffers at their usual paths
             (/sys/class/uio, /dev/uioN, /sys/class/u-dma-buf, /dev/udmabufN, /dev/mem). Board time is
             virtual unless --time realtime: the program's clocks, sleeps and waits read and advance it.
-            Exit status: 2 bad usage or input; 1 a finding, a problem or an invariant failed; otherwise
-            the program's own status.
+            The protocol checker always watches the program (its findings are printed); with --strict
+            any finding fails the run. Exit status: 2 bad usage or input; 1 a finding, a problem or an
+            invariant failed; otherwise the program's own status.
             """)
 
     @Argument(help: "A shipped board's name (boards/NAME.yaml), a profile's path, or a scenario file (its timeline, stream and expectations apply to the command).")
@@ -60,6 +62,9 @@ struct AttachCommand: ParsableCommand {
     @Flag(help: "Compute and print the SHA-256 of the canonical trace.")
     var traceHash = false
 
+    @Flag(help: "Fail (exit 1) on any protocol finding.")
+    var strict = false
+
     func validate() throws {
         guard time == "virtual" || time == "realtime" else { throw ValidationError("--time: expected virtual or realtime, found \(time)") }
         if let duration, DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
@@ -83,9 +88,12 @@ struct AttachCommand: ParsableCommand {
             if case let .failure(error) = made { throw ValidationError(error.message) }
             return
         }
+        // The checker always runs: an attached program's every register access is a round trip to
+        // another process, beside which checking its events costs nothing to speak of.
         let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
-        let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)
-        if let tracer { workload.attach(tracer) }
+        let checker = ProtocolChecker(profile: profile)
+        let tracer = try Tracer(reactor: workload.reactor, options: options, also: [checker])
+        workload.attach(tracer)
         workload.reactor.handleStopSignals()
         if case let .failure(error) = Result(catching: { () throws(WorkloadError) in try workload.start() }) {
             if error.isInputError { throw ValidationError(error.message) }
@@ -99,8 +107,10 @@ struct AttachCommand: ParsableCommand {
         let boardTime = workload.reactor.now
         let interrupted = workload.reactor.stoppedBySignal
         workload.session.finish()
-        let hash = try tracer?.finish()
-        let report = AttachReport(workload: workload, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted)
+        checker.finish()
+        let hash = try tracer.finish()
+        let report = AttachReport(workload: workload, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted,
+                                  protocolFindings: checker.report, strict: strict)
         if json {
             print(try encodeJSON(report))
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Board
+import Checks
 import Foundation
 import Glibc
 import Scenario
@@ -42,6 +43,9 @@ struct PlayCommand: ParsableCommand {
     @Flag(name: .customLong("no-trace-hash"), help: "Skip the trace hash (faster).")
     var noTraceHash = false
 
+    @Flag(help: "Fail a scenario on any protocol finding its expectations do not name (findings: { RULE-ID: N }).")
+    var strict = false
+
     func validate() throws {
         if scenarios.isEmpty { throw ValidationError("Give at least one scenario file.") }
         if let shard, ScenarioShard(shard) == nil { throw ValidationError("--shard: expected i/n with 1 ≤ i ≤ n, such as 2/4, found \(shard)") }
@@ -69,7 +73,7 @@ struct PlayCommand: ParsableCommand {
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
-                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed)
+                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed, strict: strict)
                     .run(handleSignals: true, trace: traceOptions(for: spec, among: specs.count))
             } catch {
                 var stderr = StandardError()
@@ -83,6 +87,7 @@ struct PlayCommand: ParsableCommand {
                 print(try encodeJSON(PlayResult(outcome, wall: wall)).replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: "  ", with: ""))
             } else {
                 print(Self.line(outcome, wall: wall, colour: terminal))
+                for line in outcome.findings.lines { print("    \(line)") }
                 for failure in outcome.failures { print("    \(failure)") }
                 if !outcome.passed { print("    reproduce: uioemu play \(spec.file) --seed \(outcome.seed)") }
             }
@@ -150,6 +155,9 @@ struct PlayResult: Encodable {
     let recoveries: Int
     let violations: Int
     let trace_hash: String?
+    /// The protocol checker's findings by rule id, and the first of them in detail.
+    let findings: [String: Int]
+    let finding_details: [FindingDetail]
     let wall_seconds: Double
     let virtual_seconds: Double
     let failures: [String]
@@ -165,9 +173,30 @@ struct PlayResult: Encodable {
         recoveries = o.recoveries
         violations = o.violations
         trace_hash = o.traceHash
+        findings = o.findings.counts
+        finding_details = o.findings.findings.prefix(32).map(FindingDetail.init)
         wall_seconds = wall
         virtual_seconds = o.virtualSeconds
         failures = o.failures.map(\.description)
+    }
+}
+
+/// One protocol finding in `--json`: the rule, the board time and where, with the fix.
+struct FindingDetail: Encodable {
+    let rule: String
+    let time_ns: Int64
+    let device: String
+    let register: String
+    let values: String
+    let fix: String
+
+    init(_ finding: ProtocolFinding) {
+        rule = finding.rule.id
+        time_ns = finding.nanoseconds
+        device = finding.device
+        register = finding.register
+        values = finding.values
+        fix = finding.rule.fix
     }
 }
 

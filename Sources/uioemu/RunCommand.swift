@@ -1,5 +1,6 @@
 import ArgumentParser
 import Board
+import Checks
 import Foundation
 import Reactor
 import Scenario
@@ -46,6 +47,12 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Compute and print the SHA-256 of the canonical trace (on whenever --trace is given).")
     var traceHash = false
 
+    @Flag(help: "Run the protocol checker and print its findings (off by default: it needs the tracer on the hot path).")
+    var check = false
+
+    @Flag(help: "Run the protocol checker and fail (exit 1) on any finding.")
+    var strict = false
+
     func validate() throws {
         if DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
         if let completions, completions <= 0 { throw ValidationError("--completions: expected a positive count, found \(completions)") }
@@ -56,17 +63,23 @@ struct RunCommand: ParsableCommand {
         var configuration = WorkloadConfiguration()
         if realtime { configuration.clock = .realTime }
         let workload = try ReceiveWorkload(profile: profile, seed: seed, configuration: configuration)
-        // No tracer at all unless asked: tracing off costs the hot path one branch per site.
+        // No tracer at all unless asked: tracing off costs the hot path one branch per site. The
+        // protocol checker is a sink of the tracer, so it is on only when asked (--check, --strict).
         let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
-        let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)
+        let checker = check || strict ? ProtocolChecker(profile: profile) : nil
+        let tracer = options.isEmpty && checker == nil ? nil
+            : try Tracer(reactor: workload.reactor, options: options, also: checker.map { [$0] } ?? [])
         if let tracer { workload.attach(tracer) }
         workload.reactor.handleStopSignals()
         try workload.start()
         let wallStart = Date()
         if let completions { workload.run(completions: completions) } else { workload.run(for: DurationText.parse(duration)!) }
         let wall = Date().timeIntervalSince(wallStart)
-        let report = workload.report
-        // After the run, also when Ctrl-C ended it: the files are complete and closed.
+        var report = workload.report
+        // After the run, also when Ctrl-C ended it: the checker's end-of-run rules first (their
+        // findings go into the trace), then the files, complete and closed.
+        checker?.finish()
+        report.protocolFindings = checker?.report
         try tracer?.finish()
         if json {
             print(try encodeJSON(report))
@@ -75,6 +88,6 @@ struct RunCommand: ParsableCommand {
             print(report.summary)
             print(String(format: "wall time %.3f s, %.0f completions/s", wall, Double(report.completions) / max(wall, 1e-9)))
         }
-        if !report.allInvariantsHold { throw ExitCode.failure }
+        if !report.allInvariantsHold || (strict && report.protocolFindings?.isEmpty == false) { throw ExitCode.failure }
     }
 }

@@ -4,10 +4,13 @@ import Reactor
 import Testing
 
 /// A small board for device tests: 256 MiB of DDR at 0, 1 GiB more at 4 GiB (for 64-bit
-/// addresses), an AXI DMA at 0x8000_0000 with both channels, 100 MHz × 4 bytes.
+/// addresses), an AXI DMA at 0x8000_0000 with both channels, 100 MHz × 4 bytes. Halted follows RS
+/// and a soft reset completes at once unless a test asks for the lag (`LagTests`); the shipped
+/// boards have the kind's default lag.
 func testProfileText(
     lengthWidthBits: Int = 23, fifoDepth: String = "4 KiB", setupCycles: Int = 20,
-    mm2sSense: String = "level-high", s2mmSense: String = "level-high", options: String = ""
+    mm2sSense: String = "level-high", s2mmSense: String = "level-high", haltLagCycles: Int? = 0, resetCycles: Int? = 0,
+    options: String = ""
 ) -> String {
     """
     name: device-test
@@ -45,6 +48,8 @@ func testProfileText(
         fifo-depth: \(fifoDepth)
         length-width-bits: \(lengthWidthBits)
         setup-cycles: \(setupCycles)\(options.isEmpty ? "" : "\n    " + options.split(separator: "\n").joined(separator: "\n    "))
+    \(haltLagCycles.map { "    halt-lag-cycles: \($0)" } ?? "")
+    \(resetCycles.map { "    reset-cycles: \($0)" } ?? "")
         mm2s:
           interrupt: 2
           sense: \(mm2sSense)
@@ -70,11 +75,11 @@ final class Bench {
     init(
         clock: Reactor.Clock = .virtual, lengthWidthBits: Int = 23, fifoDepth: String = "4 KiB", setupCycles: Int = 20,
         mm2sSense: String = "level-high", s2mmSense: String = "level-high", seed: UInt64 = 1,
-        accessPolicy: DMAAccessPolicy = DMAAccessPolicy(), options: String = ""
+        accessPolicy: DMAAccessPolicy = DMAAccessPolicy(), haltLagCycles: Int? = 0, resetCycles: Int? = 0, options: String = ""
     ) throws {
         let text = testProfileText(
             lengthWidthBits: lengthWidthBits, fifoDepth: fifoDepth, setupCycles: setupCycles, mm2sSense: mm2sSense,
-            s2mmSense: s2mmSense, options: options)
+            s2mmSense: s2mmSense, haltLagCycles: haltLagCycles, resetCycles: resetCycles, options: options)
         board = Board(profile: try BoardProfile.parse(text, file: "device-test.yaml", registry: DeviceKinds.standard))
         reactor = Reactor(clock: clock)
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: accessPolicy)

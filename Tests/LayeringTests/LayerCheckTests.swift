@@ -74,6 +74,30 @@ struct LayerCheckTests {
         #expect(output.contains("Sources/DeviceTree/BoardImporter.swift:1: DeviceTree imports Scenario: forbidden"), "\(output)")
     }
 
+    @Test("the protocol checker importing Scenario or UIO fails")
+    func checksImportingScenarioFails() throws {
+        let root = try plantedTree {
+            try insert("import Scenario", before: 1, in: "Sources/Checks/ProtocolChecker.swift", under: $0)
+            try insert("import UIO", before: 1, in: "Sources/Checks/CheckedBoard.swift", under: $0)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (status, output) = try checkLayers(root)
+        #expect(status == 1)
+        #expect(output.contains("Sources/Checks/ProtocolChecker.swift:1: Checks imports Scenario: forbidden"), "\(output)")
+        #expect(output.contains("Sources/Checks/CheckedBoard.swift:1: Checks imports UIO: forbidden"), "\(output)")
+    }
+
+    @Test("the protocol checker reading a file fails (it is fed by events, not files)")
+    func checksFileIOFails() throws {
+        let root = try plantedTree {
+            try insert("let rules = FileManager.default.contents(atPath: \"rules\")", before: 3, in: "Sources/Checks/ProtocolRule.swift", under: $0)
+        }
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (status, output) = try checkLayers(root)
+        #expect(status == 1)
+        #expect(output.contains("Sources/Checks/ProtocolRule.swift:3: Checks uses FileManager: forbidden"), "\(output)")
+    }
+
     @Test("a model target using Foundation's file APIs fails")
     func modelFileIOFails() throws {
         let root = try plantedTree {

@@ -11,8 +11,10 @@ struct TraceFileFormatTests {
     static let keys: [String: [String]] = [
         "register": ["device", "register", "offset", "value", "access"],
         "irq": ["line", "level"],
-        "uio-read": ["device", "count"],
+        "uio-read": ["device", "count", "previous"],
         "uio-enable": ["device", "enabled"],
+        "uio-irq": ["device", "count"],
+        "uio-storm": ["device", "events"],
         "dma-start": ["channel", "address", "bytes"],
         "dma-done": ["channel", "bytes"],
         "dma-error": ["channel", "dmasr"],
@@ -20,8 +22,14 @@ struct TraceFileFormatTests {
         "driver-state": ["driver", "from", "to", "code"],
         "slot-owner": ["driver", "slot", "from", "to"],
         "buffer-owner": ["buffer", "from", "to"],
+        "buffer": ["buffer", "address", "bytes", "live"],
+        "buffer-sync": ["buffer", "to", "offset", "bytes"],
+        "cpu-access": ["buffer", "offset", "bytes", "access"],
+        "byte-order": ["device", "offset", "access", "assumed", "device-value", "cpu-value"],
+        "lost-irqs": ["driver", "count"],
         "fault": ["channel", "fault"],
         "finding": ["kind", "severity", "detail"],
+        "protocol-finding": ["rule", "device", "register", "values"],
     ]
 
     @Test func `every JSON line is an object with t, ev and the fixed keys of its kind, in order`() throws {
@@ -53,7 +61,8 @@ struct TraceFileFormatTests {
             lastTime = time
         }
         #expect(kinds.isSuperset(of: ["register", "irq", "uio-read", "uio-enable", "dma-start", "dma-done", "dma-status",
-                                      "driver-state", "slot-owner", "buffer-owner"]))
+                                      "driver-state", "slot-owner", "buffer-owner", "uio-irq", "buffer", "buffer-sync",
+                                      "cpu-access"]))
         // Integers only: no fraction or exponent anywhere in the file.
         #expect(text.range(of: #":-?[0-9]+[.eE]"#, options: .regularExpression) == nil)
     }

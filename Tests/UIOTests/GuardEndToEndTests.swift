@@ -11,6 +11,12 @@ struct GuardEndToEndTests {
     /// An S2MM register's offset in the UIO map (the register table of the Devices layer).
     static func s2mm(_ register: ChannelRegister) -> UInt64 { UInt64(DMADirection.s2mm.baseOffset + register.rawValue) }
 
+    /// What a driver does after RS=1: lets board time pass until DMASR.Halted reads 0 (the shipped
+    /// boards' core takes `halt-lag-cycles` for it; LENGTH written before would start nothing).
+    static func waitUntilRunning(_ mapping: EmulatedRegisterMapping, _ reactor: Reactor) {
+        reactor.run(until: { ((try? mapping.read32(at: s2mm(.DMASR), assuming: .little).get()) ?? 1) & DMASR.Halted == 0 })
+    }
+
     struct System {
         let rig: Rig
         let devices: DeviceSet
@@ -28,6 +34,7 @@ struct GuardEndToEndTests {
 
         func start(at address: PhysicalAddress, length: UInt32 = 4096) {
             mapping.write32(DMACR.RS | DMACR.IOC_IrqEn | DMACR.Err_IrqEn, at: GuardEndToEndTests.s2mm(.DMACR), assuming: .little)
+            GuardEndToEndTests.waitUntilRunning(mapping, rig.reactor)
             mapping.write32(UInt32(truncatingIfNeeded: address.rawValue), at: GuardEndToEndTests.s2mm(.address), assuming: .little)
             mapping.write32(UInt32(truncatingIfNeeded: address.rawValue >> 32), at: GuardEndToEndTests.s2mm(.addressMSB), assuming: .little)
             mapping.write32(length, at: GuardEndToEndTests.s2mm(.LENGTH), assuming: .little)
@@ -83,6 +90,7 @@ struct GuardEndToEndTests {
         let mapping = try rig.s2mm.mmap(offset: 0, length: 4096).get()
         let buffer = try rig.uio.heap.allocate(size: 4096).get()  // no syncForDevice: the CPU owns it
         mapping.write32(DMACR.RS | DMACR.IOC_IrqEn, at: Self.s2mm(.DMACR), assuming: .little)
+        Self.waitUntilRunning(mapping, rig.reactor)
         mapping.write32(UInt32(buffer.physicalAddress.rawValue), at: Self.s2mm(.address), assuming: .little)
         mapping.write32(256, at: Self.s2mm(.LENGTH), assuming: .little)
         rig.reactor.run()

@@ -1,3 +1,5 @@
+import Trace
+
 /// The byte-order model for register windows.
 ///
 /// A register window holds 32-bit values in its bus byte order. A CPU access that assumes the same
@@ -40,7 +42,7 @@ extension Bus {
         let cpuValue = deviceValue.byteSwapped
         record(EndiannessViolation(
             address: address, direction: .read, assumed: order, window: window.endianness,
-            deviceValue: deviceValue, cpuValue: cpuValue))
+            deviceValue: deviceValue, cpuValue: cpuValue), in: window, offset: offset)
         return .success(cpuValue)
     }
 
@@ -58,7 +60,7 @@ extension Bus {
         let deviceValue = value.byteSwapped
         record(EndiannessViolation(
             address: address, direction: .write, assumed: order, window: window.endianness,
-            deviceValue: deviceValue, cpuValue: value))
+            deviceValue: deviceValue, cpuValue: value), in: window, offset: offset)
         model._withUnsafeGuaranteedRef { $0.write32(offset: offset, value: deviceValue) }
         return nil
     }
@@ -69,8 +71,12 @@ extension Bus {
         return UInt32(truncatingIfNeeded: offset)
     }
 
-    private func record(_ violation: EndiannessViolation) {
+    /// Logs the mismatch and, when tracing, records it (before a write reaches the device, after a
+    /// read left it).
+    private func record(_ violation: EndiannessViolation, in window: DeviceWindow, offset: UInt32) {
         endiannessViolationCount += 1
         if endiannessViolations.count < violationLogLimit { endiannessViolations.append(violation) }
+        tracer?.record(.byteOrder(device: window.name, offset: offset, access: violation.direction == .read ? .read : .write,
+                                  assumed: violation.assumed.rawValue, deviceValue: violation.deviceValue, cpuValue: violation.cpuValue))
     }
 }

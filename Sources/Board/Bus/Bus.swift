@@ -1,3 +1,5 @@
+import Trace
+
 /// The physical address space as the CPU and bus masters see it: RAM regions, device register
 /// windows and reserved (unmodelled) windows, none overlapping.
 ///
@@ -41,6 +43,9 @@ public final class Bus {
     @exclusivity(unchecked) public internal(set) var endiannessViolations: [EndiannessViolation] = []
     @exclusivity(unchecked) public internal(set) var endiannessViolationCount = 0
     public let violationLogLimit = 1024
+    /// Records register accesses in the wrong byte order when set (nil: tracing off; the check sits
+    /// on the already out-of-line mismatch path, so the common access pays nothing).
+    @exclusivity(unchecked) public var tracer: Tracer?
 
     public init(physicalAddressBits: Int) {
         precondition((1...64).contains(physicalAddressBits))

@@ -14,6 +14,8 @@ public final class AXIDMA: RegisterWindow {
     public let name: String
     public let parameters: AXIDMAParameters
     public let registerMap: AXIDMARegisterMap
+    /// How long a soft reset takes: the profile's `reset-cycles` at the core's clock.
+    public let resetNanoseconds: Int64
     /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0): its
     /// registers then read 0 and ignore writes.
     public let mm2s: DMAChannel?
@@ -30,6 +32,8 @@ public final class AXIDMA: RegisterWindow {
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var reservedAccesses = 0
     @exclusivity(unchecked) public private(set) var softResets = 0
+    /// Register writes while a soft reset was in progress (DMACR.Reset still 1): ignored.
+    @exclusivity(unchecked) public private(set) var writesDuringReset = 0
 
     /// Records register accesses (and, through the channels, transfers, faults and status changes)
     /// when set; nil is tracing off. The channels are named `<device>.mm2s` / `<device>.s2mm`.
@@ -55,6 +59,7 @@ public final class AXIDMA: RegisterWindow {
             lengthWidthBits: parameters.lengthWidthBits, addressWidthBits: parameters.addressWidthBits,
             scatterGather: parameters.scatterGather)
         registerMap = map
+        resetNanoseconds = Int64((parameters.resetCycles * 1_000_000_000 + parameters.clockHz - 1) / parameters.clockHz)
         func makeChannel(_ direction: DMADirection, _ configured: AXIDMAParameters.Channel?, _ random: SplitMix64) -> DMAChannel? {
             guard let configured else { return nil }
             let route = InterruptRoute(output: direction.rawValue, line: configured.interruptLine, sense: configured.sense)
@@ -97,10 +102,16 @@ public final class AXIDMA: RegisterWindow {
             reservedAccesses += 1
             return
         }
+        // Both channels reset together, so the written channel's own DMACR.Reset says whether the core
+        // is in a soft reset: its registers hold their reset values until it is done.
+        if channel._withUnsafeGuaranteedRef({ $0.isResetting }) {
+            writesDuringReset += 1
+            return
+        }
         if register == .DMACR && value & DMACR.Reset != 0 {
-            // PG021 DMACR.Reset: resets the entire core; the bit reads 0 again once it is done, which
-            // the model makes immediate.
-            reset()
+            // PG021 DMACR.Reset: resets the entire core; the bit reads 0 again once it is done
+            // (`reset-cycles` of the profile later).
+            softReset()
             return
         }
         channel._withUnsafeGuaranteedRef { $0.write(register, value) }
@@ -124,11 +135,19 @@ public final class AXIDMA: RegisterWindow {
 
     // MARK: reset
 
-    /// Soft reset of the whole core (DMACR.Reset): transfers in flight are aborted, the FIFO is
+    /// Soft reset of the whole core, done at once: transfers in flight are aborted, the FIFO is
     /// flushed, every register returns to its reset value and both lines drop.
     public func reset() {
         softResets += 1
         mm2s?.reset()
         s2mm?.reset()
+    }
+
+    /// What writing DMACR.Reset does: the reset of `reset()`, with DMACR.Reset reading 1 in both
+    /// channels for the profile's `reset-cycles` (the core ignores writes meanwhile).
+    func softReset() {
+        softResets += 1
+        mm2s?.reset(inProgressFor: resetNanoseconds)
+        s2mm?.reset(inProgressFor: resetNanoseconds)
     }
 }

@@ -44,6 +44,17 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     /// Scatter-gather: clock cycles to write a descriptor's STATUS back (one beat, its address
     /// phase and the write response). Default 8, an estimate like the fetch's.
     public var descriptorUpdateCycles: UInt64 = Self.defaultDescriptorUpdateCycles
+    /// Clock cycles from a DMACR.RS write until DMASR.Halted follows it (RS=1: Halted drops; RS=0
+    /// with nothing in flight: Halted rises). PG021 describes Halted as a status that follows RS
+    /// ("DMASR.Halted ... when RS = 0 and the channel has halted") without a figure, and drivers poll
+    /// for it (Linux `xilinx_dma_start` and `xilinx_dma_halt` poll DMASR with a timeout), so a
+    /// driver that writes LENGTH right after RS=1 without checking Halted loses the transfer.
+    /// Default `defaultHaltLagCycles`.
+    public var haltLagCycles: UInt64 = AXIDMAParameters.defaultHaltLagCycles
+    /// Clock cycles a soft reset (DMACR.Reset) takes: DMACR.Reset reads 1 until then and the core
+    /// ignores register writes (PG021: "Reset ... This bit is set to 0 when the reset is complete";
+    /// Linux `xilinx_dma_reset` polls it). Default `defaultResetCycles`.
+    public var resetCycles: UInt64 = AXIDMAParameters.defaultResetCycles
     /// Nil when the core is built without that channel (C_INCLUDE_MM2S / C_INCLUDE_S2MM = 0).
     public var mm2s: Channel?
     public var s2mm: Channel?
@@ -66,6 +77,14 @@ public struct AXIDMAParameters: DeviceParameters, Hashable {
     public static let setupCycles: ClosedRange<UInt64> = 0...1_000_000
     public static let defaultDescriptorFetchCycles: UInt64 = 16
     public static let defaultDescriptorUpdateCycles: UInt64 = 8
+    /// The range of `halt-lag-cycles` and `reset-cycles`.
+    public static let lagCycles: ClosedRange<UInt64> = 0...1_000_000
+    /// A few cycles: the RS write crossing into the channel's state machine and back to DMASR.
+    /// PG021 gives no figure; 0 in a profile makes Halted follow RS at once.
+    public static let defaultHaltLagCycles: UInt64 = 4
+    /// The reset has to cross both channels' clock domains and drain the AXI interfaces; 32 cycles of
+    /// an idle core is an estimate (PG021 gives no figure). 0 makes the reset immediate.
+    public static let defaultResetCycles: UInt64 = 32
 }
 
 /// `kind: axi-dma`.
@@ -76,7 +95,7 @@ public struct AXIDMAKind: DeviceModelKind {
     public var keys: [String] {
         [
             "clock", "data-width-bytes", "fifo-depth", "length-width-bits", "setup-cycles", "address-width-bits", "dre",
-            "scatter-gather", "descriptor-fetch-cycles", "descriptor-update-cycles", "mm2s", "s2mm",
+            "scatter-gather", "descriptor-fetch-cycles", "descriptor-update-cycles", "halt-lag-cycles", "reset-cycles", "mm2s", "s2mm",
         ]
     }
 
@@ -107,6 +126,10 @@ public struct AXIDMAKind: DeviceModelKind {
         }
         let fetch = descriptorCycles("descriptor-fetch-cycles", default: AXIDMAParameters.defaultDescriptorFetchCycles)
         let update = descriptorCycles("descriptor-update-cycles", default: AXIDMAParameters.defaultDescriptorUpdateCycles)
+        let haltLag = mapping["halt-lag-cycles"].map { $0.integer("a number of clock cycles", in: AXIDMAParameters.lagCycles, &diagnostics) }
+            ?? AXIDMAParameters.defaultHaltLagCycles
+        let resetCycles = mapping["reset-cycles"].map { $0.integer("a number of clock cycles", in: AXIDMAParameters.lagCycles, &diagnostics) }
+            ?? AXIDMAParameters.defaultResetCycles
 
         var routes: [(route: InterruptRoute, location: SourceLocation)] = []
         func channel(_ key: String) -> AXIDMAParameters.Channel? {
@@ -128,12 +151,13 @@ public struct AXIDMAKind: DeviceModelKind {
             diagnostics.error("device '\(context.deviceName)' has no channel: expected 'mm2s', 's2mm' or both", at: mapping.location)
         }
         guard let clock, let width, let fifo, let lengthBits, let setup, let addressBits, let dre, let scatterGather, let fetch,
-              let update, mm2s != nil || s2mm != nil
+              let update, let haltLag, let resetCycles, mm2s != nil || s2mm != nil
         else { return nil }
         let parameters = AXIDMAParameters(
             clockHz: clock, dataWidthBytes: width, fifoDepthBytes: fifo, lengthWidthBits: Int(lengthBits),
             setupCycles: setup, addressWidthBits: Int(addressBits), dataRealignment: dre, scatterGather: scatterGather,
-            descriptorFetchCycles: fetch, descriptorUpdateCycles: update, mm2s: mm2s, s2mm: s2mm)
+            descriptorFetchCycles: fetch, descriptorUpdateCycles: update, haltLagCycles: haltLag, resetCycles: resetCycles,
+            mm2s: mm2s, s2mm: s2mm)
         return ParsedDevice(parameters: parameters, interrupts: routes)
     }
 

@@ -12,11 +12,14 @@ import Trace
 /// - DMASR.Idle is set at completion and cleared when the next transfer starts or by a reset;
 ///   clearing RS leaves it alone.
 /// - LENGTH written while halted, or with 0, is stored (the register is R/W) but starts nothing.
-/// - Clearing RS while a transfer moves lets it finish; Halted follows at its completion. An armed
-///   S2MM transfer still waiting for data is flushed at once.
+/// - DMASR.Halted follows RS `halt-lag-cycles` later (PG021 gives no figure; drivers poll): RS=1
+///   clears it after the lag, RS=0 with nothing in flight sets it after the lag. Clearing RS while a
+///   transfer moves lets it finish; Halted follows the lag after its completion. An armed S2MM
+///   transfer still waiting for data is flushed at once. An error halts at once.
 /// - Data moves at completion, all at once: the access policy and the bus are consulted then, for
 ///   the range actually moved, and a failure moves no byte.
-/// - The soft reset is immediate: DMACR.Reset reads 0 on the next access.
+/// - The soft reset takes `reset-cycles`: meanwhile DMACR.Reset reads 1, both channels are halted
+///   with their registers at reset values, and the core ignores register writes (`DMAChannel+Lag.swift`).
 ///
 /// Order as in Renode/QEMU models: state, register access, `updateInterrupt()`, `reset()`, timing.
 /// Data movement is in `DMAChannel+Data.swift`, stream endpoints in `DMAChannel+Stream.swift`,
@@ -50,6 +53,8 @@ public final class DMAChannel: ReactorTarget {
         case descriptor
         /// Scatter-gather: the IRQDelay timer ran out.
         case delay
+        /// DMASR.Halted catches up with RS, or the soft reset is done (`settle()`).
+        case settle
     }
     /// MM2S reads memory (and a sink checks it) in chunks of this size.
     static let chunkBytes = 64 * 1024
@@ -82,6 +87,8 @@ public final class DMAChannel: ReactorTarget {
     public let delayUnitNanoseconds: Int64
     /// Data width × clock: the memory-map side's throughput.
     public let busBytesPerSecond: UInt64
+    /// `halt-lag-cycles` of the profile, in board time.
+    public let haltLagNanoseconds: Int64
     /// The FPGA drives the line in the polarity the profile declares for it.
     let activeLow: Bool
 
@@ -107,6 +114,9 @@ public final class DMAChannel: ReactorTarget {
     /// Scatter-gather only (nil in direct register mode).
     @exclusivity(unchecked) var descriptorTimer: TimerID!
     @exclusivity(unchecked) var delayTimer: TimerID!
+    @exclusivity(unchecked) var settleTimer: TimerID!
+    /// What `settleTimer` will do when it fires.
+    @exclusivity(unchecked) var pendingSettle = Settle.none
 
     // MARK: registers (PG021 names)
 
@@ -192,6 +202,7 @@ public final class DMAChannel: ReactorTarget {
         descriptorFetchNanoseconds = nanoseconds(parameters.descriptorFetchCycles)
         descriptorUpdateNanoseconds = nanoseconds(parameters.descriptorUpdateCycles)
         delayUnitNanoseconds = nanoseconds(125)
+        haltLagNanoseconds = nanoseconds(parameters.haltLagCycles)
         activeLow = route.sense == .levelLow || route.sense == .fallingEdge
         bus = .passUnretained(board.bus)
         self.reactor = .passUnretained(reactor)
@@ -212,6 +223,7 @@ public final class DMAChannel: ReactorTarget {
             descriptorTimer = reactor.makeTimer(target: self, tag: Tag.descriptor.rawValue)
             delayTimer = reactor.makeTimer(target: self, tag: Tag.delay.rawValue)
         }
+        settleTimer = reactor.makeTimer(target: self, tag: Tag.settle.rawValue)
         updateInterrupt()
     }
 
@@ -269,23 +281,17 @@ public final class DMAChannel: ReactorTarget {
         if dmasr & DMASR.errors != 0 { control &= ~DMACR.RS }
         dmacr = control
         if scatterGather {
+            // The scatter-gather engine keeps its own Halted bookkeeping (no lag modelled there).
             controlWritten(wasRunning: wasRunning, thresholdWritten: value & DMACR.IRQThreshold != 0)
-        } else if control & DMACR.RS != 0 {
-            dmasr &= ~DMASR.Halted
-        } else if wasRunning {
-            // PG021: "DMA stops when current (if any) DMA operations are complete"; an armed S2MM
-            // transfer with no data yet is flushed.
-            switch state {
-            case .idle: dmasr |= DMASR.Halted
-            case .awaitingData:
-                state = .idle
-                dmasr |= DMASR.Halted
-            case .moving, .stalled: break  // Halted follows at completion (never, for a stall)
-            }
+            return
         }
+        // PG021: "DMA stops when current (if any) DMA operations are complete"; an armed S2MM
+        // transfer with no data yet is flushed. Halted follows RS after the lag (`followRunStop`).
+        if control & DMACR.RS == 0 && wasRunning && state == .awaitingData { state = .idle }
+        followRunStop()
     }
 
-    private func writeLength(_ value: UInt32) {
+    func writeLength(_ value: UInt32) {
         // PG021: LENGTH must not be written while a transfer is in progress; the model ignores it.
         guard !isBusy else {
             counters.ignoredLengthWrites += 1
@@ -333,9 +339,14 @@ public final class DMAChannel: ReactorTarget {
     /// This channel's part of a soft reset (PG021 DMACR.Reset: "all pending transfers are flushed",
     /// registers return to their reset values). Whatever the device held of the stream is dropped
     /// (reason `reset`); the source is outside the core and keeps producing; pending "next
-    /// transfer" faults other than a stall stay armed.
-    func reset() {
-        reactor._withUnsafeGuaranteedRef { $0.disarm(completionTimer) }
+    /// transfer" faults other than a stall stay armed. `inProgressFor` > 0: DMACR.Reset reads 1 for
+    /// that long (the core ignores writes meanwhile; `DMAChannel+Lag.swift`); 0: done at once.
+    func reset(inProgressFor nanoseconds: Int64 = 0) {
+        reactor._withUnsafeGuaranteedRef {
+            $0.disarm(completionTimer)
+            $0.disarm(settleTimer)
+        }
+        pendingSettle = .none
         dropHeldBytes(.reset)
         state = .idle
         dmacr = controlSemantics.resetValue
@@ -346,6 +357,12 @@ public final class DMAChannel: ReactorTarget {
         faults.stall = false
         holdingLostEdge = false
         if scatterGather { resetScatterGather() }
+        if nanoseconds > 0 {
+            dmacr |= DMACR.Reset
+            pendingSettle = .resetDone
+            let timer = settleTimer!
+            reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
+        }
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
     }
@@ -401,6 +418,7 @@ public final class DMAChannel: ReactorTarget {
         case .source: sourceTick()
         case .descriptor: descriptorStep()
         case .delay: delayExpired()
+        case .settle: settle()
         case nil: break
         }
     }
@@ -410,14 +428,18 @@ public final class DMAChannel: ReactorTarget {
         state = .idle
         let error = direction == .mm2s ? finishMM2S(bytes) : finishS2MM(bytes)
         if error != 0 {
+            // An error halts at once (PG021: the channel halts and RS is cleared).
             dmasr |= error | DMASR.Err_Irq | DMASR.Halted
             dmacr &= ~DMACR.RS
             counters.errors += 1
+            cancelSettle()
         } else {
             dmasr |= DMASR.IOC_Irq | DMASR.Idle
             counters.completions += 1
+            // RS cleared while it moved: Halted follows now (after the lag). Not on the hot path:
+            // a running channel has RS set.
+            if dmacr & DMACR.RS == 0 { followRunStop() }
         }
-        if dmacr & DMACR.RS == 0 { dmasr |= DMASR.Halted }
         if tracer != nil { traceCompletion(bytes, failed: error != 0) }
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }

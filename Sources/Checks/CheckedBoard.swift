@@ -1,0 +1,55 @@
+import Board
+import Devices
+
+/// What the checker needs to know of the board, taken once from its profile: each AXI DMA's channels
+/// (their trace names, LENGTH width) and register map, and which channel each UIO node reports.
+/// Everything else it learns from the trace.
+struct CheckedBoard {
+    struct Device {
+        let name: String
+        let registerMap: AXIDMARegisterMap
+        /// The trace name of each channel the core has (`fpga-dma.s2mm`), by direction.
+        let channels: [DMADirection: String]
+    }
+
+    struct Channel {
+        let name: String
+        let device: String
+        let direction: DMADirection
+        let lengthWidthBits: Int
+        var lengthMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(lengthWidthBits)) - 1) }
+    }
+
+    let devices: [String: Device]
+    let channels: [String: Channel]
+    /// The trace name of the channel whose interrupt each UIO node reports, by node name.
+    let nodeChannels: [String: String]
+    /// Addresses at or above 2^bits cannot be physical: such a DMA address is a CPU virtual address.
+    let physicalAddressBits: Int
+
+    init(profile: BoardProfile) {
+        var devices: [String: Device] = [:]
+        var channels: [String: Channel] = [:]
+        for spec in profile.devices {
+            guard let parameters = spec.parameters(as: AXIDMAParameters.self) else { continue }
+            var names: [DMADirection: String] = [:]
+            for direction in DMADirection.allCases where (direction == .mm2s ? parameters.mm2s : parameters.s2mm) != nil {
+                let name = "\(spec.name).\(direction)"
+                names[direction] = name
+                channels[name] = Channel(name: name, device: spec.name, direction: direction, lengthWidthBits: parameters.lengthWidthBits)
+            }
+            devices[spec.name] = Device(name: spec.name, registerMap: AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits),
+                                        channels: names)
+        }
+        var nodeChannels: [String: String] = [:]
+        for node in profile.uioNodes {
+            guard let route = node.interrupt, let direction = DMADirection(rawValue: route.output),
+                  let channel = devices[node.device]?.channels[direction] else { continue }
+            nodeChannels[node.name] = channel
+        }
+        self.devices = devices
+        self.channels = channels
+        self.nodeChannels = nodeChannels
+        physicalAddressBits = profile.cpu.physicalAddressBits
+    }
+}

@@ -1,0 +1,111 @@
+import Devices
+
+/// What the checker knows of one DMA buffer: where it is, and which bytes are not synced yet.
+final class BufferState {
+    let name: String
+    let address: UInt64
+    let size: UInt64
+    /// Bytes the device wrote since the CPU last synced them for itself.
+    @exclusivity(unchecked) var deviceWritten: ByteRange?
+    /// Bytes the CPU wrote since it last synced them for the device.
+    @exclusivity(unchecked) var cpuWritten: ByteRange?
+    @exclusivity(unchecked) var isLive = true
+
+    init(name: String, address: UInt64, size: UInt64) {
+        self.name = name
+        self.address = address
+        self.size = size
+    }
+
+    func holds(_ start: UInt64, _ bytes: UInt64) -> Bool {
+        start >= address && start - address < size && bytes <= size - (start - address)
+    }
+
+    func overlaps(_ start: UInt64, _ bytes: UInt64) -> Bool {
+        start < address &+ size && address < start &+ bytes
+    }
+}
+
+/// The DMA buffer rules (the Linux DMA API, Documentation/core-api/dma-api-howto.rst, "streaming
+/// DMA"; u-dma-buf): a transfer stays inside one live buffer; the CPU reads what the device wrote
+/// only after sync_for_cpu, and the device reads what the CPU wrote only after sync_for_device.
+extension ProtocolChecker {
+    func bufferChanged(_ name: String, address: UInt64, bytes: UInt64, live: Bool) {
+        hasBuffers = true
+        if live {
+            buffers[name] = BufferState(name: name, address: address, size: bytes)
+            freed.removeAll { $0.name == name }
+        } else if let buffer = buffers.removeValue(forKey: name) {
+            buffer.isLive = false
+            freed.append(buffer)
+            if freed.count > Self.freedLimit { freed.removeFirst() }
+        }
+    }
+
+    func bufferSynced(_ name: String, toDevice: Bool, offset: UInt64, bytes: UInt64) {
+        guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
+        if toDevice {
+            buffer.cpuWritten = buffer.cpuWritten?.removing(range)
+        } else {
+            buffer.deviceWritten = buffer.deviceWritten?.removing(range)
+        }
+    }
+
+    func cpuAccessed(_ name: String, offset: UInt64, bytes: UInt64, write: Bool) {
+        guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
+        if write {
+            buffer.cpuWritten = buffer.cpuWritten.map { $0.joined(range) } ?? range
+        } else if let stale = buffer.deviceWritten, stale.overlaps(range) {
+            report(.cpuReadWithoutSync, device: name,
+                   values: "CPU read of \(range) while the device's \(stale) were not synced for the CPU since it wrote them")
+        }
+    }
+
+    /// An S2MM transfer wrote `bytes` at `address`.
+    func deviceWrote(address: UInt64, bytes: UInt64) {
+        guard let buffer = liveBuffer(holding: address, 1),
+              let range = ByteRange(offset: address - buffer.address, bytes: min(bytes, buffer.size - (address - buffer.address)))
+        else { return }
+        buffer.deviceWritten = buffer.deviceWritten.map { $0.joined(range) } ?? range
+    }
+
+    /// A transfer of `bytes` at `address` started: it must lie in one live buffer; MM2S must not read
+    /// bytes the CPU wrote and did not sync for the device.
+    func dmaAddressed(channel: String, direction: DMADirection, address: UInt64, bytes: UInt64) {
+        guard hasBuffers, bytes > 0 else { return }
+        let register = direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
+        if let buffer = liveBuffer(holding: address, bytes) {
+            let name = buffer.name
+            guard direction == .mm2s, let written = buffer.cpuWritten,
+                  let range = ByteRange(offset: address - buffer.address, bytes: bytes), written.overlaps(range) else { return }
+            report(.sendWithoutSync, device: channel, register: register,
+                   values: "sends \(range) of \(name) while the CPU's \(written) were not synced for the device since it wrote them")
+            return
+        }
+        let span = "\(hex(address)) +\(bytes) bytes"
+        if let stale = freed.last(where: { $0.overlaps(address, bytes) }) {
+            report(.dmaFreedBuffer, device: channel, register: register,
+                   values: "\(span) lies in \(stale.name) (\(hex(stale.address)) +\(stale.size)), which was freed")
+            return
+        }
+        var hint = ""
+        if board.physicalAddressBits < 64 && address >> UInt64(board.physicalAddressBits) != 0 {
+            hint = "; beyond the \(board.physicalAddressBits)-bit physical address space: a CPU virtual address?"
+        } else if let nearest = buffers.values.min(by: { distance($0, address) < distance($1, address) || (distance($0, address) == distance($1, address) && $0.name < $1.name) }) {
+            hint = "; the nearest live buffer is \(nearest.name) at \(hex(nearest.address)) (\(nearest.size) bytes)"
+        }
+        report(.dmaOutsideBuffers, device: channel, register: register, values: "\(span) is outside every live buffer\(hint)")
+    }
+
+    /// The live buffer holding all of `[address, address + bytes)`: the last one found, or a search.
+    private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> BufferState? {
+        if let last = lastBuffer, last.isLive, last.holds(address, bytes) { return last }
+        lastBuffer = buffers.values.first { $0.holds(address, bytes) }
+        return lastBuffer
+    }
+
+    private func distance(_ buffer: BufferState, _ address: UInt64) -> UInt64 {
+        if address < buffer.address { return buffer.address - address }
+        return address >= buffer.address + buffer.size ? address - (buffer.address + buffer.size) + 1 : 0
+    }
+}

@@ -1,0 +1,160 @@
+import Devices
+import Trace
+
+/// What the checker knows of one AXI DMA channel: its registers as the trace last showed them and
+/// the transfer LENGTH started.
+final class ChannelState {
+    let name: String
+    let direction: DMADirection
+    let lengthMask: UInt32
+    let lengthWidthBits: Int
+    @exclusivity(unchecked) var dmacr: UInt32 = 0x0001_0002
+    @exclusivity(unchecked) var dmasr: UInt32 = DMASR.Halted
+    /// SA/DA and the MSB as last written.
+    @exclusivity(unchecked) var address: UInt64 = 0
+    /// A transfer started by LENGTH is armed or moving (until its completion, error or a halt).
+    @exclusivity(unchecked) var inFlight = false
+    @exclusivity(unchecked) var programmedLength: UInt32 = 0
+    /// Where the transfer in flight (or the last one) reads or writes.
+    @exclusivity(unchecked) var transferAddress: UInt64 = 0
+    /// The UIO nodes that report this channel's interrupt, by name.
+    @exclusivity(unchecked) var nodes: [NodeState] = []
+
+    init(_ channel: CheckedBoard.Channel) {
+        name = channel.name
+        direction = channel.direction
+        lengthMask = channel.lengthMask
+        lengthWidthBits = channel.lengthWidthBits
+    }
+
+    /// The interrupt cause as the device derives its line: `DMASR & DMACR & 0x7000` (PG021).
+    var cause: UInt32 { dmasr & dmacr & DMACR.allIrqEn }
+}
+
+/// An AXI DMA's registers by word offset (offset / 4), as the device decodes them: the channel, the
+/// register and its PG021 name; nil for a reserved offset.
+struct RegisterDecoder {
+    let device: String
+    let table: [(channel: ChannelState, register: ChannelRegister, name: String)?]
+
+    init(_ device: CheckedBoard.Device, channels: [String: ChannelState]) {
+        self.device = device.name
+        var table = [(channel: ChannelState, register: ChannelRegister, name: String)?](
+            repeating: nil, count: Int((device.registerMap.registers.map(\.offset).max() ?? 0) / 4) + 1)
+        for description in device.registerMap.registers {
+            guard let name = device.channels[description.direction], let channel = channels[name] else { continue }
+            table[Int(description.offset / 4)] = (channel, description.register, description.name)
+        }
+        self.table = table
+    }
+
+    func decode(_ offset: UInt32) -> (channel: ChannelState, register: ChannelRegister, name: String)? {
+        let index = Int(offset / 4)
+        guard offset % 4 == 0, index < table.count else { return nil }
+        return table[index]
+    }
+}
+
+/// The register rules (PG021, direct register mode): LENGTH starts a transfer only on a running
+/// channel, after the address, within the length width and not while one is in progress; nothing
+/// is written while a soft reset is in progress.
+extension ProtocolChecker {
+    func registerWritten(device: String, offset: UInt32, value: UInt32) {
+        if lastDecoder?.device != device { lastDecoder = decoders[device] }
+        guard let (channel, kind, register) = lastDecoder?.decode(offset) else { return }
+        let name = channel.name
+        // PG021 DMACR.Reset: the whole core resets; until the bit reads 0 again writes are lost.
+        if channel.dmacr & DMACR.Reset != 0 {
+            if !(kind == .DMACR && value & DMACR.Reset != 0) {
+                report(.writeDuringReset, device: name, register: register,
+                       values: "wrote \(hex(value)) while DMACR reads \(hex(channel.dmacr)) (Reset=1)")
+            }
+            return
+        }
+        switch kind {
+        case .LENGTH:
+            lengthWritten(channel, register: register, value: value)
+        case .address, .addressMSB:
+            if channel.inFlight {
+                report(.addressAfterLength, device: name, register: register,
+                       values: "wrote \(hex(value)) while the transfer LENGTH started (\(channel.programmedLength) bytes at \(hex(channel.transferAddress))) is in progress")
+            }
+            let word = UInt64(value)
+            channel.address = kind == .address ? (channel.address & ~0xFFFF_FFFF) | word : (channel.address & 0xFFFF_FFFF) | word << 32
+        case .DMACR, .DMASR:
+            break
+        case .CURDESC, .CURDESC_MSB, .TAILDESC, .TAILDESC_MSB:
+            break  // scatter-gather: no rule on the descriptor pointers yet
+        }
+    }
+
+    /// PG021 S2MM_LENGTH / MM2S_LENGTH: a non-zero write on a running channel starts the transfer;
+    /// written while halted it has no effect; bits above the configured width read as zero.
+    private func lengthWritten(_ channel: ChannelState, register: String, value: UInt32) {
+        let kept = value & channel.lengthMask
+        if kept != value {
+            report(.lengthTruncated, device: channel.name, register: register,
+                   values: "wrote \(value) (\(hex(value))) to a \(channel.lengthWidthBits)-bit LENGTH: the core keeps \(kept)")
+        }
+        guard kept != 0 else { return }
+        if channel.inFlight {
+            report(.lengthWhileBusy, device: channel.name, register: register,
+                   values: "wrote \(kept) while the transfer of \(channel.programmedLength) bytes at \(hex(channel.transferAddress)) is in progress")
+            return
+        }
+        if channel.dmacr & DMACR.RS == 0 {
+            report(.lengthWhileHalted, device: channel.name, register: register,
+                   values: "wrote \(kept) while DMACR is \(hex(channel.dmacr)) (RS=0) and DMASR \(hex(channel.dmasr))")
+            return
+        }
+        if channel.dmasr & DMASR.Halted != 0 {
+            report(.lengthBeforeRunning, device: channel.name, register: register,
+                   values: "wrote \(kept) while DMASR still reads \(hex(channel.dmasr)) (Halted=1) after RS=1 (DMACR \(hex(channel.dmacr)))")
+            return
+        }
+        channel.inFlight = true
+        channel.programmedLength = kept
+        channel.transferAddress = channel.address
+    }
+
+    func statusChanged(_ name: String, control: UInt32, status: UInt32) {
+        guard let channel = channel(name) else { return }
+        let before = channel.cause
+        channel.dmacr = control
+        channel.dmasr = status
+        // A halted channel (an error, RS cleared, a reset) has nothing in flight; a reset also
+        // clears the address registers.
+        if status & DMASR.Halted != 0 || control & DMACR.Reset != 0 { channel.inFlight = false }
+        if control & DMACR.Reset != 0 { channel.address = 0 }
+        if before != channel.cause { causeChanged(channel) }
+    }
+
+    func transferStarted(_ name: String, address: UInt64, bytes: Int) {
+        guard let channel = channel(name) else { return }
+        channel.inFlight = true
+        channel.transferAddress = address
+        // S2MM moves at most what LENGTH allows; MM2S moves LENGTH.
+        let moved = channel.direction == .s2mm ? min(UInt64(bytes), UInt64(channel.programmedLength)) : UInt64(bytes)
+        dmaAddressed(channel: name, direction: channel.direction, address: address, bytes: moved)
+    }
+
+    func transferDone(_ name: String, bytes: Int) {
+        guard let channel = channel(name) else { return }
+        channel.inFlight = false
+        if channel.direction == .s2mm { deviceWrote(address: channel.transferAddress, bytes: UInt64(bytes)) }
+    }
+
+    func transferFailed(_ name: String) {
+        channel(name)?.inFlight = false
+    }
+
+    /// A register access in the wrong byte order (the bus swapped it; Board's byte-order model).
+    func byteOrderMismatch(_ device: String, offset: UInt32, access: TraceEvent.RegisterAccess, assumed: String,
+                           deviceValue: UInt32, cpuValue: UInt32) {
+        let register = decoders[device]?.decode(offset)?.name ?? "offset \(hex(offset))"
+        let values = access == .read
+            ? "read assuming \(assumed)-endian: the register holds \(hex(deviceValue)), the CPU saw \(hex(cpuValue))"
+            : "write assuming \(assumed)-endian: the CPU meant \(hex(cpuValue)), the register got \(hex(deviceValue))"
+        report(.byteOrder, device: device, register: register, values: values)
+    }
+}

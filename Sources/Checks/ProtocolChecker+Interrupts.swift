@@ -1,0 +1,112 @@
+/// What the checker knows of one UIO node (`uio_pdrv_genirq`): whether its line is disabled and by
+/// whom, and what happened to the channel's cause since the handler last ran.
+final class NodeState {
+    let name: String
+    /// The channel whose interrupt the node reports.
+    unowned let channel: ChannelState
+    /// The line is disabled (by the handler or a write of 0). uio_pdrv_genirq starts with it enabled.
+    @exclusivity(unchecked) var disabled = false
+    /// Disabled by the in-kernel handler, and nobody wrote 1 since: the driver owes a re-enable.
+    @exclusivity(unchecked) var disabledByHandler = false
+    @exclusivity(unchecked) var interrupts = 0
+    /// Since the handler last ran, the channel's cause went away (the driver cleared it).
+    @exclusivity(unchecked) var causeClearedSinceHandler = false
+    /// A new cause rose while the handler's disable still held, after the driver had cleared the
+    /// old one: when (the interrupt that can never be delivered).
+    @exclusivity(unchecked) var undeliveredSince: Int64?
+    /// A read whose count jumped by more than one, not accounted for yet.
+    @exclusivity(unchecked) var unaccountedJump: (at: Int64, count: Int32, previous: Int32)?
+
+    init(name: String, channel: ChannelState) {
+        self.name = name
+        self.channel = channel
+    }
+}
+
+/// The UIO rules (drivers/uio/uio.c, uio_pdrv_genirq.c): the handler disables the line on every
+/// interrupt, so the driver must clear the cause and then write 1, every time; a read returns the
+/// total count, and a jump of more than one is interrupts the driver did not see.
+extension ProtocolChecker {
+    func handlerRan(node name: String) {
+        guard let node = node(name) else { return }
+        node.disabled = true
+        node.disabledByHandler = true
+        node.interrupts += 1
+        // A spurious pulse reports no cause: there is nothing to clear.
+        node.causeClearedSinceHandler = node.channel.cause == 0
+        node.undeliveredSince = nil
+    }
+
+    func interruptEnabled(node name: String, _ enabled: Bool) {
+        guard let node = node(name) else { return }
+        guard enabled else {
+            // irqcontrol(0) is idempotent: a line the handler disabled stays "owed" a re-enable.
+            if !node.disabled {
+                node.disabled = true
+                node.disabledByHandler = false
+            }
+            return
+        }
+        guard node.disabled else { return }
+        // Only the cause the handler reported counts: a cause that became pending while another
+        // file had the line disabled, or a new one after the driver cleared the old, is delivered
+        // correctly by this enable.
+        let channel = node.channel
+        if node.disabledByHandler && !node.causeClearedSinceHandler && channel.cause != 0 {
+            report(.enableWithCause, device: name, register: "",
+                   values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
+        }
+        node.disabled = false
+        node.disabledByHandler = false
+        node.undeliveredSince = nil
+    }
+
+    /// The channel's `DMASR & DMACR & 0x7000` changed.
+    func causeChanged(_ channel: ChannelState) {
+        for node in channel.nodes where node.disabledByHandler {  // bounded: the board's UIO nodes
+            if channel.cause == 0 {
+                node.causeClearedSinceHandler = true
+            } else if node.causeClearedSinceHandler && node.undeliveredSince == nil {
+                node.undeliveredSince = now
+            }
+        }
+    }
+
+    func countRead(node name: String, count: Int32, previous: Int32) {
+        guard let node = node(name) else { return }
+        if let jump = node.unaccountedJump { reportJump(name, jump) }
+        node.unaccountedJump = nil
+        if count &- previous > 1 { node.unaccountedJump = (now, count, previous) }
+    }
+
+    /// The driver said it noticed interrupts it missed: the latest unaccounted jump is accounted for.
+    func lostInterruptsAccounted(_ count: Int) {
+        let latest = nodes.filter { $0.value.unaccountedJump != nil }
+            .max { a, b in (a.value.unaccountedJump!.at, b.key) < (b.value.unaccountedJump!.at, a.key) }
+        if let latest { nodes[latest.key]?.unaccountedJump = nil }
+    }
+
+    func stormDetected(node name: String, events: Int) {
+        report(.interruptStorm, device: name,
+               values: "\(events) interrupts in a row with no register write to the device; the line is held disabled")
+    }
+
+    /// The rules decided at the end: an unaccounted jump, a cause that was never delivered.
+    func runEnded() {
+        for name in nodes.keys.sorted() {
+            let node = nodes[name]!
+            if let jump = node.unaccountedJump { reportJump(name, jump) }
+            if node.disabledByHandler, let since = node.undeliveredSince {
+                let cause = node.channel.cause
+                report(.neverReenabled, at: since, device: name,
+                       values: "the line stayed disabled after interrupt #\(node.interrupts); a cause (\(hex(cause)) now) rose at this time and was never delivered")
+            }
+            nodes[name]?.unaccountedJump = nil
+        }
+    }
+
+    private func reportJump(_ name: String, _ jump: (at: Int64, count: Int32, previous: Int32)) {
+        report(.missedInterrupts, at: jump.at, device: name,
+               values: "read count \(jump.count) after \(jump.previous): \(jump.count &- jump.previous - 1) interrupt(s) not seen")
+    }
+}

@@ -1,0 +1,150 @@
+import Board
+import Reactor
+import Trace
+
+/// The protocol checker (DESIGN.md, "Protocol checker"): a trace sink that reads the same typed
+/// events as every other sink (register accesses, channel status, transfers, UIO reads, enables and
+/// handler runs, buffer lifetimes, syncs and CPU accesses, byte-order mismatches) and reports each
+/// rule of `ProtocolRule` a driver breaks, with the board time, the device, the register and the
+/// values. It sees the built-in drivers and attached programs alike, because both reach the board
+/// through the same models.
+///
+/// It needs no canonical line, so a tracer whose only sink it is encodes none: checking costs the
+/// events and the rules, not the trace file. Each finding is also recorded into the trace (a
+/// `protocol-finding` event right after the event that caused it). The rules that need the run to
+/// be over (an interrupt never re-enabled, missed interrupts nobody accounted for) are decided by
+/// `finish()`, which the run calls before the tracer's own finish.
+///
+/// The rules live in extensions by subject: `+Channels` (registers, LENGTH, reset), `+Interrupts`
+/// (UIO), `+Buffers` (DMA addresses and syncs). Not thread-safe: it lives on the reactor's thread.
+public final class ProtocolChecker: TraceSink {
+    /// Findings kept in detail; beyond it they are only counted (`counts` is exact).
+    public static let logLimit = 256
+
+    let board: CheckedBoard
+    /// The tracer the checker is a sink of, which owns it: unretained, since a `weak` reference would
+    /// give the tracer a side table and make every retain of it, at every recording site, slow.
+    // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access.
+    @exclusivity(unchecked) var tracer: Unmanaged<Tracer>?
+    /// The board time of the event being checked.
+    @exclusivity(unchecked) var now: Int64 = 0
+    @exclusivity(unchecked) private(set) var counts: [ProtocolRule: Int] = [:]
+    @exclusivity(unchecked) private(set) var log: [ProtocolFinding] = []
+    @exclusivity(unchecked) private(set) var isFinished = false
+
+    /// Per channel (trace name), per UIO node, per DMA buffer: what the events so far say. Objects,
+    /// so a rule updates them in place (no copy and write-back per event).
+    let channels: [String: ChannelState]
+    let nodes: [String: NodeState]
+    @exclusivity(unchecked) var buffers: [String: BufferState] = [:]
+    /// The buffer the last DMA address fell in (a ring is walked in order).
+    @exclusivity(unchecked) var lastBuffer: BufferState?
+    /// Each AXI DMA's register decode, by device name; the last one looked up, kept (one device
+    /// takes nearly every access). The same for channels and buffers by name: most events name the
+    /// one the previous event named, and comparing a short name costs less than hashing it.
+    let decoders: [String: RegisterDecoder]
+    @exclusivity(unchecked) var lastDecoder: RegisterDecoder?
+    @exclusivity(unchecked) var lastChannel: ChannelState?
+    @exclusivity(unchecked) var lastNode: NodeState?
+    @exclusivity(unchecked) var lastNamedBuffer: BufferState?
+    /// Buffers freed so far (the last `freedLimit`), to tell a stale address from a wild one.
+    @exclusivity(unchecked) var freed: [BufferState] = []
+    static let freedLimit = 64
+    /// The DMA address rules apply once the run has DMA buffers (a script without a heap programs raw
+    /// addresses on purpose).
+    @exclusivity(unchecked) var hasBuffers = false
+
+    public init(profile: BoardProfile) {
+        board = CheckedBoard(profile: profile)
+        let channels = board.channels.mapValues(ChannelState.init)
+        var nodes: [String: NodeState] = [:]
+        for (name, channel) in board.nodeChannels.sorted(by: { $0.key < $1.key }) {
+            guard let state = channels[channel] else { continue }
+            let node = NodeState(name: name, channel: state)
+            nodes[name] = node
+            state.nodes.append(node)
+        }
+        self.channels = channels
+        self.nodes = nodes
+        decoders = board.devices.mapValues { RegisterDecoder($0, channels: channels) }
+    }
+
+    /// Everything found so far.
+    public var report: ProtocolReport {
+        ProtocolReport(counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.id, $0.value) }), findings: log)
+    }
+
+    // MARK: TraceSink
+
+    public var needsCanonicalLine: Bool { false }
+
+    public func attached(to tracer: Tracer) { self.tracer = .passUnretained(tracer) }
+
+    public func declare(_ track: TraceTrack) {}
+
+    public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
+        guard !isFinished else { return }
+        now = nanoseconds
+        switch event {
+        case let .register(device, _, offset, value, access):
+            if access == .write { registerWritten(device: device, offset: offset, value: value) }
+        case let .channelStatus(channel, control, status): statusChanged(channel, control: control, status: status)
+        case let .dmaStart(channel, address, bytes): transferStarted(channel, address: address, bytes: bytes)
+        case let .dmaDone(channel, bytes): transferDone(channel, bytes: bytes)
+        case let .dmaError(channel, _): transferFailed(channel)
+        case let .uioInterrupt(device, _): handlerRan(node: device)
+        case let .uioEnable(device, enabled): interruptEnabled(node: device, enabled)
+        case let .uioRead(device, count, previous): countRead(node: device, count: count, previous: previous)
+        case let .uioStorm(device, events): stormDetected(node: device, events: events)
+        case let .lostInterrupts(_, count): lostInterruptsAccounted(count)
+        case let .bufferLifetime(buffer, address, bytes, live): bufferChanged(buffer, address: address, bytes: bytes, live: live)
+        case let .bufferSync(buffer, toDevice, offset, bytes): bufferSynced(buffer, toDevice: toDevice, offset: offset, bytes: bytes)
+        case let .cpuAccess(buffer, offset, bytes, access): cpuAccessed(buffer, offset: offset, bytes: bytes, write: access == .write)
+        case let .byteOrder(device, offset, access, assumed, deviceValue, cpuValue):
+            byteOrderMismatch(device, offset: offset, access: access, assumed: assumed, deviceValue: deviceValue, cpuValue: cpuValue)
+        case .interruptLine, .driverState, .slotOwner, .bufferOwner, .fault, .finding, .protocolFinding:
+            break
+        }
+    }
+
+    /// Decides the end-of-run rules; idempotent. Call it before the tracer finishes, so its findings
+    /// reach the trace.
+    public func finish() {
+        guard !isFinished else { return }
+        runEnded()
+        isFinished = true
+    }
+
+    public func close() throws(TraceError) { finish() }
+
+    // MARK: findings
+
+    /// Counts a finding, keeps it (the first `logLimit`) and records it into the trace.
+    func report(_ rule: ProtocolRule, at nanoseconds: Int64? = nil, device: String, register: String = "", values: String) {
+        let finding = ProtocolFinding(rule: rule, nanoseconds: nanoseconds ?? now, device: device, register: register, values: values)
+        counts[rule, default: 0] += 1
+        if log.count < Self.logLimit { log.append(finding) }
+        tracer?._withUnsafeGuaranteedRef { $0.record(.protocolFinding(rule: rule.id, device: device, register: register, values: values)) }
+    }
+
+    /// The channel named `name` (the last one asked for, or a lookup).
+    func channel(_ name: String) -> ChannelState? {
+        if let last = lastChannel, last.name == name { return last }
+        lastChannel = channels[name]
+        return lastChannel
+    }
+
+    /// The UIO node named `name` (the last one asked for, or a lookup).
+    func node(_ name: String) -> NodeState? {
+        if let last = lastNode, last.name == name { return last }
+        lastNode = nodes[name]
+        return lastNode
+    }
+
+    /// The live buffer named `name` (the last one asked for, or a lookup).
+    func buffer(_ name: String) -> BufferState? {
+        if let last = lastNamedBuffer, last.isLive, last.name == name { return last }
+        lastNamedBuffer = buffers[name]
+        return lastNamedBuffer
+    }
+}
