@@ -53,10 +53,16 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     @exclusivity(unchecked) public private(set) var firstStormAt: Instant? = nil
     /// Enables refused because a storm was detected and no register was written since.
     @exclusivity(unchecked) public private(set) var enablesRefusedInStorm = 0
-    /// Enables while the level cause was still asserted (the line fired again at once). A correct
-    /// driver clears the cause (W1C) before enabling, so this is a level-interrupt storm in the
-    /// making: with any delay between the enable and the clear, interrupts come back to back.
+    /// Enables while the level cause of the last interrupt was still asserted, never cleared since
+    /// (the line fires again at once). A correct driver clears the cause (W1C) before enabling, so
+    /// this is a level-interrupt storm in the making: with any delay between the enable and the
+    /// clear, interrupts come back to back. Not one: enabling a level that became pending while the
+    /// line was disabled (another file masked it, a new completion came): the line went low and
+    /// high again since the last interrupt, and that interrupt is taken exactly once, as it should.
     @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
+    /// The line's assertion count (`InterruptLineCounters.raised`) when the handler last ran: an
+    /// enable with the level asserted and the count unchanged is the same, uncleared cause.
+    @exclusivity(unchecked) private var raisedAtLastEvent = 0
     @exclusivity(unchecked) private var eventsWithoutRegisterWrite = 0
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
@@ -116,6 +122,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     override public func interruptPending(line: Int) {
         interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
+        raisedAtLastEvent = interrupts.raisedCount(line: line)
         eventCount &+= 1
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
@@ -143,7 +150,9 @@ public final class EmulatedUIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if interrupts.levelCauseAsserted(line: line) { enablesWithCauseAsserted += 1 }
+            if interrupts.levelCauseAsserted(line: line) && interrupts.raisedCount(line: line) == raisedAtLastEvent {
+                enablesWithCauseAsserted += 1
+            }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).
             interrupts.unmask(line: line)
         } else {

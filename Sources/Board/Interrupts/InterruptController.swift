@@ -108,6 +108,9 @@ public final class InterruptController {
     public func isMasked(_ n: Int) -> Bool { line(n).pointee.masked }
     public func inputLevel(of n: Int) -> Bool { line(n).pointee.input }
     public func counters(of n: Int) -> InterruptLineCounters { line(n).pointee.counters }
+    /// `counters(of:).raised` alone, read on every interrupt by the UIO handler.
+    @inline(__always)
+    public func raisedCount(line n: Int) -> Int { line(n).pointee.counters.raised }
 
     public func isPending(_ n: Int) -> Bool { Self.isPending(line(n)) }
 

@@ -76,20 +76,135 @@ public enum FaultRejection: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Faults waiting for the event they change.
+/// What became of one injected fault: whether and when it took effect (the evidence a scenario
+/// checks, so a fault that never fired cannot pass as a recovery that worked).
+public struct FaultEvidence: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Still waiting for the event it changes (the next transfer, packet or edge).
+        case pending
+        /// It changed what the device did, at this board time.
+        case tookEffect(at: Instant)
+        /// Its event came and it could not apply, for this reason.
+        case missed(at: Instant, reason: String)
+        /// A fault of the same kind injected later took its place before it took effect.
+        case replaced(at: Instant)
+    }
+
+    public let fault: AXIDMAFault
+    public let injectedAt: Instant
+    public internal(set) var outcome: Outcome
+
+    public var tookEffect: Bool {
+        if case .tookEffect = outcome { return true }
+        return false
+    }
+}
+
+extension AXIDMAFault {
+    /// The event a fault waits for, for a scenario failure that says what never came.
+    public var awaits: String {
+        switch self {
+        case .slaveError, .decodeError, .internalError: "the next transfer to end"
+        case .stall, .delayCompletion: "the next transfer to start"
+        case .shortPacket: "the source's next packet"
+        case .corruptByte: "the next transfer to complete"
+        case .delayInterrupt, .spuriousInterrupt: "nothing (it acts when injected)"
+        case .lostInterrupt: "the line's next assertion"
+        }
+    }
+}
+
+/// Faults waiting for the event they change, and the evidence of every fault injected. Each
+/// pending fault remembers its evidence record; the channel takes the fault when its event comes
+/// (`take...`), which records when it took effect. Only injection appends (never the per-transfer
+/// path); the checks the hot path makes are the plain flags and counts.
 struct PendingFaults {
     struct Corruption {
         let offset: Int
         let mask: UInt8
+        let record: Int
     }
 
     /// The dmasr error bit the next transfer ends with (0: none).
     var transferError: UInt32 = 0
+    var transferErrorRecord = -1
     var stall = false
+    var stallRecord = -1
     var completionDelayNanoseconds: Int64 = 0
+    /// A delay-completion is pending (its delay may be 0); `delayRecords` are the faults it sums.
+    var delayPending = false
+    var delayRecords: [Int] = []
     var shortPacketBytes = 0
+    var shortPacketRecord = -1
     var corruption: Corruption? = nil
     var loseNextInterrupt = false
+    var lostInterruptRecord = -1
+    private(set) var evidence: [FaultEvidence] = []
+
+    /// A new record for `fault` injected at `now`; returns its index.
+    mutating func record(_ fault: AXIDMAFault, at now: Instant, outcome: FaultEvidence.Outcome = .pending) -> Int {
+        evidence.append(FaultEvidence(fault: fault, injectedAt: now, outcome: outcome))
+        return evidence.count - 1
+    }
+
+    /// `old` (a pending record, or -1) gives way to a newer fault of its kind.
+    mutating func replace(_ old: Int, at now: Instant) {
+        guard old >= 0, evidence[old].outcome == .pending else { return }
+        evidence[old].outcome = .replaced(at: now)
+    }
+
+    mutating func tookEffect(_ record: Int, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .tookEffect(at: clock._withUnsafeGuaranteedRef { $0.now })
+    }
+
+    mutating func missed(_ record: Int, _ reason: String, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .missed(at: clock._withUnsafeGuaranteedRef { $0.now }, reason: reason)
+    }
+
+    /// The error bit the transfer ending now ends with (the caller checked `transferError != 0`).
+    mutating func takeTransferError(clock: Unmanaged<Reactor>) -> UInt32 {
+        defer {
+            transferError = 0
+            tookEffect(transferErrorRecord, clock: clock)
+            transferErrorRecord = -1
+        }
+        return transferError
+    }
+
+    /// The transfer starting now stalls (the caller checked `stall`).
+    mutating func takeStall(clock: Unmanaged<Reactor>) {
+        stall = false
+        tookEffect(stallRecord, clock: clock)
+        stallRecord = -1
+    }
+
+    /// A soft reset clears a stall that has not started yet.
+    mutating func discardStall(clock: Unmanaged<Reactor>) {
+        guard stall else { return }
+        stall = false
+        missed(stallRecord, "a soft reset cleared it before the next transfer started", clock: clock)
+        stallRecord = -1
+    }
+
+    /// The extra time of the transfer starting now (the caller checked `delayPending`).
+    mutating func takeDelay(clock: Unmanaged<Reactor>) -> Int64 {
+        defer {
+            completionDelayNanoseconds = 0
+            delayPending = false
+            for record in delayRecords { tookEffect(record, clock: clock) }
+            delayRecords.removeAll(keepingCapacity: true)
+        }
+        return completionDelayNanoseconds
+    }
+
+    /// The edge being asserted now is lost (the caller checked `loseNextInterrupt`).
+    mutating func takeLostInterrupt(clock: Unmanaged<Reactor>) {
+        loseNextInterrupt = false
+        tookEffect(lostInterruptRecord, clock: clock)
+        lostInterruptRecord = -1
+    }
 
     mutating func takeCorruption() -> Corruption? {
         defer { corruption = nil }
@@ -97,47 +212,95 @@ struct PendingFaults {
     }
 
     /// The length of the source's next packet: `drawn`, or the short-packet fault's.
-    mutating func packetBytes(drawn: Int) -> Int {
+    @inline(__always)
+    mutating func packetBytes(drawn: Int, clock: Unmanaged<Reactor>) -> Int {
         guard shortPacketBytes > 0 else { return drawn }
-        defer { shortPacketBytes = 0 }
+        defer {
+            shortPacketBytes = 0
+            tookEffect(shortPacketRecord, clock: clock)
+            shortPacketRecord = -1
+        }
         return shortPacketBytes
     }
 }
 
 extension DMAChannel {
-    /// Injects `fault` (the scenario layer's entry point). Throws when it cannot apply here.
-    public func inject(_ fault: AXIDMAFault) throws(FaultRejection) {
+    /// What became of every fault injected into this channel, in injection order.
+    public var faultEvidence: [FaultEvidence] { faults.evidence }
+
+    /// Injects `fault` (the scenario layer's entry point). Throws when it cannot apply here; else
+    /// returns the index of its record in `faultEvidence`.
+    @discardableResult
+    public func inject(_ fault: AXIDMAFault) throws(FaultRejection) -> Int {
+        let now = reactor._withUnsafeGuaranteedRef { $0.now }
+        let record: Int
         switch fault {
-        case .slaveError: faults.transferError = DMASR.DMASlvErr
-        case .decodeError: faults.transferError = DMASR.DMADecErr
-        case .internalError: faults.transferError = DMASR.DMAIntErr
-        case .stall: faults.stall = true
+        case .slaveError, .decodeError, .internalError:
+            faults.replace(faults.transferErrorRecord, at: now)
+            record = faults.record(fault, at: now)
+            faults.transferErrorRecord = record
+            switch fault {
+            case .slaveError: faults.transferError = DMASR.DMASlvErr
+            case .decodeError: faults.transferError = DMASR.DMADecErr
+            default: faults.transferError = DMASR.DMAIntErr
+            }
+        case .stall:
+            faults.replace(faults.stallRecord, at: now)
+            record = faults.record(fault, at: now)
+            faults.stallRecord = record
+            faults.stall = true
         case .delayCompletion(let delay):
             guard delay.nanoseconds >= 0 else { throw .invalidParameter(fault) }
+            record = faults.record(fault, at: now)
             faults.completionDelayNanoseconds += delay.nanoseconds
+            faults.delayPending = true
+            faults.delayRecords.append(record)
         case .shortPacket(let bytes):
             guard direction == .s2mm else { throw .notApplicable(fault, direction) }
             guard bytes > 0 else { throw .invalidParameter(fault) }
+            faults.replace(faults.shortPacketRecord, at: now)
+            record = faults.record(fault, at: now)
+            faults.shortPacketRecord = record
             faults.shortPacketBytes = bytes
         case .corruptByte(let offset, let mask):
             guard offset >= 0, mask != 0 else { throw .invalidParameter(fault) }
-            faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask)
+            faults.replace(faults.corruption?.record ?? -1, at: now)
+            record = faults.record(fault, at: now)
+            faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask, record: record)
         case .delayInterrupt:
+            record = faults.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             dmasr |= DMASR.Dly_Irq
             updateInterrupt()
         case .spuriousInterrupt:
             // Active for an instant, then back to what the status says: the controller sees an
             // assertion (and counts it) while dmasr holds no cause.
+            record = faults.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             counters.spuriousPulses += 1
             interrupts.drive(line: route.line, high: !activeLow)
             updateInterrupt()
         case .lostInterrupt:
             guard route.sense.isEdge else { throw .levelLineCannotLoseAnInterrupt(line: route.line) }
+            faults.replace(faults.lostInterruptRecord, at: now)
+            record = faults.record(fault, at: now)
+            faults.lostInterruptRecord = record
             faults.loseNextInterrupt = true
         }
         // Traced once accepted (the two that act at once were traced before their effects).
         if tracer != nil, !fault.actsAtOnce { traceFault(fault) }
+        return record
+    }
+
+    /// The corruption fault taken by the transfer completing now: applied (`applied`), or missed
+    /// because the transfer moved only `moved` bytes or the stream carries no data.
+    func settleCorruption(_ corruption: PendingFaults.Corruption, applied: Bool, moved: Int, carriesData: Bool) {
+        if applied {
+            faults.tookEffect(corruption.record, clock: reactor)
+        } else if !carriesData {
+            faults.missed(corruption.record, "the stream carries no data (pattern: none): there was no byte to change", clock: reactor)
+        } else {
+            faults.missed(corruption.record, "the transfer moved \(moved) bytes: offset \(corruption.offset) is beyond it", clock: reactor)
+        }
     }
 }

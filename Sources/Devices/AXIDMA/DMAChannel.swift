@@ -257,7 +257,7 @@ public final class DMAChannel: ReactorTarget {
         if holdingLostEdge {
             if derived { level = false } else { holdingLostEdge = false }
         } else if derived && !outputDerived && faults.loseNextInterrupt {
-            faults.loseNextInterrupt = false
+            faults.takeLostInterrupt(clock: reactor)
             holdingLostEdge = true
             level = false
             counters.lostInterrupts += 1
@@ -281,7 +281,7 @@ public final class DMAChannel: ReactorTarget {
         addressLow = 0
         addressHigh = 0
         length = 0
-        faults.stall = false
+        faults.discardStall(clock: reactor)
         holdingLostEdge = false
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
@@ -308,7 +308,7 @@ public final class DMAChannel: ReactorTarget {
     func beginMoving(_ bytes: Int) {
         if tracer != nil { traceStart(bytes) }
         if faults.stall {
-            faults.stall = false
+            faults.takeStall(clock: reactor)
             state = .stalled(bytes: bytes)
             return
         }
@@ -318,8 +318,7 @@ public final class DMAChannel: ReactorTarget {
         if sinkRateBytesPerSecond != 0 {
             nanoseconds = max(nanoseconds, setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: sinkRateBytesPerSecond))
         }
-        nanoseconds += faults.completionDelayNanoseconds
-        faults.completionDelayNanoseconds = 0
+        if faults.delayPending { nanoseconds += faults.takeDelay(clock: reactor) }
         let timer = completionTimer!
         reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
     }
@@ -364,6 +363,7 @@ public final class DMAChannel: ReactorTarget {
                 if let corruption = corruptAt, corruption.offset >= done && corruption.offset < done + count {
                     data[corruption.offset - done] ^= corruption.mask
                     counters.corruptedBytes += 1
+                    settleCorruption(corruption, applied: true, moved: bytes, carriesData: true)
                     corruptAt = nil
                 }
                 // Checked in one pass where the pattern allows (counter, PRBS), else against
@@ -373,6 +373,7 @@ public final class DMAChannel: ReactorTarget {
             }
             sinkStatistics.verifiedBytes += UInt64(bytes)
         }
+        if let corruption = corruptAt { settleCorruption(corruption, applied: false, moved: bytes, carriesData: sinkChecksData) }
         sinkStatistics.packets += 1
         sinkStatistics.bytes += UInt64(bytes)
         return 0
@@ -393,12 +394,16 @@ public final class DMAChannel: ReactorTarget {
             return error
         }
         if fifo.carriesData { writeStream(received, to: start) }
-        if let corruption = faults.takeCorruption(), corruption.offset < received, fifo.carriesData {
-            let target = start + UInt64(corruption.offset)
-            bus._withUnsafeGuaranteedRef { bus in
-                if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
+        if let corruption = faults.takeCorruption() {
+            let applies = corruption.offset < received && fifo.carriesData
+            if applies {
+                let target = start + UInt64(corruption.offset)
+                bus._withUnsafeGuaranteedRef { bus in
+                    if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
+                }
+                counters.corruptedBytes += 1
             }
-            counters.corruptedBytes += 1
+            settleCorruption(corruption, applied: applies, moved: received, carriesData: fifo.carriesData)
         }
         accounting.deliveredBytes += UInt64(received)
         accounting.deliveredPackets += 1
@@ -438,10 +443,7 @@ public final class DMAChannel: ReactorTarget {
     /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
     /// a burst, such as a register window or an unmodelled window: DMASlvErr).
     private func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
-        if faults.transferError != 0 {
-            defer { faults.transferError = 0 }
-            return faults.transferError
-        }
+        if faults.transferError != 0 { return faults.takeTransferError(clock: reactor) }
         let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
         guard policy.admit(access) else { return DMASR.DMADecErr }
         guard count > 0 else { return nil }
