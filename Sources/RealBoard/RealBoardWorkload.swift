@@ -79,6 +79,8 @@ public final class RealBoardWorkload {
     }
     public var metrics: DriverMetrics { driver.metrics }
     public var stoppedBySignal: Bool { reactor.stoppedBySignal != nil }
+    /// The stop signal (SIGINT, SIGTERM) that ended the run, if one did.
+    public var interruptedBy: Int32? { reactor.interruptedBy }
     /// Bytes the consumer read out of the buffers.
     public var bytesSeen: Int { consumer.bytes }
     /// sync_for_cpu / sync_for_device writes that failed, over the ring.

@@ -47,9 +47,11 @@ public final class ReceiveFleet {
 
     public var completions: Int { drivers.reduce(0) { $0 + $1.completions } }
 
-    /// Runs until all channels together have completed `total` transfers.
-    public func run(completions total: Int) {
-        reactor.run(until: { self.completions >= total })
+    /// Runs until all channels together have completed `total` transfers; throws when nothing can
+    /// happen any more before that.
+    public func run(completions total: Int) throws(WorkloadStall) {
+        try reactor.run(toCompletions: total, count: { self.completions },
+                        state: { self.drivers.map { "\($0.state)" }.joined(separator: ", ") })
     }
 
     /// Bytes that failed verification, over all channels.

@@ -29,7 +29,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
         emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
-        mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-s2mm", .s2mm)
+        mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
         mapped.channel.attach(configuration.source)
         file = mapped.node.open(nonBlocking: true)
         consumer = VerifyingConsumer(channel: mapped.channel, pattern: configuration.source.pattern,
@@ -46,10 +46,12 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         reactor.run(until: reactor.now + duration)
     }
 
-    /// Runs until the driver has completed `completions` transfers (or nothing can happen any more).
-    public func run(completions: Int) {
+    /// Runs until the driver has completed `completions` transfers in all; throws when nothing can
+    /// happen any more before that (a stalled or failed driver). A stop signal ends it quietly:
+    /// `reactor.interruptedBy` says so.
+    public func run(completions: Int) throws(WorkloadStall) {
         let driver = self.driver
-        reactor.run(until: { driver.completions >= completions })
+        try reactor.run(toCompletions: completions, count: { driver.completions }, state: { "\(driver.state)" })
     }
 
     public var report: WorkloadReport { WorkloadReport(self) }

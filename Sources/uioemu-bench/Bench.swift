@@ -195,12 +195,12 @@ struct VirtualTimers: ParsableCommand {
             // only): n plus a warm-up of n/10 + 1 completions, like the reactor cases.
             let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .paced, pattern: which == .e2e ? .counter : .none,
                                           bufferBytes: 4096)
-            w.run(completions: count + count / 10 + 1)
+            try w.run(completions: count + count / 10 + 1)
         case .e2e64k:
             // The floors' e2e-64k row alone: 64 KiB buffers from an unlimited counter source,
             // written and checked, n plus a warm-up of n/10 + 1 completions.
             let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .unlimited, pattern: .counter, bufferBytes: 65536)
-            w.run(completions: count + count / 10 + 1)
+            try w.run(completions: count + count / 10 + 1)
         case .fleet:
             // The floors' scale-N row alone; prints ns per completion.
             let ns = try EndToEnd.fleet(channels: channels, completions: count, pattern: controlOnly ? .none : .counter)

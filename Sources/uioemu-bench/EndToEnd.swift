@@ -64,10 +64,10 @@ enum EndToEnd {
     static func measure(_ profile: BoardProfile, source: Source, pattern: StreamPattern, bufferBytes: Int, completions: Int) throws -> Result {
         let w = try workload(profile, source: source, pattern: pattern, bufferBytes: bufferBytes)
         let warm = completions / 10 + 1
-        w.run(completions: warm)
+        try w.run(completions: warm)
         let bytesBefore = w.report.bytes
         let t0 = DispatchTime.now().uptimeNanoseconds
-        w.run(completions: warm + completions)
+        try w.run(completions: warm + completions)
         let t1 = DispatchTime.now().uptimeNanoseconds
         let r = w.report
         guard r.allInvariantsHold else { throw BenchError("invariants failed:\n\(r.summary)") }
@@ -77,8 +77,9 @@ enum EndToEnd {
     /// Mallocs on this thread per completion, after warm-up.
     static func mallocsPerCompletion(_ profile: BoardProfile, completions: Int) throws -> Double {
         let w = try workload(profile, source: .paced, pattern: .counter, bufferBytes: 4096)
-        w.run(completions: 1_000)
-        let n = mallocsOnThisThread { w.run(completions: 1_000 + completions) }
+        try w.run(completions: 1_000)
+        let n = mallocsOnThisThread { try? w.run(completions: 1_000 + completions) }
+        guard w.completions >= 1_000 + completions else { throw BenchError("the mallocs run stopped at \(w.completions) completions") }
         return Double(n) / Double(completions)
     }
 
@@ -86,9 +87,9 @@ enum EndToEnd {
     static func residentSet(_ profile: BoardProfile, scale: Double) throws -> (afterSmall: Int, afterLarge: Int, small: Int, large: Int) {
         let small = max(Int(1_000_000 * scale), 1_000), large = max(Int(10_000_000 * scale), 10_000)
         let w = try workload(profile, source: .unlimited, pattern: .none, bufferBytes: 4096)
-        w.run(completions: small)
+        try w.run(completions: small)
         let a = residentKiB()
-        w.run(completions: large)
+        try w.run(completions: large)
         return (a, residentKiB(), small, large)
     }
 
@@ -217,10 +218,10 @@ extension EndToEnd {
         c.pattern = pattern
         let fleet = try ReceiveFleet(profile: fleetProfile(channels: channels), configuration: c)
         try fleet.start()
-        fleet.run(completions: completions / 10 + channels)
+        try fleet.run(completions: completions / 10 + channels)
         let before = fleet.completions
         let t0 = DispatchTime.now().uptimeNanoseconds
-        fleet.run(completions: before + completions)
+        try fleet.run(completions: before + completions)
         let ns = Double(DispatchTime.now().uptimeNanoseconds - t0)
         guard fleet.mismatchedBytes == 0 else { throw BenchError("fleet of \(channels): \(fleet.mismatchedBytes) bytes mismatched") }
         return ns / Double(fleet.completions - before)
@@ -241,9 +242,9 @@ extension EndToEnd {
         }
         w.attach(tracer)
         try w.start()
-        w.run(completions: completions / 10 + 1)
+        try w.run(completions: completions / 10 + 1)
         let t0 = DispatchTime.now().uptimeNanoseconds
-        w.run(completions: completions / 10 + 1 + completions)
+        try w.run(completions: completions / 10 + 1 + completions)
         let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(completions)
         _ = try? tracer.finish()
         return ns

@@ -16,8 +16,9 @@ struct AttachCommand: ParsableCommand {
             The program finds the board's UIO nodes and u-dma-buf buffers at their usual paths
             (/sys/class/uio, /dev/uioN, /sys/class/u-dma-buf, /dev/udmabufN, /dev/mem). Board time is
             virtual unless --time realtime: the program's clocks, sleeps and waits read and advance it.
-            Exit status: 2 bad usage or input; 1 a finding, a problem or an invariant failed; otherwise
-            the program's own status.
+            Exit status: 2 bad usage or input; 1 a finding, a problem or an invariant failed;
+            130/143 INTERRUPTED by SIGINT/SIGTERM (the report and trace files are still written);
+            otherwise the program's own status.
             """)
 
     @Argument(help: "A shipped board's name (boards/NAME.yaml) or a profile's path.")
@@ -32,7 +33,7 @@ struct AttachCommand: ParsableCommand {
     @Option(help: "virtual (default) or realtime.")
     var time = "virtual"
 
-    @Option(help: "The seed for every random choice.")
+    @Option(help: "The seed for every random choice.", transform: NonNegative.uint64)
     var seed: UInt64 = 1
 
     @Option(help: "Stop the program after this much board time (default: run until it exits).")
@@ -41,43 +42,36 @@ struct AttachCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write the canonical event trace (JSON lines) to FILE.", valueName: "FILE"))
-    var trace: String?
-
-    @Option(help: ArgumentHelp("Write a Chrome/Perfetto trace-event JSON file.", valueName: "FILE"))
-    var perfetto: String?
-
-    @Option(help: ArgumentHelp("Write a VCD waveform file.", valueName: "FILE"))
-    var vcd: String?
-
-    @Flag(help: "Compute and print the SHA-256 of the canonical trace.")
-    var traceHash = false
+    @OptionGroup var traceOptions: TraceOptions
 
     func validate() throws {
         guard time == "virtual" || time == "realtime" else { throw ValidationError("--time: expected virtual or realtime, found \(time)") }
-        if let duration, DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
+        if let duration { _ = try parseDuration(duration) }
         if command.isEmpty { throw ValidationError("expected a command after --, such as: uioemu attach \(board) -- ./my-driver") }
     }
 
     func run() throws {
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+        try OutputFiles.check(traceOptions.outputs(), inputs: [profile.file])
         let preload = try Result { () throws(AttachError) in try AttachSession.locatePreloadLibrary() }
-            .mapError { ValidationError($0.message) }.get()
+            .mapError { InputError($0.message) }.get()
         var configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
         configuration.clock = time == "realtime" ? .realTime : .virtual
         let made = Result { () throws(WorkloadError) in
             try AttachWorkload(profile: profile, seed: seed, configuration: configuration)
         }
         guard case let .success(workload) = made else {
-            if case let .failure(error) = made { throw ValidationError(error.message) }
+            if case let .failure(error) = made { throw InputError(error.message) }
             return
         }
-        let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
-        let tracer = options.isEmpty ? nil : try Tracer(reactor: workload.reactor, options: options)
+        var tracer: Tracer? = nil
+        if let options = traceOptions.tracerOptions(hashByDefault: false) {
+            do throws(TraceError) { tracer = try Tracer(reactor: workload.reactor, options: options) } catch { throw OutputFiles.writeError(error) }
+        }
         if let tracer { workload.attach(tracer) }
         workload.reactor.handleStopSignals()
         if case let .failure(error) = Result(catching: { () throws(WorkloadError) in try workload.start() }) {
-            if error.isInputError { throw ValidationError(error.message) }
+            if error.isInputError { throw InputError(error.message) }
             var stderr = StandardError()
             print("uioemu attach: \(error.message)", to: &stderr)
             throw ExitCode(1)
@@ -86,17 +80,17 @@ struct AttachCommand: ParsableCommand {
         let progressed = workload.run(until: limit)
         let stuck = !progressed && !workload.session.isFinished && !workload.session.wantsStop
         let boardTime = workload.reactor.now
-        let interrupted = workload.reactor.stoppedBySignal
+        let interrupted = workload.reactor.interruptedBy
         workload.session.finish()
-        let hash = try tracer?.finish()
-        let report = AttachReport(workload: workload, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted)
-        if json {
-            print(try encodeJSON(report))
-        } else {
-            print("seed \(seed)")
-            print(report.summary)
-            if let hash, traceHash || trace != nil { print("trace-hash \(hash)") }
+        var hash: String? = nil
+        var writeError: TraceError? = nil
+        do throws(TraceError) { hash = try tracer?.finish() } catch {
+            writeError = error
+            hash = tracer?.hash
         }
+        let report = AttachReport(workload: workload, seed: seed, traceHash: hash, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted)
+        print(json ? try encodeJSON(report) : report.summary)
+        if let writeError { throw OutputFiles.writeError(writeError) }
         throw ExitCode(report.exitStatus)
     }
 }

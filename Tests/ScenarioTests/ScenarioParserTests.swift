@@ -75,7 +75,18 @@ struct ScenarioParserTests {
         #expect(ScenarioParser.rate("fast") == nil)
         #expect(DurationText.parse("250us")?.nanoseconds == 250_000)
         #expect(DurationText.parse("1_000 ns")?.nanoseconds == 1_000)
-        #expect(DurationText.parse("2h") == nil)
+        // Decimals, minutes and hours; never a fraction of a nanosecond, a unit alone or a sign.
+        #expect(DurationText.parse("1.5ms")?.nanoseconds == 1_500_000)
+        #expect(DurationText.parse("0.25 s")?.nanoseconds == 250_000_000)
+        #expect(DurationText.parse("2min")?.nanoseconds == 120_000_000_000)
+        #expect(DurationText.parse("1h")?.nanoseconds == 3_600_000_000_000)
+        #expect(DurationText.parse("1.5h")?.nanoseconds == 5_400_000_000_000)
+        #expect(DurationText.parse("12µs")?.nanoseconds == 12_000)
+        #expect(DurationText.parse("1.5ns") == nil)
+        #expect(DurationText.parse("ms") == nil)
+        #expect(DurationText.parse("-1ms") == nil)
+        #expect(DurationText.parse("1.ms") == nil)
+        #expect(DurationText.parse("2 days") == nil)
         guard case let .success(spec) = parse("""
             board: p2020-fpga
             duration: 1ms

@@ -215,7 +215,7 @@ struct PlayCommandTests {
                     "recoveries", "violations", "wall_seconds", "virtual_seconds"] {
             #expect(object?[key] != nil, "missing \(key)")
         }
-        #expect(object?["result"] as? String == "PASS")
+        #expect(object?["result"] as? String == "pass")
     }
 }
 
