@@ -31,6 +31,7 @@ public final class ReceiveFleet {
                 reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap, consumer: consumer,
                 configuration: configuration.driver)
             consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+            consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
             drivers.append(driver)
             consumers.append(consumer)
         }

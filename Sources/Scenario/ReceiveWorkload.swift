@@ -38,6 +38,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
                         consumer: consumer, configuration: configuration.driver)
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
         self.configuration = configuration
     }
 
@@ -84,8 +85,27 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         return nil
     }
 
-    /// Breaks the consumer's link back to the driver (a closure that would keep both alive).
-    public func finish() { consumer.release = nil }
+    /// Breaks the consumer's links back to the driver (closures that would keep both alive).
+    public func finish() {
+        consumer.release = nil
+        consumer.driverErrors = nil
+    }
+
+    /// Every byte the stream produced is accounted for, whatever the scenario expects: the driver
+    /// handed over what the consumer received and verified, and every gap in stream offsets is
+    /// bytes dropped with a reason or abandoned after a driver error.
+    public var problems: [String] {
+        let v = consumer.statistics
+        var problems: [String] = []
+        if let gap = v.firstUnexplainedGap { problems.append("\(v.unexplainedGaps) gap(s) in the stream with no counted reason; the first: \(gap)") }
+        if UInt64(driver.metrics.bytes) != v.receivedBytes {
+            problems.append("the driver delivered \(driver.metrics.bytes) bytes, the consumer received \(v.receivedBytes)")
+        }
+        if consumer.checksData && v.verifiedBytes != v.receivedBytes {
+            problems.append("the consumer received \(v.receivedBytes) bytes and verified \(v.verifiedBytes)")
+        }
+        return problems
+    }
 
     public func measure(into m: inout Measures) {
         measureDriver(into: &m)

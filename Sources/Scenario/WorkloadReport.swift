@@ -83,8 +83,13 @@ public struct WorkloadReport: Sendable, Codable {
         invariants = [
             Invariant(name: "bytes accounted", holds: a.producedBytes == a.deliveredBytes + a.heldBytes + dropped,
                       detail: "produced \(a.producedBytes) = delivered \(a.deliveredBytes) + held \(a.heldBytes) + dropped \(dropped)"),
-            Invariant(name: "every byte verified", holds: v.mismatchedBytes == 0 && v.outOfOrder == 0,
-                      detail: "\(v.verifiedBytes) bytes checked, \(v.mismatchedBytes) mismatched, \(v.outOfOrder) out of order"),
+            Invariant(name: "every byte verified",
+                      holds: v.mismatchedBytes == 0 && v.outOfOrder == 0 && v.unexplainedGaps == 0 && UInt64(m.bytes) == v.receivedBytes
+                          && (!w.consumer.checksData || v.verifiedBytes == v.receivedBytes),
+                      detail: "delivered \(m.bytes) = received \(v.receivedBytes) = verified \(w.consumer.checksData ? "\(v.verifiedBytes)" : "(pattern: none)"), "
+                          + "\(v.mismatchedBytes) mismatched, \(v.outOfOrder) out of order; gaps \(v.skippedBytes) bytes = dropped with a reason "
+                          + "\(v.skippedBytes - v.abandonedBytes) + abandoned after a driver error \(v.abandonedBytes)"
+                          + (v.firstUnexplainedGap.map { "; \(v.unexplainedGaps) unexplained, first: \($0)" } ?? "")),
             Invariant(name: "ring reused", holds: usedAddresses.isSubset(of: ringAddresses) && v.addressChanges == 0
                           && heap.allocationsAfterStart == 0,
                       detail: "\(usedAddresses.count) of \(ringAddresses.count) ring buffers used, \(heap.allocationsAfterStart) allocations after start"),
