@@ -69,12 +69,16 @@ public final class RealBoardWorkload {
             if case .failed = driver.state { return true }
             return driver.completions >= completions
         })
+        endState = driver.state
         driver.stop()
     }
 
-    public var state: ReceiveStateMachine.State { driver.state }
+    /// The driver's state when the run ended (before the engine was halted: a driver that failed
+    /// says so, not `stopped`).
+    private var endState: ReceiveStateMachine.State? = nil
+    public var state: ReceiveStateMachine.State { endState ?? driver.state }
     public var hasFailed: Bool {
-        if case .failed = driver.state { return true }
+        if case .failed = state { return true }
         return false
     }
     public var metrics: DriverMetrics { driver.metrics }

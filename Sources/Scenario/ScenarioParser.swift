@@ -17,9 +17,9 @@ public enum ScenarioParser {
     static let actionKeys = ["inject", "set-rate", "do", "consumer-stall", "cpu-read-buffer", "free-buffer", "write", "read", "wait-irq",
                              "advance"]
     static let simpleActions = ["pause-source", "resume-source", "restart-driver", "mask-irq", "unmask-irq", "stop"]
-    static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
+    public static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
                              "corrupt-byte", "delay-interrupt", "spurious-interrupt", "lost-interrupt"]
-    static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
+    public static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
                              "violations", "mismatched-bytes", "verified-bytes", "storms", "latency-p99", "script-failures",
                              "driver-state", "trace-hash", "enables-with-cause-asserted", "after-last-step"]
     /// What `after-last-step` counts.

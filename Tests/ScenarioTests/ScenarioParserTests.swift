@@ -98,7 +98,7 @@ struct ScenarioParserTests {
         #expect(spec.expectations.map(\.comparison) == [.number(.atLeast, 900), .number(.equal, 2), .number(.atMost, 10_000)])
     }
 
-    @Test("every shipped scenario validates", arguments: shippedScenarioFiles())
+    @Test("every shipped scenario validates", arguments: try shippedScenarioFiles())
     func shippedValidate(file: String) throws {
         _ = try ScenarioParser.load(path: file)
     }

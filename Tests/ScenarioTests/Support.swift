@@ -6,11 +6,19 @@ import Scenario
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The shipped scenario files, sorted.
-func shippedScenarioFiles() -> [String] {
+/// The shipped scenario files, sorted. Throws when there are none (a missing or empty scenarios/
+/// directory): a parameterised test over them must fail then, not pass with zero cases.
+func shippedScenarioFiles() throws -> [String] {
     let dir = repositoryRoot.appendingPathComponent("scenarios")
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    return names.filter { $0.hasSuffix(".yaml") }.sorted().map { dir.appendingPathComponent($0).path }
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+    let files = names.filter { $0.hasSuffix(".yaml") }.sorted().map { dir.appendingPathComponent($0).path }
+    guard !files.isEmpty else { throw NoScenarios(directory: dir.path) }
+    return files
+}
+
+struct NoScenarios: Error, CustomStringConvertible {
+    let directory: String
+    var description: String { "no scenario files (*.yaml) in \(directory)" }
 }
 
 func parse(_ text: String, file: String = "test.yaml") -> Result<ScenarioSpec, Diagnostics> {
