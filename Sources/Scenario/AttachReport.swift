@@ -23,7 +23,9 @@ public struct AttachReport: Encodable, Sendable {
     public let boardTimeNanoseconds: Int64
     public let completions: Int
     public let bytesDelivered: UInt64
-    public let bytesDropped: [String: UInt64]
+    /// In all, and by reason.
+    public let bytesDropped: UInt64
+    public let bytesDroppedByReason: [String: UInt64]
     public let registerAccesses: Int
     public let nodes: [Node]
     public let findings: [String: Int]
@@ -59,7 +61,8 @@ public struct AttachReport: Encodable, Sendable {
             if let sink = dma.mm2s?.sinkStatistics { delivered += sink.bytes }
         }
         bytesDelivered = delivered
-        bytesDropped = dropped
+        bytesDropped = dropped.values.reduce(0, +)
+        bytesDroppedByReason = dropped
         streamBalances = balances
         registerAccesses = session.registerAccesses
         nodes = workload.uio.devices.map {
@@ -117,8 +120,8 @@ public struct AttachReport: Encodable, Sendable {
         lines.append("\(command.joined(separator: " ")) on \(board) (\(time) time)")
         lines.append("\(ending) at board time \(Instant(nanosecondsSinceStart: boardTimeNanoseconds))")
         lines.append("completions \(completions), bytes delivered \(bytesDelivered), register accesses \(registerAccesses)")
-        if !bytesDropped.isEmpty {
-            lines.append("bytes dropped: " + bytesDropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if !bytesDroppedByReason.isEmpty {
+            lines.append("bytes dropped: " + bytesDroppedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         for node in nodes { lines.append("  \(node.name): \(node.interrupts) interrupt(s)") }
         for (kind, count) in findings.sorted(by: { $0.key < $1.key }) { lines.append("finding \(kind): \(count)") }

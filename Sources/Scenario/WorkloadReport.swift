@@ -7,7 +7,7 @@ import UIO
 /// bytes produced = delivered + held + dropped with a reason; every delivered byte matches the
 /// pattern; buffers cycle through exactly the ring allocated at start (no allocation after start);
 /// no DMA outside live buffers; no level-interrupt storm.
-public struct WorkloadReport: Sendable, Codable {
+public struct WorkloadReport: Sendable, Encodable {
     public struct Invariant: Sendable, Codable {
         public let name: String
         public let holds: Bool
@@ -39,6 +39,43 @@ public struct WorkloadReport: Sendable, Codable {
     public let traceHash: String?
 
     public var allInvariantsHold: Bool { invariants.allSatisfy(\.holds) }
+
+    /// The JSON keys: what `play` and `attach` call the same figure, they call it too (in
+    /// camelCase here; `--json` prints snake_case: `bytes_delivered`, `lost_irqs`).
+    enum CodingKeys: String, CodingKey {
+        case board, boardTimeNanoseconds, driverState, completions, bytes, errors, recoveries, ringFullStalls, maxHeldByConsumer
+        case lostInterrupts = "lostIrqs", spuriousInterrupts = "spuriousIrqs"
+        case producedBytes = "bytesProduced", deliveredBytes = "bytesDelivered", heldBytes = "bytesHeld"
+        case droppedTotal = "bytesDropped", droppedBytes = "bytesDroppedByReason"
+        case verifiedBytes, mismatchedBytes, uioEvents, latencyNanoseconds, findings, invariants, traceHash
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(board, forKey: .board)
+        try c.encode(boardTimeNanoseconds, forKey: .boardTimeNanoseconds)
+        try c.encode(driverState, forKey: .driverState)
+        try c.encode(completions, forKey: .completions)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(lostInterrupts, forKey: .lostInterrupts)
+        try c.encode(spuriousInterrupts, forKey: .spuriousInterrupts)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(recoveries, forKey: .recoveries)
+        try c.encode(ringFullStalls, forKey: .ringFullStalls)
+        try c.encode(maxHeldByConsumer, forKey: .maxHeldByConsumer)
+        try c.encode(producedBytes, forKey: .producedBytes)
+        try c.encode(deliveredBytes, forKey: .deliveredBytes)
+        try c.encode(heldBytes, forKey: .heldBytes)
+        try c.encode(droppedBytes.values.reduce(0, +), forKey: .droppedTotal)
+        try c.encode(droppedBytes, forKey: .droppedBytes)
+        try c.encode(verifiedBytes, forKey: .verifiedBytes)
+        try c.encode(mismatchedBytes, forKey: .mismatchedBytes)
+        try c.encode(uioEvents, forKey: .uioEvents)
+        try c.encode(latencyNanoseconds, forKey: .latencyNanoseconds)
+        try c.encode(findings, forKey: .findings)
+        try c.encode(invariants, forKey: .invariants)
+        try c.encodeIfPresent(traceHash, forKey: .traceHash)
+    }
 
     init(_ w: ReceiveWorkload) {
         let m = w.driver.metrics

@@ -60,6 +60,11 @@ public struct TraceDiff: Sendable, Equatable {
         return result
     }
 
+    /// The board time (the `t` key, ns) of the first differing event, from whichever trace has one.
+    public var boardTimeNanoseconds: Int64? {
+        [a, b].lazy.compactMap { $0.flatMap(Self.fields)?.first { $0.key == "t" }.flatMap { Int64($0.value) } }.first
+    }
+
     /// `{"t":1,"ev":"irq","line":2}` as ordered (key, value text) pairs; nil if it is not that shape.
     static func fields(_ line: String) -> [(key: String, value: String)]? {
         guard line.hasPrefix("{"), line.hasSuffix("}") else { return nil }

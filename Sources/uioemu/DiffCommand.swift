@@ -31,7 +31,8 @@ struct DiffCommand: ParsableCommand {
             print("\(a) and \(b): the same events")
             return
         }
-        print("\(a) and \(b) differ at event \(d.event) (line \(d.event)):")
+        let when = d.boardTimeNanoseconds.map { ", board time \($0) ns" } ?? ""
+        print("\(a) and \(b) differ at event \(d.event) (line \(d.event)\(when)):")
         for (offset, line) in d.before.enumerated() { print("  \(d.event - d.before.count + offset)  \(line)") }
         print("- \(d.event)  \(d.a ?? "(\(a) ends here)")")
         print("+ \(d.event)  \(d.b ?? "(\(b) ends here)")")
