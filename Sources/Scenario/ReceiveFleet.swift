@@ -57,4 +57,18 @@ public final class ReceiveFleet {
 
     /// Bytes that failed verification, over all channels.
     public var mismatchedBytes: UInt64 { consumers.reduce(0) { $0 + $1.statistics.mismatchedBytes } }
+
+    /// Every channel's invariants: its stream balances, every byte it delivered was received and
+    /// verified with no unexplained gap, no storm or enable with the cause asserted on its node, no
+    /// DMA outside buffers, no completion signalled twice.
+    public var invariantsHold: Bool {
+        let streams = zip(drivers, consumers).allSatisfy { driver, consumer in
+            let v = consumer.statistics
+            return consumer.channel.accounting.balances && v.mismatchedBytes == 0 && v.outOfOrder == 0 && v.unexplainedGaps == 0
+                && UInt64(driver.metrics.bytes) == v.receivedBytes && (!consumer.checksData || v.verifiedBytes == v.receivedBytes)
+                && driver.metrics.completionMisuses == 0
+        }
+        let nodes = uio.devices.allSatisfy { $0.storms == 0 && $0.enablesWithCauseAsserted == 0 }
+        return streams && nodes && uio.heap.findings.count(.dmaOutsideBuffers, .violation) == 0
+    }
 }
