@@ -238,7 +238,7 @@ public final class Reactor {
     }
 
     /// A signal arrived since this reactor last looked: stop (each reactor sees each signal once).
-    private func noticeStopSignal() -> Bool {
+    func noticeStopSignal() -> Bool {
         let count = uioemu_stop_signal_count()
         guard count != signalsSeen else { return false }
         signalsSeen = count

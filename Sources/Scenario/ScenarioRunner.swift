@@ -77,16 +77,18 @@ public struct ScenarioRunner {
 
     /// Plays the scenario on the workload its mode asks for (`makeWorkload()`).
     /// `handleSignals`: SIGINT/SIGTERM end the run cleanly (the CLI wants that; a library caller may
-    /// not). `trace`: record a trace (its hash, and the files the options name); a scenario that
-    /// expects a `trace-hash` is traced anyway. `prepare` sees the reactor before anything runs.
-    public func run(handleSignals: Bool = false, trace: Tracer.Options? = nil, prepare: (Reactor) -> Void = { _ in })
-        throws(WorkloadError) -> Outcome
+    /// not); `signalsSince`: a reactor handling signals already (`play`'s, across scenarios), so a
+    /// signal that came while this run was being set up ends it too. `trace`: record a trace (its
+    /// hash, and the files the options name); a scenario that expects a `trace-hash` is traced
+    /// anyway. `prepare` sees the reactor before anything runs.
+    public func run(handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
+                    prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
-        try run(makeWorkload(), handleSignals: handleSignals, trace: trace, prepare: prepare)
+        try run(makeWorkload(), handleSignals: handleSignals, signalsSince: signalsSince, trace: trace, prepare: prepare)
     }
 
     /// Plays the scenario on `workload`, built by the caller (a kind this module does not build).
-    public func run(_ workload: any Workload, handleSignals: Bool = false, trace: Tracer.Options? = nil,
+    public func run(_ workload: any Workload, handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
                     prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
         let wantsHash = spec.expectations.contains { $0.metric == .traceHash }
@@ -102,12 +104,12 @@ public struct ScenarioRunner {
         }
         try workload.start()
         prepare(workload.reactor)
-        return play(workload, handleSignals: handleSignals, tracer: tracer)
+        return play(workload, handleSignals: handleSignals, signalsSince: signalsSince, tracer: tracer)
     }
 
-    private func play(_ workload: any Workload, handleSignals: Bool, tracer: Tracer?) -> Outcome {
+    private func play(_ workload: any Workload, handleSignals: Bool, signalsSince: Reactor?, tracer: Tracer?) -> Outcome {
         let reactor = workload.reactor
-        if handleSignals { reactor.handleStopSignals() }
+        if handleSignals { reactor.handleStopSignals(since: signalsSince) }
         defer { reactor.handleStopSignals(false) }
         var timeline = TimelinePlay(spec: spec, workload: workload)
         timeline.play()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Board
 import Foundation
 import Glibc
+import Reactor
 import Scenario
 import Trace
 import TraceFiles
@@ -62,18 +63,30 @@ struct PlayCommand: ParsableCommand {
         try OutputFiles.check(specs.flatMap { plan.outputs(for: $0.spec) } + (junit.map { [.init(option: "--junit", path: $0)] } ?? []),
                               inputs: specs.flatMap { [$0.spec.file, $0.profile.file] })
         try plan.prepareArtifactsDirectory()
+        // Signals are handled for the whole command, not only while a scenario runs: one that comes
+        // between two scenarios ends the play as cleanly as one during a scenario.
+        let signals = Reactor(clock: .virtual)
+        signals.handleStopSignals()
+        defer { signals.handleStopSignals(false) }
         var cases: [JUnitReport.Case] = []
         var verdicts: [Verdict] = []
         let terminal = isatty(1) == 1
         let progress = isatty(2) == 1 && !json
         for (index, (original, profile)) in specs.enumerated() {
+            if let signal = signals.takeStopSignal() {
+                notPlayed(specs.dropFirst(index).map(\.spec), into: &cases)
+                verdicts.append(.interrupted(signal: signal))
+                if !json { print("INTERRUPTED by \(Verdict.signalName(signal)) between scenarios (exit \(128 + signal)): \(index) of \(specs.count) played") }
+                break
+            }
             var spec = original
             if realtime { spec.workload.clock = .realTime }
             if progress { Self.progress("playing \(spec.name) (\(spec.duration) of board time)...") }
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
-                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run(handleSignals: true, trace: plan.tracerOptions(for: spec))
+                outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed)
+                    .run(handleSignals: true, signalsSince: signals, trace: plan.tracerOptions(for: spec))
             } catch {
                 throw InputError(error.message, path: spec.file)
             }
@@ -100,9 +113,7 @@ struct PlayCommand: ParsableCommand {
                 throw OutputFiles.writeError(error)
             }
             if outcome.stoppedBySignal {
-                for (rest, _) in specs.dropFirst(index + 1) {
-                    cases.append(JUnitReport.Case(name: rest.name, file: rest.file, seconds: 0, outcome: nil, reproduce: ""))
-                }
+                notPlayed(specs.dropFirst(index + 1).map(\.spec), into: &cases)
                 break
             }
         }
@@ -111,6 +122,11 @@ struct PlayCommand: ParsableCommand {
             throw ExitCode(interrupted.exitStatus)
         }
         if verdicts.contains(.fail) { throw ExitCode.failure }
+    }
+
+    /// The scenarios an interruption kept from playing, for the JUnit report.
+    private func notPlayed(_ specs: [ScenarioSpec], into cases: inout [JUnitReport.Case]) {
+        for spec in specs { cases.append(JUnitReport.Case(name: spec.name, file: spec.file, seconds: 0, outcome: nil, reproduce: "")) }
     }
 
     private func writeJUnit(_ cases: [JUnitReport.Case]) throws {
