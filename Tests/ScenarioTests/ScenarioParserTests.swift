@@ -1,4 +1,5 @@
 import Board
+import Foundation
 import Scenario
 import Testing
 
@@ -96,6 +97,16 @@ struct ScenarioParserTests {
               latency-p99: "<= 10us"
             """) else { Issue.record("did not parse"); return }
         #expect(spec.expectations.map(\.comparison) == [.number(.atLeast, 900), .number(.equal, 2), .number(.atMost, 10_000)])
+    }
+
+    @Test("the scenario list of the scenario tests is never empty: a missing or empty directory is an error, not zero cases")
+    func noScenariosIsAnError() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        #expect(throws: NoScenarios.self) { try scenarioFiles(in: empty) }
+        #expect(throws: (any Error).self) { try scenarioFiles(in: empty.appendingPathComponent("missing")) }
+        #expect(try shippedScenarioFiles().count >= 13)
     }
 
     @Test("every shipped scenario validates", arguments: try shippedScenarioFiles())

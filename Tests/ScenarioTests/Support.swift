@@ -9,7 +9,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// The shipped scenario files, sorted. Throws when there are none (a missing or empty scenarios/
 /// directory): a parameterised test over them must fail then, not pass with zero cases.
 func shippedScenarioFiles() throws -> [String] {
-    let dir = repositoryRoot.appendingPathComponent("scenarios")
+    try scenarioFiles(in: repositoryRoot.appendingPathComponent("scenarios"))
+}
+
+/// The `.yaml` files of `dir`, sorted; throws when it cannot be read or holds none.
+func scenarioFiles(in dir: URL) throws -> [String] {
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
     let files = names.filter { $0.hasSuffix(".yaml") }.sorted().map { dir.appendingPathComponent($0).path }
     guard !files.isEmpty else { throw NoScenarios(directory: dir.path) }
