@@ -51,8 +51,8 @@ public final class ReceiveFleet {
     /// Runs until all channels together have completed `total` transfers; throws when nothing can
     /// happen any more before that.
     public func run(completions total: Int) throws(WorkloadStall) {
-        try reactor.run(toCompletions: total, count: { self.completions },
-                        state: { self.drivers.map { "\($0.state)" }.joined(separator: ", ") })
+        reactor.run(until: { self.completions >= total })
+        try reactor.checkGoal(total, reached: completions, state: drivers.map { "\($0.state)" }.joined(separator: ", "))
     }
 
     /// Bytes that failed verification, over all channels.

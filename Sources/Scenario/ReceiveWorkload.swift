@@ -52,7 +52,8 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
     /// `reactor.interruptedBy` says so.
     public func run(completions: Int) throws(WorkloadStall) {
         let driver = self.driver
-        try reactor.run(toCompletions: completions, count: { driver.completions }, state: { "\(driver.state)" })
+        reactor.run(until: { driver.completions >= completions })
+        try reactor.checkGoal(completions, reached: driver.completions, state: "\(driver.state)")
     }
 
     public var report: WorkloadReport { WorkloadReport(self) }

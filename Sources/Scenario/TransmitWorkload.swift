@@ -66,7 +66,8 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
     /// happen any more before that (the producer ran out, the driver failed).
     public func run(completions: Int) throws(WorkloadStall) {
         let driver = self.driver
-        try reactor.run(toCompletions: completions, count: { driver.completions }, state: { "\(driver.state)" })
+        reactor.run(until: { driver.completions >= completions })
+        try reactor.checkGoal(completions, reached: driver.completions, state: "\(driver.state)")
     }
 
     // MARK: Workload

@@ -61,8 +61,10 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     /// high again since the last interrupt, and that interrupt is taken exactly once, as it should.
     @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
     /// The line's assertion count (`InterruptLineCounters.raised`) when the handler last ran: an
-    /// enable with the level asserted and the count unchanged is the same, uncleared cause.
+    /// enable with the level asserted and the count unchanged is the same, uncleared cause. Read
+    /// through a pointer into the controller's line table (`interrupts` keeps it alive).
     @exclusivity(unchecked) private var raisedAtLastEvent = 0
+    private let raisedCounter: UnsafePointer<Int>?
     @exclusivity(unchecked) private var eventsWithoutRegisterWrite = 0
     @exclusivity(unchecked) private var writeSequenceAtLastEvent: UInt64 = 0
     @exclusivity(unchecked) private var stormHeld = false
@@ -85,6 +87,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         self.reactor = reactor
         self.activity = activity
         self.stormThreshold = stormThreshold
+        raisedCounter = interruptLine.map { board.interrupts.raisedCounter(line: $0) }
         super.init()
         if let line = interruptLine {
             board.interrupts.subscribe(self, to: line)
@@ -122,7 +125,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     override public func interruptPending(line: Int) {
         interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
-        raisedAtLastEvent = interrupts.raisedCount(line: line)
+        raisedAtLastEvent = raisedCounter?.pointee ?? 0
         eventCount &+= 1
         lastInterruptTime = reactor.now
         noteEventForStormDetection()
@@ -150,7 +153,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if interrupts.levelCauseAsserted(line: line) && interrupts.raisedCount(line: line) == raisedAtLastEvent {
+            if interrupts.levelCauseAsserted(line: line) && raisedCounter?.pointee == raisedAtLastEvent {
                 enablesWithCauseAsserted += 1
             }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).

@@ -108,9 +108,13 @@ public final class InterruptController {
     public func isMasked(_ n: Int) -> Bool { line(n).pointee.masked }
     public func inputLevel(of n: Int) -> Bool { line(n).pointee.input }
     public func counters(of n: Int) -> InterruptLineCounters { line(n).pointee.counters }
-    /// `counters(of:).raised` alone, read on every interrupt by the UIO handler.
-    @inline(__always)
-    public func raisedCount(line n: Int) -> Int { line(n).pointee.counters.raised }
+    /// `counters(of:).raised` of line `n`, in the line table (allocated once, never moved): a
+    /// subscriber that reads it on every interrupt (the UIO handler) does so without a call. The
+    /// caller must keep the controller alive (hold it in a `let`).
+    public func raisedCounter(line n: Int) -> UnsafePointer<Int> {
+        let offset = MemoryLayout<Line>.offset(of: \Line.counters)! + MemoryLayout<InterruptLineCounters>.offset(of: \InterruptLineCounters.raised)!
+        return UnsafePointer((UnsafeMutableRawPointer(line(n)) + offset).assumingMemoryBound(to: Int.self))
+    }
 
     public func isPending(_ n: Int) -> Bool { Self.isPending(line(n)) }
 

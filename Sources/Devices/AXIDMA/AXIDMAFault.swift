@@ -114,10 +114,40 @@ extension AXIDMAFault {
     }
 }
 
-/// Faults waiting for the event they change, and the evidence of every fault injected. Each
-/// pending fault remembers its evidence record; the channel takes the fault when its event comes
-/// (`take...`), which records when it took effect. Only injection appends (never the per-transfer
-/// path); the checks the hot path makes are the plain flags and counts.
+/// The evidence of every fault injected into one channel, in injection order, and the
+/// delay-completion faults waiting to be summed into the next transfer. A class held by a `let` of
+/// the channel, so `PendingFaults` stays plain values: the per-transfer path reads flags only.
+/// Only injection appends; taking a fault writes one record.
+final class FaultLog {
+    private(set) var evidence: [FaultEvidence] = []
+    var pendingDelays: [Int] = []
+
+    /// A new record for `fault` injected at `now`; returns its index.
+    func record(_ fault: AXIDMAFault, at now: Instant, outcome: FaultEvidence.Outcome = .pending) -> Int {
+        evidence.append(FaultEvidence(fault: fault, injectedAt: now, outcome: outcome))
+        return evidence.count - 1
+    }
+
+    /// `old` (a pending record, or -1) gives way to a newer fault of its kind.
+    func replace(_ old: Int, at now: Instant) {
+        guard old >= 0, evidence[old].outcome == .pending else { return }
+        evidence[old].outcome = .replaced(at: now)
+    }
+
+    func tookEffect(_ record: Int, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .tookEffect(at: clock._withUnsafeGuaranteedRef { $0.now })
+    }
+
+    func missed(_ record: Int, _ reason: String, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .missed(at: clock._withUnsafeGuaranteedRef { $0.now }, reason: reason)
+    }
+}
+
+/// Faults waiting for the event they change: plain values, each with the index of its record in
+/// the channel's `FaultLog`. The channel takes a fault when its event comes (`take...`), which
+/// records when it took effect; the per-transfer path only tests the flags.
 struct PendingFaults {
     struct Corruption {
         let offset: Int
@@ -131,102 +161,89 @@ struct PendingFaults {
     var stall = false
     var stallRecord = -1
     var completionDelayNanoseconds: Int64 = 0
-    /// A delay-completion is pending (its delay may be 0); `delayRecords` are the faults it sums.
+    /// A delay-completion is pending (its delay may be 0); the log's `pendingDelays` are its faults.
     var delayPending = false
-    var delayRecords: [Int] = []
     var shortPacketBytes = 0
     var shortPacketRecord = -1
     var corruption: Corruption? = nil
     var loseNextInterrupt = false
     var lostInterruptRecord = -1
-    private(set) var evidence: [FaultEvidence] = []
-
-    /// A new record for `fault` injected at `now`; returns its index.
-    mutating func record(_ fault: AXIDMAFault, at now: Instant, outcome: FaultEvidence.Outcome = .pending) -> Int {
-        evidence.append(FaultEvidence(fault: fault, injectedAt: now, outcome: outcome))
-        return evidence.count - 1
-    }
-
-    /// `old` (a pending record, or -1) gives way to a newer fault of its kind.
-    mutating func replace(_ old: Int, at now: Instant) {
-        guard old >= 0, evidence[old].outcome == .pending else { return }
-        evidence[old].outcome = .replaced(at: now)
-    }
-
-    mutating func tookEffect(_ record: Int, clock: Unmanaged<Reactor>) {
-        guard record >= 0 else { return }
-        evidence[record].outcome = .tookEffect(at: clock._withUnsafeGuaranteedRef { $0.now })
-    }
-
-    mutating func missed(_ record: Int, _ reason: String, clock: Unmanaged<Reactor>) {
-        guard record >= 0 else { return }
-        evidence[record].outcome = .missed(at: clock._withUnsafeGuaranteedRef { $0.now }, reason: reason)
-    }
-
-    /// The error bit the transfer ending now ends with (the caller checked `transferError != 0`).
-    mutating func takeTransferError(clock: Unmanaged<Reactor>) -> UInt32 {
-        defer {
-            transferError = 0
-            tookEffect(transferErrorRecord, clock: clock)
-            transferErrorRecord = -1
-        }
-        return transferError
-    }
-
-    /// The transfer starting now stalls (the caller checked `stall`).
-    mutating func takeStall(clock: Unmanaged<Reactor>) {
-        stall = false
-        tookEffect(stallRecord, clock: clock)
-        stallRecord = -1
-    }
-
-    /// A soft reset clears a stall that has not started yet.
-    mutating func discardStall(clock: Unmanaged<Reactor>) {
-        guard stall else { return }
-        stall = false
-        missed(stallRecord, "a soft reset cleared it before the next transfer started", clock: clock)
-        stallRecord = -1
-    }
-
-    /// The extra time of the transfer starting now (the caller checked `delayPending`).
-    mutating func takeDelay(clock: Unmanaged<Reactor>) -> Int64 {
-        defer {
-            completionDelayNanoseconds = 0
-            delayPending = false
-            for record in delayRecords { tookEffect(record, clock: clock) }
-            delayRecords.removeAll(keepingCapacity: true)
-        }
-        return completionDelayNanoseconds
-    }
-
-    /// The edge being asserted now is lost (the caller checked `loseNextInterrupt`).
-    mutating func takeLostInterrupt(clock: Unmanaged<Reactor>) {
-        loseNextInterrupt = false
-        tookEffect(lostInterruptRecord, clock: clock)
-        lostInterruptRecord = -1
-    }
 
     mutating func takeCorruption() -> Corruption? {
         defer { corruption = nil }
         return corruption
     }
+}
+
+extension DMAChannel {
+    // Taking a fault is out of line: the per-transfer path keeps only the flag test it had.
+
+    /// The error bit the transfer ending now ends with (the caller checked `transferError != 0`).
+    @inline(never)
+    func takeTransferError() -> UInt32 {
+        let error = faults.transferError
+        faults.transferError = 0
+        faultLog.tookEffect(faults.transferErrorRecord, clock: reactor)
+        faults.transferErrorRecord = -1
+        return error
+    }
+
+    /// The transfer starting now stalls (the caller checked `faults.stall`).
+    @inline(never)
+    func takeStall() {
+        faults.stall = false
+        faultLog.tookEffect(faults.stallRecord, clock: reactor)
+        faults.stallRecord = -1
+    }
+
+    /// A soft reset clears a stall that has not started yet.
+    @inline(never)
+    func discardStall() {
+        guard faults.stall else { return }
+        faults.stall = false
+        faultLog.missed(faults.stallRecord, "a soft reset cleared it before the next transfer started", clock: reactor)
+        faults.stallRecord = -1
+    }
+
+    /// The extra time of the transfer starting now (the caller checked `faults.delayPending`).
+    @inline(never)
+    func takeDelay() -> Int64 {
+        let delay = faults.completionDelayNanoseconds
+        faults.completionDelayNanoseconds = 0
+        faults.delayPending = false
+        for record in faultLog.pendingDelays { faultLog.tookEffect(record, clock: reactor) }  // bounded: the injected delays
+        faultLog.pendingDelays.removeAll(keepingCapacity: true)
+        return delay
+    }
+
+    /// The edge being asserted now is lost (the caller checked `faults.loseNextInterrupt`).
+    @inline(never)
+    func takeLostInterrupt() {
+        faults.loseNextInterrupt = false
+        faultLog.tookEffect(faults.lostInterruptRecord, clock: reactor)
+        faults.lostInterruptRecord = -1
+    }
 
     /// The length of the source's next packet: `drawn`, or the short-packet fault's.
     @inline(__always)
-    mutating func packetBytes(drawn: Int, clock: Unmanaged<Reactor>) -> Int {
-        guard shortPacketBytes > 0 else { return drawn }
-        defer {
-            shortPacketBytes = 0
-            tookEffect(shortPacketRecord, clock: clock)
-            shortPacketRecord = -1
-        }
-        return shortPacketBytes
+    func packetBytes(drawn: Int) -> Int {
+        guard faults.shortPacketBytes > 0 else { return drawn }
+        return takeShortPacket()
+    }
+
+    @inline(never)
+    private func takeShortPacket() -> Int {
+        let bytes = faults.shortPacketBytes
+        faults.shortPacketBytes = 0
+        faultLog.tookEffect(faults.shortPacketRecord, clock: reactor)
+        faults.shortPacketRecord = -1
+        return bytes
     }
 }
 
 extension DMAChannel {
     /// What became of every fault injected into this channel, in injection order.
-    public var faultEvidence: [FaultEvidence] { faults.evidence }
+    public var faultEvidence: [FaultEvidence] { faultLog.evidence }
 
     /// Injects `fault` (the scenario layer's entry point). Throws when it cannot apply here; else
     /// returns the index of its record in `faultEvidence`.
@@ -236,8 +253,8 @@ extension DMAChannel {
         let record: Int
         switch fault {
         case .slaveError, .decodeError, .internalError:
-            faults.replace(faults.transferErrorRecord, at: now)
-            record = faults.record(fault, at: now)
+            faultLog.replace(faults.transferErrorRecord, at: now)
+            record = faultLog.record(fault, at: now)
             faults.transferErrorRecord = record
             switch fault {
             case .slaveError: faults.transferError = DMASR.DMASlvErr
@@ -245,45 +262,45 @@ extension DMAChannel {
             default: faults.transferError = DMASR.DMAIntErr
             }
         case .stall:
-            faults.replace(faults.stallRecord, at: now)
-            record = faults.record(fault, at: now)
+            faultLog.replace(faults.stallRecord, at: now)
+            record = faultLog.record(fault, at: now)
             faults.stallRecord = record
             faults.stall = true
         case .delayCompletion(let delay):
             guard delay.nanoseconds >= 0 else { throw .invalidParameter(fault) }
-            record = faults.record(fault, at: now)
+            record = faultLog.record(fault, at: now)
             faults.completionDelayNanoseconds += delay.nanoseconds
             faults.delayPending = true
-            faults.delayRecords.append(record)
+            faultLog.pendingDelays.append(record)
         case .shortPacket(let bytes):
             guard direction == .s2mm else { throw .notApplicable(fault, direction) }
             guard bytes > 0 else { throw .invalidParameter(fault) }
-            faults.replace(faults.shortPacketRecord, at: now)
-            record = faults.record(fault, at: now)
+            faultLog.replace(faults.shortPacketRecord, at: now)
+            record = faultLog.record(fault, at: now)
             faults.shortPacketRecord = record
             faults.shortPacketBytes = bytes
         case .corruptByte(let offset, let mask):
             guard offset >= 0, mask != 0 else { throw .invalidParameter(fault) }
-            faults.replace(faults.corruption?.record ?? -1, at: now)
-            record = faults.record(fault, at: now)
+            faultLog.replace(faults.corruption?.record ?? -1, at: now)
+            record = faultLog.record(fault, at: now)
             faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask, record: record)
         case .delayInterrupt:
-            record = faults.record(fault, at: now, outcome: .tookEffect(at: now))
+            record = faultLog.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             dmasr |= DMASR.Dly_Irq
             updateInterrupt()
         case .spuriousInterrupt:
             // Active for an instant, then back to what the status says: the controller sees an
             // assertion (and counts it) while dmasr holds no cause.
-            record = faults.record(fault, at: now, outcome: .tookEffect(at: now))
+            record = faultLog.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             counters.spuriousPulses += 1
             interrupts.drive(line: route.line, high: !activeLow)
             updateInterrupt()
         case .lostInterrupt:
             guard route.sense.isEdge else { throw .levelLineCannotLoseAnInterrupt(line: route.line) }
-            faults.replace(faults.lostInterruptRecord, at: now)
-            record = faults.record(fault, at: now)
+            faultLog.replace(faults.lostInterruptRecord, at: now)
+            record = faultLog.record(fault, at: now)
             faults.lostInterruptRecord = record
             faults.loseNextInterrupt = true
         }
@@ -296,11 +313,11 @@ extension DMAChannel {
     /// because the transfer moved only `moved` bytes or the stream carries no data.
     func settleCorruption(_ corruption: PendingFaults.Corruption, applied: Bool, moved: Int, carriesData: Bool) {
         if applied {
-            faults.tookEffect(corruption.record, clock: reactor)
+            faultLog.tookEffect(corruption.record, clock: reactor)
         } else if !carriesData {
-            faults.missed(corruption.record, "the stream carries no data (pattern: none): there was no byte to change", clock: reactor)
+            faultLog.missed(corruption.record, "the stream carries no data (pattern: none): there was no byte to change", clock: reactor)
         } else {
-            faults.missed(corruption.record, "the transfer moved \(moved) bytes: offset \(corruption.offset) is beyond it", clock: reactor)
+            faultLog.missed(corruption.record, "the transfer moved \(moved) bytes: offset \(corruption.offset) is beyond it", clock: reactor)
         }
     }
 }

@@ -93,6 +93,8 @@ public final class DMAChannel: ReactorTarget {
 
     @exclusivity(unchecked) var state = TransferState.idle
     @exclusivity(unchecked) var faults = PendingFaults()
+    /// What became of every fault injected (AXIDMAFault.swift).
+    let faultLog = FaultLog()
     /// The derived output before fault handling, and whether a lost edge is being held down.
     @exclusivity(unchecked) var outputDerived = false
     @exclusivity(unchecked) var holdingLostEdge = false
@@ -257,7 +259,7 @@ public final class DMAChannel: ReactorTarget {
         if holdingLostEdge {
             if derived { level = false } else { holdingLostEdge = false }
         } else if derived && !outputDerived && faults.loseNextInterrupt {
-            faults.takeLostInterrupt(clock: reactor)
+            takeLostInterrupt()
             holdingLostEdge = true
             level = false
             counters.lostInterrupts += 1
@@ -281,7 +283,7 @@ public final class DMAChannel: ReactorTarget {
         addressLow = 0
         addressHigh = 0
         length = 0
-        faults.discardStall(clock: reactor)
+        discardStall()
         holdingLostEdge = false
         updateInterrupt()
         if direction == .s2mm { resumeStalledSource() }
@@ -308,7 +310,7 @@ public final class DMAChannel: ReactorTarget {
     func beginMoving(_ bytes: Int) {
         if tracer != nil { traceStart(bytes) }
         if faults.stall {
-            faults.takeStall(clock: reactor)
+            takeStall()
             state = .stalled(bytes: bytes)
             return
         }
@@ -318,7 +320,7 @@ public final class DMAChannel: ReactorTarget {
         if sinkRateBytesPerSecond != 0 {
             nanoseconds = max(nanoseconds, setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: sinkRateBytesPerSecond))
         }
-        if faults.delayPending { nanoseconds += faults.takeDelay(clock: reactor) }
+        if faults.delayPending { nanoseconds += takeDelay() }
         let timer = completionTimer!
         reactor._withUnsafeGuaranteedRef { $0.arm(timer, after: TimeSpan(nanoseconds: nanoseconds)) }
     }
@@ -443,7 +445,7 @@ public final class DMAChannel: ReactorTarget {
     /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
     /// a burst, such as a register window or an unmodelled window: DMASlvErr).
     private func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
-        if faults.transferError != 0 { return faults.takeTransferError(clock: reactor) }
+        if faults.transferError != 0 { return takeTransferError() }
         let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
         guard policy.admit(access) else { return DMASR.DMADecErr }
         guard count > 0 else { return nil }
