@@ -9,11 +9,15 @@ RELEASE_BIN := .build/release
 deps:
 	@scripts/apt-ensure $(DEPS)
 
-build: deps preload
+# SwiftPM makes .build/debug and .build/release symlinks into its own folder, replacing a directory
+# already there: the preload library goes in after the Swift build, not before.
+build: deps
 	$(SWIFT) build
+	$(MAKE) preload
 
-release: deps preload
+release: deps
 	$(SWIFT) build -c release
+	$(MAKE) preload
 
 # The default job: the receive driver on the default board for 10 ms of board time (every byte
 # verified, metrics and invariants printed), after a quick reactor self-check.
@@ -21,12 +25,16 @@ run: release
 	$(RELEASE_BIN)/uioemu self-check
 	$(RELEASE_BIN)/uioemu run p2020-fpga --duration 10ms
 
-# First the layering check (DESIGN.md's layer table, in seconds, before any build).
+# First the layering check (DESIGN.md's layer table, in seconds, before any build). Then the debug
+# build with the tests, and the release uioemu (a test compares its trace hashes with the debug
+# build's); then the preload library into both (after them: see `build`) and its own tests.
 # The allocation-counting suites read process-wide malloc counters, so they run alone, after the rest.
 # Last, a smoke of the benchmark (debug build, tiny counts, no peers) so the suite cannot rot.
-test: deps preload preload-test
+test: deps
 	scripts/check-layers
 	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product uioemu
+	$(MAKE) preload-test
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null

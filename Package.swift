@@ -128,5 +128,7 @@ let package = Package(
         // Runs scripts/check-layers on the tree and on copies with a planted wrong import.
         .testTarget(name: "LayeringTests"),
         .testTarget(name: "LinuxUIOTests", dependencies: ["LinuxUIO", "Driver", "Reactor", "UIO", "Board", "Devices"]),
+        // The benchmark's verdicts: a row PASSes only on a run whose invariants held; the callgrind gate's reading.
+        .testTarget(name: "BenchTests", dependencies: ["uioemu-bench"]),
     ]
 )

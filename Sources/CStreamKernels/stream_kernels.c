@@ -96,11 +96,13 @@ int uioemu_stream_kernels_use(int at_most) {
     atomic_store_explicit(&level, chosen, memory_order_relaxed);
     return chosen;
 }
+int uioemu_stream_kernels_detected(void) { return detected; }
 #define LEVEL atomic_load_explicit(&level, memory_order_relaxed)
 #define PICK_FILL(name, ...) (LEVEL >= 1 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
 #define PICK(name, ...) (LEVEL == 2 ? name##_avx512(__VA_ARGS__) : LEVEL == 1 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
 #else
 int uioemu_stream_kernels_use(int at_most) { (void)at_most; return 0; }
+int uioemu_stream_kernels_detected(void) { return 0; }
 #define PICK_FILL(name, ...) name##_base(__VA_ARGS__)
 #define PICK(name, ...) name##_base(__VA_ARGS__)
 #endif

@@ -207,6 +207,10 @@ public final class Reactor {
 
     /// The signal (SIGINT or SIGTERM) that stopped the last `run()`, if any.
     public private(set) var stoppedBySignal: Int32? = nil
+    /// The first stop signal this reactor noticed, kept across later `run` calls (each of which
+    /// clears `stoppedBySignal`): a caller that runs in several steps asks this whether it was
+    /// interrupted at all.
+    public private(set) var interruptedBy: Int32? = nil
 
     /// Number of callbacks dispatched since creation (timers, work, doorbells, watches).
     public var dispatchCount: UInt64 { core.pointee.dispatchCount }
@@ -234,11 +238,12 @@ public final class Reactor {
     }
 
     /// A signal arrived since this reactor last looked: stop (each reactor sees each signal once).
-    private func noticeStopSignal() -> Bool {
+    func noticeStopSignal() -> Bool {
         let count = uioemu_stop_signal_count()
         guard count != signalsSeen else { return false }
         signalsSeen = count
         stoppedBySignal = uioemu_last_stop_signal()
+        if interruptedBy == nil { interruptedBy = stoppedBySignal }
         core.pointee.stopRequested = true
         return true
     }

@@ -69,16 +69,22 @@ public final class RealBoardWorkload {
             if case .failed = driver.state { return true }
             return driver.completions >= completions
         })
+        endState = driver.state
         driver.stop()
     }
 
-    public var state: ReceiveStateMachine.State { driver.state }
+    /// The driver's state when the run ended (before the engine was halted: a driver that failed
+    /// says so, not `stopped`).
+    private var endState: ReceiveStateMachine.State? = nil
+    public var state: ReceiveStateMachine.State { endState ?? driver.state }
     public var hasFailed: Bool {
-        if case .failed = driver.state { return true }
+        if case .failed = state { return true }
         return false
     }
     public var metrics: DriverMetrics { driver.metrics }
     public var stoppedBySignal: Bool { reactor.stoppedBySignal != nil }
+    /// The stop signal (SIGINT, SIGTERM) that ended the run, if one did.
+    public var interruptedBy: Int32? { reactor.interruptedBy }
     /// Bytes the consumer read out of the buffers.
     public var bytesSeen: Int { consumer.bytes }
     /// sync_for_cpu / sync_for_device writes that failed, over the ring.

@@ -6,7 +6,7 @@ import UIO
 
 /// What `uioemu attach` reports: how the program ended and when, what the board did, every finding,
 /// and the exit status that follows from them.
-public struct AttachReport: Codable, Sendable {
+public struct AttachReport: Encodable, Sendable {
     public struct Node: Codable, Sendable {
         public let name: String
         public let interrupts: UInt32
@@ -15,6 +15,7 @@ public struct AttachReport: Codable, Sendable {
     }
 
     public let command: [String]
+    public let seed: UInt64
     public let board: String
     public let time: String
     /// How the program ended ("exited with status 0", ...), or why it is still unknown.
@@ -23,7 +24,9 @@ public struct AttachReport: Codable, Sendable {
     public let boardTimeNanoseconds: Int64
     public let completions: Int
     public let bytesDelivered: UInt64
-    public let bytesDropped: [String: UInt64]
+    /// In all, and by reason.
+    public let bytesDropped: UInt64
+    public let bytesDroppedByReason: [String: UInt64]
     public let registerAccesses: Int
     public let nodes: [Node]
     public let findings: [String: Int]
@@ -32,15 +35,20 @@ public struct AttachReport: Codable, Sendable {
     public let problems: [String]
     public let notes: [String]
     public let streamBalances: Bool
-    public let interrupted: Bool
-    public let result: String
+    public let traceHash: String?
+    /// PASS, FAIL or INTERRUPTED, as `play` and `run` say it (`"pass"`... in JSON).
+    public let result: Verdict
+    /// SIGINT or SIGTERM when interrupted.
+    public let signal: String?
     public let exitStatus: Int32
 
     /// `strict`: any protocol finding fails the run (`attach --strict`).
-    public init(workload: AttachWorkload, stuckAt: Instant?, interruptedBy signal: Int32?,
+    public init(workload: AttachWorkload, seed: UInt64, traceHash: String? = nil, stuckAt: Instant?, interruptedBy signal: Int32?,
                 protocolFindings: ProtocolReport = ProtocolReport(), strict: Bool = false) {
         let session = workload.session
         command = session.options.command
+        self.seed = seed
+        self.traceHash = traceHash
         board = workload.board.profile.name
         time = workload.reactor.clock == .virtual ? "virtual" : "realtime"
         let end = session.endedAt ?? workload.reactor.now
@@ -58,7 +66,8 @@ public struct AttachReport: Codable, Sendable {
             if let sink = dma.mm2s?.sinkStatistics { delivered += sink.bytes }
         }
         bytesDelivered = delivered
-        bytesDropped = dropped
+        bytesDropped = dropped.values.reduce(0, +)
+        bytesDroppedByReason = dropped
         streamBalances = balances
         registerAccesses = session.registerAccesses
         nodes = workload.uio.devices.map {
@@ -74,7 +83,7 @@ public struct AttachReport: Codable, Sendable {
         }
         for node in nodes {
             if node.storms > 0 { findings["storm", default: 0] += node.storms }
-            if node.enablesWithCauseAsserted > 0 { findings["enable-with-cause-asserted", default: 0] += node.enablesWithCauseAsserted }
+            if node.enablesWithCauseAsserted > 0 { findings["enables-with-cause-asserted", default: 0] += node.enablesWithCauseAsserted }
         }
         self.findings = findings
         self.protocolFindings = protocolFindings
@@ -84,8 +93,8 @@ public struct AttachReport: Codable, Sendable {
         }
         self.problems = problems
         notes = session.notes
-        interrupted = signal != nil
-        let failed = !problems.isEmpty || violations > 0 || findings["storm"] != nil || findings["enable-with-cause-asserted"] != nil
+        self.signal = signal.map(Verdict.signalName)
+        let failed = !problems.isEmpty || violations > 0 || findings["storm"] != nil || findings["enables-with-cause-asserted"] != nil
             || !balances || (strict && !protocolFindings.isEmpty)
         switch session.ending {
         case let .exited(status)?:
@@ -101,26 +110,24 @@ public struct AttachReport: Codable, Sendable {
             ending = "the program's end is unknown"
             programStatus = nil
         }
-        if let signal {
-            result = "INTERRUPTED"
-            exitStatus = 128 + signal
-        } else if failed {
-            result = "FAIL"
-            exitStatus = 1
-        } else {
-            let status = programStatus ?? 0
-            result = status == 0 ? "PASS" : "FAIL"
-            exitStatus = status
+        // The program's own non-zero status is a FAIL that exits with that status.
+        let status = programStatus ?? 0
+        result = Verdict(failed: failed || status != 0, interruptedBy: signal)
+        switch result {
+        case .pass: exitStatus = 0
+        case .fail: exitStatus = failed ? 1 : status
+        case .interrupted: exitStatus = result.exitStatus
         }
     }
 
     public var summary: String {
         var lines: [String] = []
+        lines.append("seed \(seed)")
         lines.append("\(command.joined(separator: " ")) on \(board) (\(time) time)")
         lines.append("\(ending) at board time \(Instant(nanosecondsSinceStart: boardTimeNanoseconds))")
         lines.append("completions \(completions), bytes delivered \(bytesDelivered), register accesses \(registerAccesses)")
-        if !bytesDropped.isEmpty {
-            lines.append("bytes dropped: " + bytesDropped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if !bytesDroppedByReason.isEmpty {
+            lines.append("bytes dropped: " + bytesDroppedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         for node in nodes { lines.append("  \(node.name): \(node.interrupts) interrupt(s)") }
         for (kind, count) in findings.sorted(by: { $0.key < $1.key }) { lines.append("finding \(kind): \(count)") }
@@ -128,7 +135,12 @@ public struct AttachReport: Codable, Sendable {
         for problem in problems { lines.append("problem: \(problem)") }
         for note in notes { lines.append("note: \(note)") }
         lines.append("stream accounting (produced = delivered + held + dropped): \(streamBalances ? "holds" : "BROKEN")")
-        lines.append("\(result) (exit \(exitStatus))")
+        if let traceHash { lines.append("trace-hash \(traceHash)") }
+        if case let .interrupted(signal) = result {
+            lines.append(Verdict.interruptionLine(signal: signal, at: Instant(nanosecondsSinceStart: boardTimeNanoseconds)))
+        } else {
+            lines.append("\(result.word) (exit \(exitStatus))")
+        }
         return lines.joined(separator: "\n")
     }
 }

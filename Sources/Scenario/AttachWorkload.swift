@@ -172,6 +172,10 @@ public final class AttachWorkload: Workload {
     public func measure(into m: inout Measures) {
         m.completions = completions
         m.driverState = session.isFinished ? "stopped" : "running"
+        // The program's own counters and checks are its business; the board sees none of them.
+        for key in ["lost-irqs", "spurious-irqs", "recoveries", "errors", "mismatched-bytes", "verified-bytes", "latency-p99"] {
+            m.unmeasured[key] = "an attached program keeps its own counters (mode: attached)"
+        }
     }
 
     /// Transfers completed by the board's DMA channels (both directions).

@@ -30,10 +30,19 @@ public struct EmulatedBoard {
         public let channel: DMAChannel
     }
 
-    /// The UIO node named `name`, its map 0 mapped, and its AXI DMA's `direction` channel; or why not.
-    func mappedChannel(node name: String, _ direction: DMADirection) throws(WorkloadError) -> MappedChannel {
+    /// The UIO node named `name` (nil: the board's first node whose interrupt is an AXI DMA's
+    /// `direction` channel), its map 0 mapped, and that channel; or why not.
+    func mappedChannel(node name: String?, _ direction: DMADirection) throws(WorkloadError) -> MappedChannel {
+        guard let name else {
+            for node in uio.devices {  // bounded: the board's nodes
+                if let mapped = mappedChannel(node, direction), node.interruptLine == mapped.channel.route.line { return mapped }
+            }
+            throw WorkloadError("board \(board.profile.name) has no UIO node on an AXI DMA's \(direction.rawValue.uppercased()) interrupt "
+                                + "(UIO nodes: \(uio.devices.map(\.name).joined(separator: ", ")))", isInputError: true)
+        }
         guard let node = uio.device(named: name) else {
-            throw WorkloadError("board \(board.profile.name) has no UIO node named \(name)")
+            throw WorkloadError("board \(board.profile.name) has no UIO node named \(name) (UIO nodes: \(uio.devices.map(\.name).joined(separator: ", ")))",
+                                isInputError: true)
         }
         guard let mapped = mappedChannel(node, direction) else {
             throw WorkloadError("UIO node \(node.name) does not map an AXI DMA with an \(direction.rawValue.uppercased()) channel")

@@ -31,6 +31,7 @@ public final class ReceiveFleet {
                 reactor: reactor, registers: mapping, interrupts: node.open(nonBlocking: true), buffers: uio.heap, consumer: consumer,
                 configuration: configuration.driver)
             consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+            consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
             drivers.append(driver)
             consumers.append(consumer)
         }
@@ -47,11 +48,27 @@ public final class ReceiveFleet {
 
     public var completions: Int { drivers.reduce(0) { $0 + $1.completions } }
 
-    /// Runs until all channels together have completed `total` transfers.
-    public func run(completions total: Int) {
+    /// Runs until all channels together have completed `total` transfers; throws when nothing can
+    /// happen any more before that.
+    public func run(completions total: Int) throws(WorkloadStall) {
         reactor.run(until: { self.completions >= total })
+        try reactor.checkGoal(total, reached: completions, state: drivers.map { "\($0.state)" }.joined(separator: ", "))
     }
 
     /// Bytes that failed verification, over all channels.
     public var mismatchedBytes: UInt64 { consumers.reduce(0) { $0 + $1.statistics.mismatchedBytes } }
+
+    /// Every channel's invariants: its stream balances, every byte it delivered was received and
+    /// verified with no unexplained gap, no storm or enable with the cause asserted on its node, no
+    /// DMA outside buffers, no completion signalled twice.
+    public var invariantsHold: Bool {
+        let streams = zip(drivers, consumers).allSatisfy { driver, consumer in
+            let v = consumer.statistics
+            return consumer.channel.accounting.balances && v.mismatchedBytes == 0 && v.outOfOrder == 0 && v.unexplainedGaps == 0
+                && UInt64(driver.metrics.bytes) == v.receivedBytes && (!consumer.checksData || v.verifiedBytes == v.receivedBytes)
+                && driver.metrics.completionMisuses == 0
+        }
+        let nodes = uio.devices.allSatisfy { $0.storms == 0 && $0.enablesWithCauseAsserted == 0 }
+        return streams && nodes && uio.heap.findings.count(.dmaOutsideBuffers, .violation) == 0
+    }
 }

@@ -29,7 +29,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
 
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
         emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
-        mapped = try emulated.mappedChannel(node: configuration.uioNode ?? "axi-dma-s2mm", .s2mm)
+        mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
         mapped.channel.attach(configuration.source)
         file = mapped.node.open(nonBlocking: true)
         consumer = VerifyingConsumer(channel: mapped.channel, pattern: configuration.source.pattern,
@@ -38,6 +38,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
                         consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
         self.configuration = configuration
     }
 
@@ -46,10 +47,13 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         reactor.run(until: reactor.now + duration)
     }
 
-    /// Runs until the driver has completed `completions` transfers (or nothing can happen any more).
-    public func run(completions: Int) {
+    /// Runs until the driver has completed `completions` transfers in all; throws when nothing can
+    /// happen any more before that (a stalled or failed driver). A stop signal ends it quietly:
+    /// `reactor.interruptedBy` says so.
+    public func run(completions: Int) throws(WorkloadStall) {
         let driver = self.driver
         reactor.run(until: { driver.completions >= completions })
+        try reactor.checkGoal(completions, reached: driver.completions, state: "\(driver.state)")
     }
 
     public var report: WorkloadReport { WorkloadReport(self) }
@@ -83,8 +87,27 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         return nil
     }
 
-    /// Breaks the consumer's link back to the driver (a closure that would keep both alive).
-    public func finish() { consumer.release = nil }
+    /// Breaks the consumer's links back to the driver (closures that would keep both alive).
+    public func finish() {
+        consumer.release = nil
+        consumer.driverErrors = nil
+    }
+
+    /// Every byte the stream produced is accounted for, whatever the scenario expects: the driver
+    /// handed over what the consumer received and verified, and every gap in stream offsets is
+    /// bytes dropped with a reason or abandoned after a driver error.
+    public var problems: [String] {
+        let v = consumer.statistics
+        var problems: [String] = []
+        if let gap = v.firstUnexplainedGap { problems.append("\(v.unexplainedGaps) gap(s) in the stream with no counted reason; the first: \(gap)") }
+        if UInt64(driver.metrics.bytes) != v.receivedBytes {
+            problems.append("the driver delivered \(driver.metrics.bytes) bytes, the consumer received \(v.receivedBytes)")
+        }
+        if consumer.checksData && v.verifiedBytes != v.receivedBytes {
+            problems.append("the consumer received \(v.receivedBytes) bytes and verified \(v.verifiedBytes)")
+        }
+        return problems
+    }
 
     public func measure(into m: inout Measures) {
         measureDriver(into: &m)

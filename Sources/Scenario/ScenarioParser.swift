@@ -14,14 +14,18 @@ public enum ScenarioParser {
     static let consumerKeys = ["processing", "hold"]
     static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate", "loopback"]
     static let triggerKeys = ["at", "after"]
+    /// Keys any step may have besides its trigger and its action.
+    static let stepOptionKeys = ["optional"]
     static let actionKeys = ["inject", "set-rate", "do", "consumer-stall", "cpu-read-buffer", "free-buffer", "write", "read", "wait-irq",
                              "expect-line", "read-memory", "uio-read", "uio-write", "advance"]
     static let simpleActions = ["pause-source", "resume-source", "restart-driver", "mask-irq", "unmask-irq", "stop"]
-    static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
+    public static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
                              "corrupt-byte", "delay-interrupt", "spurious-interrupt", "lost-interrupt"]
-    static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
+    public static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
                              "violations", "mismatched-bytes", "verified-bytes", "storms", "latency-p99", "script-failures",
-                             "driver-state", "trace-hash", "findings"]
+                             "driver-state", "trace-hash", "findings", "enables-with-cause-asserted", "after-last-step"]
+    /// What `after-last-step` counts.
+    static let afterLastStepKeys = ["completions", "bytes-delivered", "verified-bytes"]
 
     public static let durationExpectation = DurationText.expectation
     public static let rateExpectation = "a rate: a number and B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s or GiB/s (such as 400 MB/s), or unlimited"
@@ -81,7 +85,12 @@ struct Reader {
         if top["time"].flatMap({ $0.choice("the time mode", among: ["virtual", "realtime"], &diagnostics) }) == "realtime" {
             workload.clock = .realTime
         }
-        let runDuration = top.required("duration", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap { duration($0) }
+        let durationValue = top.required("duration", expecting: ScenarioParser.durationExpectation, &diagnostics)
+        var runDuration = durationValue.flatMap { duration($0) }
+        if let span = runDuration, let durationValue, span <= .zero {
+            diagnostics.error("expected a duration above 0, found \(span): a run of no board time plays nothing and checks nothing", at: durationValue.location)
+            runDuration = nil
+        }
         let modeText = top["mode"].flatMap { $0.choice("the mode", among: ScenarioSpec.Mode.allCases.map(\.rawValue), &diagnostics) }
         var mode = modeText.flatMap(ScenarioSpec.Mode.init(rawValue:)) ?? .receive
         if let driver = top["driver"] { readDriver(driver, into: &workload, file: file) }
@@ -99,8 +108,11 @@ struct Reader {
         let timeline = top["timeline"].map { readSteps($0, mode: mode) } ?? []
         let expected = top["expect"].map { readExpectations($0) } ?? []
         guard let board, let boardValue, let runDuration else { return nil }
-        return ScenarioSpec(name: name, file: file, description: description, board: board, boardLocation: boardValue.location,
-                            seed: seed, duration: runDuration, mode: mode, workload: workload, timeline: timeline, expectations: expected)
+        var spec = ScenarioSpec(name: name, file: file, description: description, board: board, boardLocation: boardValue.location,
+                                seed: seed, duration: runDuration, mode: mode, workload: workload, timeline: timeline, expectations: expected)
+        ScenarioChecks.check(spec, &diagnostics)
+        spec.durationLocation = durationValue?.location ?? boardValue.location
+        return spec
     }
 
     mutating func duration(_ value: YAMLValue) -> TimeSpan? {
@@ -204,7 +216,9 @@ struct Reader {
         var steps: [ScenarioSpec.Step] = []
         var lastAt: TimeSpan = .zero
         for item in items {
-            guard let m = item.mapping("a timeline step", keys: ScenarioParser.triggerKeys + ScenarioParser.actionKeys, &diagnostics) else { continue }
+            guard let m = item.mapping("a timeline step", keys: ScenarioParser.triggerKeys + ScenarioParser.stepOptionKeys + ScenarioParser.actionKeys,
+                                       &diagnostics) else { continue }
+            let optional = m["optional"].flatMap { $0.bool(&diagnostics) } ?? false
             var trigger = ScenarioSpec.Step.Trigger.next
             if m["at"] != nil && m["after"] != nil {
                 diagnostics.error("a step has either 'at' or 'after', not both", at: m.location)
@@ -230,7 +244,9 @@ struct Reader {
                 continue
             }
             if let action = self.action(entry.key, entry.value, mode: mode) {
-                steps.append(ScenarioSpec.Step(trigger: trigger, action: action, location: m.location))
+                var step = ScenarioSpec.Step(trigger: trigger, action: action, location: m.location, optional: optional)
+                step.actionLocation = entry.value.location
+                steps.append(step)
             }
         }
         return steps
@@ -377,6 +393,13 @@ struct Reader {
                 }
             case "latency-p99":
                 if let c = comparison(v, durations: true) { result.append(.init(metric: .latencyP99Nanoseconds, comparison: c, location: v.location)) }
+            case "after-last-step":
+                guard let sub = v.mapping("the after-last-step expectations", keys: ScenarioParser.afterLastStepKeys, &diagnostics) else { continue }
+                for s in sub.entries {
+                    guard let c = comparison(s.value) else { continue }
+                    let counted: ScenarioSpec.Metric = s.key == "completions" ? .completions : s.key == "bytes-delivered" ? .bytesDelivered : .verifiedBytes
+                    result.append(.init(metric: .afterLastStep(counted), comparison: c, location: s.value.location))
+                }
             default:
                 let metric: ScenarioSpec.Metric
                 switch entry.key {
@@ -388,6 +411,7 @@ struct Reader {
                 case "mismatched-bytes": metric = .mismatchedBytes
                 case "verified-bytes": metric = .verifiedBytes
                 case "storms": metric = .storms
+                case "enables-with-cause-asserted": metric = .enablesWithCauseAsserted
                 default: metric = .scriptFailures
                 }
                 if let c = comparison(v) { result.append(.init(metric: metric, comparison: c, location: v.location)) }

@@ -1,17 +1,27 @@
 import Board
 import Checks
+import Devices
 import Reactor
 import Trace
 import TraceFiles
 
 /// Plays one scenario: builds the board and the workload its mode asks for, runs the timeline in
 /// file order (each step waits for its trigger, then acts), runs to the end of `duration` (or a
-/// `stop` step), and checks every expectation.
+/// `stop` step), and checks every expectation, every step (each must have run, unless optional)
+/// and every injected fault (each must have taken effect, unless optional).
 public struct ScenarioRunner {
     public struct Failure: Sendable, CustomStringConvertible {
         public let location: SourceLocation
         public let message: String
         public var description: String { "\(location): \(message)" }
+    }
+
+    /// What became of one `inject` step's fault.
+    public struct FaultOutcome: Sendable {
+        public let location: SourceLocation
+        public let fault: AXIDMAFault
+        public let channel: DMADirection
+        public let evidence: FaultEvidence
     }
 
     public struct Outcome: Sendable {
@@ -27,12 +37,25 @@ public struct ScenarioRunner {
         public let recoveries: Int
         public let violations: Int
         public let virtualSeconds: Double
-        public let stoppedBySignal: Bool
-        /// SHA-256 of the canonical trace (when traced).
+        /// Board time when the run ended.
+        public let boardTime: Instant
+        /// The stop signal (SIGINT, SIGTERM) that ended the run early, if one did.
+        public let interruptedBy: Int32?
+        /// SHA-256 of the canonical trace (when traced): computed even when a trace file could not
+        /// be written.
         public let traceHash: String?
         /// What the protocol checker found (every scenario is checked).
         public let findings: ProtocolReport
-        public var passed: Bool { failures.isEmpty }
+        /// A trace, Perfetto or VCD file that could not be written: an I/O error, not a failure of
+        /// the scenario.
+        public let traceWriteError: TraceError?
+        /// The faults the timeline injected, and whether and when each took effect.
+        public let faults: [FaultOutcome]
+
+        public var stoppedBySignal: Bool { interruptedBy != nil }
+        /// PASS only when every check ran and held: an interrupted run is INTERRUPTED.
+        public var verdict: Verdict { Verdict(failed: !failures.isEmpty, interruptedBy: interruptedBy) }
+        public var passed: Bool { verdict == .pass }
     }
 
     let spec: ScenarioSpec
@@ -60,72 +83,64 @@ public struct ScenarioRunner {
 
     /// Plays the scenario on the workload its mode asks for (`makeWorkload()`).
     /// `handleSignals`: SIGINT/SIGTERM end the run cleanly (the CLI wants that; a library caller may
-    /// not). `trace`: record a trace (its hash, and the files the options name); a scenario that
-    /// expects a `trace-hash` is traced anyway. `prepare` sees the reactor before anything runs.
-    public func run(handleSignals: Bool = false, trace: Tracer.Options? = nil, prepare: (Reactor) -> Void = { _ in })
-        throws(WorkloadError) -> Outcome
+    /// not); `signalsSince`: a reactor handling signals already (`play`'s, across scenarios), so a
+    /// signal that came while this run was being set up ends it too. `trace`: record a trace (its
+    /// hash, and the files the options name); a scenario that expects a `trace-hash` is traced
+    /// anyway. `prepare` sees the reactor before anything runs.
+    public func run(handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
+                    prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
-        try run(makeWorkload(), handleSignals: handleSignals, trace: trace, prepare: prepare)
+        try run(makeWorkload(), handleSignals: handleSignals, signalsSince: signalsSince, trace: trace, prepare: prepare)
     }
 
     /// Plays the scenario on `workload`, built by the caller (a kind this module does not build).
-    public func run(_ workload: any Workload, handleSignals: Bool = false, trace: Tracer.Options? = nil,
+    public func run(_ workload: any Workload, handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
                     prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
         let wantsHash = spec.expectations.contains { $0.metric == .traceHash }
         // Every scenario is checked: the protocol checker is a sink of the run's tracer, alone (no
         // line is encoded) or beside the hash and the files asked for.
         let checker = ProtocolChecker(profile: profile)
+        var options = trace ?? Tracer.Options(hashing: wantsHash)
+        if wantsHash { options.hashing = true }
         let tracer: Tracer
         do throws(TraceError) {
-            tracer = try Tracer(reactor: workload.reactor, options: trace ?? Tracer.Options(hashing: wantsHash), also: [checker])
+            tracer = try Tracer(reactor: workload.reactor, options: options, also: [checker])
         } catch {
-            throw WorkloadError("trace: \(error)")
+            throw WorkloadError("\(error)", isInputError: true)
         }
         workload.attach(tracer)
         try workload.start()
         prepare(workload.reactor)
-        return play(workload, handleSignals: handleSignals, tracer: tracer, checker: checker)
+        return play(workload, handleSignals: handleSignals, signalsSince: signalsSince, tracer: tracer, checker: checker)
     }
 
-    private func play(_ workload: any Workload, handleSignals: Bool, tracer: Tracer, checker: ProtocolChecker) -> Outcome {
+    private func play(_ workload: any Workload, handleSignals: Bool, signalsSince: Reactor?, tracer: Tracer, checker: ProtocolChecker) -> Outcome {
         let reactor = workload.reactor
-        if handleSignals { reactor.handleStopSignals() }
+        if handleSignals { reactor.handleStopSignals(since: signalsSince) }
         defer { reactor.handleStopSignals(false) }
-        var failures: [Failure] = []
-        var scriptFailures = 0
-        let end = Instant.start + spec.duration
-        // The end of the run stops the loop even in the middle of a step's wait.
-        let endTimer = reactor.schedule(at: end) { reactor.stop() }
-        var stopped = false
-        for step in spec.timeline where !stopped {
-            switch step.trigger {
-            case .next: break
-            case let .at(time): reactor.run(until: min(Instant.start + time, end))
-            case let .afterCompletions(n): reactor.run(until: { workload.completions >= n })
-            }
-            if reactor.stoppedBySignal != nil || reactor.now >= end || workload.hasEnded { break }
-            if let message = workload.play(step.action) {
-                failures.append(Failure(location: step.location, message: message))
-                if step.action.isRegisterStep { scriptFailures += 1 }
-            }
-            if case .stop = step.action { stopped = true }
-        }
-        // An attached program that ends stops the loop (so does a problem it caused).
-        if !stopped && reactor.stoppedBySignal == nil && reactor.now < end && !workload.hasEnded { reactor.run(until: end) }
-        reactor.cancel(endTimer)
+        var timeline = TimelinePlay(spec: spec, workload: workload)
+        timeline.play()
         workload.finish()
         // The end-of-run rules first, so their findings are in the trace (and its hash).
         checker.finish()
         let findings = checker.report
         var traceHash: String? = nil
+        var traceWriteError: TraceError? = nil
         do throws(TraceError) {
             traceHash = try tracer.finish()
         } catch {
-            failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: "trace: \(error)"))
+            traceWriteError = error
+            traceHash = tracer.hash
         }
-        var m = workload.measures(scriptFailures: scriptFailures)
+        var m = workload.measures(scriptFailures: timeline.scriptFailures)
         m.protocolFindings = findings.counts
+        m.atLastStep = timeline.countersAtLastStep
+        let interrupted = reactor.interruptedBy
+        // An interrupted run is judged by what it checked before the signal: a step the signal
+        // kept from running is no failure (the verdict already says the run is incomplete).
+        var failures = timeline.failures
+        if interrupted == nil { failures += timeline.unplayedStepFailures() + timeline.faultFailures() }
         for problem in workload.problems {
             failures.append(Failure(location: SourceLocation(file: spec.file, line: 1, column: 1), message: problem))
         }
@@ -142,7 +157,8 @@ public struct ScenarioRunner {
         return Outcome(scenario: spec.name, file: spec.file, seed: seed, failures: failures, completions: m.completions,
                        bytesDelivered: m.bytesDelivered, bytesDropped: m.bytesDropped, lostInterrupts: m.lostInterrupts,
                        spuriousInterrupts: m.spuriousInterrupts, recoveries: m.recoveries, violations: m.violations,
-                       virtualSeconds: Double(reactor.now.nanosecondsSinceStart) / 1e9,
-                       stoppedBySignal: reactor.stoppedBySignal != nil, traceHash: traceHash, findings: findings)
+                       virtualSeconds: Double(reactor.now.nanosecondsSinceStart) / 1e9, boardTime: reactor.now,
+                       interruptedBy: interrupted, traceHash: traceHash, findings: findings, traceWriteError: traceWriteError,
+                       faults: timeline.faultOutcomes)
     }
 }

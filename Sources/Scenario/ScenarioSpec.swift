@@ -27,6 +27,7 @@ public struct ScenarioSpec: Sendable {
     public var seed: UInt64
     /// How long the run lasts at most (board time); `stop` ends it earlier.
     public var duration: TimeSpan
+    public var durationLocation: SourceLocation? = nil
     public var mode: Mode
     /// The time mode, UIO node, driver, stream and consumer, in the types that take them (the
     /// `time:`, `driver:` and `stream:` sections).
@@ -94,6 +95,18 @@ public struct ScenarioSpec: Sendable {
         public var trigger: Trigger
         public var action: Action
         public var location: SourceLocation
+        /// Where the step's action is written (its value), for errors about what it acts on.
+        public var actionLocation: SourceLocation? = nil
+        /// `optional: true`: the run may end before this step's trigger comes, and an injected
+        /// fault may never take effect, without failing the scenario.
+        public var optional = false
+
+        public init(trigger: Trigger, action: Action, location: SourceLocation, optional: Bool = false) {
+            self.trigger = trigger
+            self.action = action
+            self.location = location
+            self.optional = optional
+        }
     }
 
     public struct Expectation: Sendable {
@@ -102,7 +115,7 @@ public struct ScenarioSpec: Sendable {
         public var location: SourceLocation
     }
 
-    public enum Metric: Sendable, Hashable, CustomStringConvertible {
+    public indirect enum Metric: Sendable, Hashable, CustomStringConvertible {
         case completions
         case bytesDelivered
         case bytesDropped(DropReason?)
@@ -120,6 +133,10 @@ public struct ScenarioSpec: Sendable {
         case traceHash
         /// The protocol checker's findings: all of them, or one rule's (`findings: { LEN-HALTED: 0 }`).
         case findings(String?)
+        case enablesWithCauseAsserted
+        /// Counted from the moment the timeline's last step ran (from the start without steps):
+        /// `completions`, `bytes-delivered` or `verified-bytes` (what a run did after its fault).
+        case afterLastStep(Metric)
 
         public var description: String {
             switch self {
@@ -143,8 +160,13 @@ public struct ScenarioSpec: Sendable {
             case .traceHash: "trace-hash"
             case .findings(nil): "findings"
             case let .findings(rule?): "findings.\(rule)"
+            case .enablesWithCauseAsserted: "enables-with-cause-asserted"
+            case let .afterLastStep(metric): "after-last-step.\(metric)"
             }
         }
+
+        /// The expectation key the metric is written under (`errors` for `errors.DMASlvErr`).
+        public var key: String { String(description.prefix { $0 != "." }) }
     }
 
     /// Driver error names as scenarios write them (the DMASR bit names, `timeout`, `bad-length`).

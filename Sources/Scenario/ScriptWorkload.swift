@@ -60,7 +60,12 @@ public final class ScriptWorkload: Workload {
 
     public var kernel: UIOSystem? { uio }
     public var accountedChannel: DMAChannel? { scriptedDMA?.s2mm }
-    public var completions: Int { 0 }
+    /// Transfers the board's AXI DMAs completed (both directions): what `after: N completions` waits for.
+    public var completions: Int {
+        devices.axiDMAs.reduce(0) { total, dma in
+            total + Int(dma.s2mm?.counters.completions ?? 0) + Int(dma.mm2s?.counters.completions ?? 0)
+        }
+    }
 
     public func attach(_ tracer: Tracer) {
         self.tracer = tracer
@@ -82,7 +87,15 @@ public final class ScriptWorkload: Workload {
 
     public func finish() {}
 
-    public func measure(into m: inout Measures) {}
+    public func measure(into m: inout Measures) {
+        m.completions = completions
+        // With UIO steps the kernel side exists: its storms, enables and the heap's findings count.
+        let measuredWithUIO: Set<String> = node != nil ? ["violations", "enables-with-cause-asserted", "storms"] : []
+        for key in ["lost-irqs", "spurious-irqs", "recoveries", "errors", "violations", "mismatched-bytes", "verified-bytes",
+                    "latency-p99", "driver-state", "enables-with-cause-asserted", "storms"] where !measuredWithUIO.contains(key) {
+            m.unmeasured[key] = "mode: script has no driver"
+        }
+    }
 
     // MARK: UIO steps
 

@@ -8,8 +8,12 @@ import UIO
 /// processing time before giving them back.
 ///
 /// Lining up with the pattern: each delivered buffer's packet starts where the S2MM channel says
-/// (`lastCompletedStreamOffset`), so packets the device dropped leave a gap the checker skips
+/// (`lastCompletedStreamOffset`), so packets that never arrived leave a gap the checker skips
 /// instead of reporting a mismatch; bytes are only ever compared at their true stream position.
+/// Every gap is reconciled, not just skipped: its bytes are either ones the device dropped with a
+/// reason (counted in its stream accounting) or ones the device delivered that the driver gave up
+/// on after an error (a timeout, a too-long packet), each such transfer matched by a driver error.
+/// A gap neither explains (a driver that loses completed buffers) is counted in `unexplainedGaps`.
 public final class VerifyingConsumer: ReceiveConsumer {
     public struct Statistics: Equatable, Sendable {
         public var buffers = 0
@@ -17,8 +21,17 @@ public final class VerifyingConsumer: ReceiveConsumer {
         public var mismatchedBytes: UInt64 = 0
         /// Packets that arrived behind ones already seen (should never happen).
         public var outOfOrder = 0
-        /// Stream bytes skipped because the device dropped them.
+        /// Bytes handed over by the driver (the lengths of the buffers received).
+        public var receivedBytes: UInt64 = 0
+        /// Stream bytes skipped: gaps between the packets received.
         public var skippedBytes: UInt64 = 0
+        /// Of those, bytes the device delivered that the driver abandoned after an error.
+        public var abandonedBytes: UInt64 = 0
+        public var abandonedTransfers: UInt64 = 0
+        /// Gaps that neither the device's counted drops nor the driver's errors account for.
+        public var unexplainedGaps = 0
+        /// The first of them, described.
+        public var firstUnexplainedGap: String? = nil
         /// A slot delivered at a different DMA address than the first time (the ring must reuse
         /// exactly the buffers it allocated).
         public var addressChanges = 0
@@ -61,6 +74,11 @@ public final class VerifyingConsumer: ReceiveConsumer {
     @exclusivity(unchecked) private var releaseTarget: ReleaseTimer? = nil
     /// Set by the workload: how a kept buffer goes back to the driver.
     @exclusivity(unchecked) var release: ((Int) -> Void)? = nil
+    /// Set by the workload: the driver's error count so far (read only when a gap is reconciled).
+    @exclusivity(unchecked) var driverErrors: (() -> Int)? = nil
+    // What earlier gaps already used to explain themselves.
+    @exclusivity(unchecked) private var droppedBytesExplained: UInt64 = 0
+    @exclusivity(unchecked) private var driverErrorsExplained = 0
 
     init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor, pace: Pace = Pace()) {
         self.channel = channel
@@ -87,7 +105,7 @@ public final class VerifyingConsumer: ReceiveConsumer {
         if stalled {
             // A stalled consumer keeps everything it gets until the stall ends.
             if addressBySlot[slot] == 0 { addressBySlot[slot] = buffer.dmaAddress }
-            if checksData { verify(buffer, length) }
+            check(buffer, length)
             stalledSlots.append(slot)
             return .keep
         }
@@ -96,7 +114,7 @@ public final class VerifyingConsumer: ReceiveConsumer {
         } else if addressBySlot[slot] != buffer.dmaAddress {
             statistics.addressChanges += 1
         }
-        if checksData { verify(buffer, length) }
+        check(buffer, length)
         guard hold > 0 && processing > .zero && heldCount < hold else { return .release }
         held[(heldHead + heldCount) % held.count] = slot
         heldCount += 1
@@ -105,21 +123,62 @@ public final class VerifyingConsumer: ReceiveConsumer {
         return .keep
     }
 
+    /// Lines the buffer up with the stream (reconciling a gap before it) and, when the pattern
+    /// carries data, compares every byte.
     @inline(__always)
-    private func verify(_ buffer: DMABuffer, _ length: Int) {
+    private func check(_ buffer: DMABuffer, _ length: Int) {
         let start = channel.completedPacketStreamOffset
         if start > streamPosition {
-            generator.skip(Int(start - streamPosition))
+            reconcileGap(to: start, length: length)
+            if checksData { generator.skip(Int(start - streamPosition)) }
             statistics.skippedBytes += start - streamPosition
             streamPosition = start
         } else if start < streamPosition {
             statistics.outOfOrder += 1
             return
         }
+        statistics.receivedBytes += UInt64(length)
+        streamPosition += UInt64(length)
+        guard checksData else { return }
         let mismatches = buffer.withCPUBytes(count: length) { generator.countMismatches(in: $0, scratch: expected) }
         statistics.mismatchedBytes += UInt64(mismatches)
         statistics.verifiedBytes += UInt64(length)
-        streamPosition += UInt64(length)
+    }
+
+    /// The stream bytes from `streamPosition` to `start` never reached this consumer. Bytes the
+    /// device delivered before this packet (of `length` bytes, the latest it completed) and this
+    /// consumer never received were abandoned by the driver: each such transfer needs a driver
+    /// error not already used. The rest must be bytes the device dropped with a reason, not already
+    /// used by an earlier gap. Out of line: gaps are rare.
+    @inline(never)
+    private func reconcileGap(to start: UInt64, length: Int) {
+        let gap = start - streamPosition
+        let accounting = channel.accounting
+        let deliveredBefore = accounting.deliveredBytes - UInt64(length)
+        let accountedBefore = statistics.receivedBytes + statistics.abandonedBytes
+        let abandoned = deliveredBefore > accountedBefore ? deliveredBefore - accountedBefore : 0
+        // Transfers the device completed before this one, less those received or already abandoned.
+        let unaccounted = Int64(accounting.deliveredPackets) - 1 - Int64(statistics.buffers - 1) - Int64(statistics.abandonedTransfers)
+        let abandonedTransfers = UInt64(max(0, unaccounted))
+        statistics.abandonedBytes += abandoned
+        statistics.abandonedTransfers += abandonedTransfers
+        let errors = driverErrors?() ?? 0
+        var problem: String? = nil
+        if abandoned > gap {
+            problem = "\(abandoned) bytes the device delivered are missing from a gap of \(gap)"
+        } else if abandonedTransfers > 0 && errors - driverErrorsExplained < Int(abandonedTransfers) {
+            problem = "\(abandonedTransfers) completed transfer(s) (\(abandoned) bytes) never reached the consumer and the driver recorded no error for them"
+        } else if gap - abandoned > accounting.dropped.total - droppedBytesExplained {
+            problem = "\(gap - abandoned) bytes are missing but the device dropped only \(accounting.dropped.total - droppedBytesExplained) more"
+        }
+        driverErrorsExplained = min(errors, driverErrorsExplained + Int(abandonedTransfers))
+        droppedBytesExplained = min(accounting.dropped.total, droppedBytesExplained + (gap > abandoned ? gap - abandoned : 0))
+        if let problem {
+            statistics.unexplainedGaps += 1
+            if statistics.firstUnexplainedGap == nil {
+                statistics.firstUnexplainedGap = "stream bytes \(streamPosition)..<\(start): \(problem)"
+            }
+        }
     }
 
     /// The oldest held buffer's processing is done.

@@ -7,19 +7,27 @@ import UIO
 /// injected into its scripted AXI DMA, time advances on its reactor, register steps go through its
 /// board's bus, and the DMA heap's findings, the UIO nodes' storms and the stream accounting are
 /// read the same way.
+/// What playing one step did.
+enum StepOutcome {
+    case done
+    case failed(String)
+    /// A fault went into `channel`: its evidence is record `record` of `channel.faultEvidence`.
+    case injected(DMAChannel, record: Int)
+}
+
 extension Workload {
-    /// Does `action`: the board's steps here, the rest by the kind. Returns a failure message, or nil.
-    func play(_ action: ScenarioSpec.Step.Action) -> String? {
+    /// Does `action`: the board's steps here, the rest by the kind.
+    func play(_ action: ScenarioSpec.Step.Action) -> StepOutcome {
         switch action {
         case let .inject(fault, channel): return inject(fault, into: scriptedDMA?.channel(channel))
         case let .advance(span): reactor.run(until: reactor.now + span)
         case .stop: break
-        case .write, .read, .waitIRQ: return registerStep(action)
-        case let .expectLine(channel, high): return expectLine(channel, high: high)
-        case let .readMemory(check): return readMemory(check)
-        case let .workload(own): return perform(own)
+        case .write, .read, .waitIRQ: return registerStep(action).map(StepOutcome.failed) ?? .done
+        case let .expectLine(channel, high): return expectLine(channel, high: high).map(StepOutcome.failed) ?? .done
+        case let .readMemory(check): return readMemory(check).map(StepOutcome.failed) ?? .done
+        case let .workload(own): return perform(own).map(StepOutcome.failed) ?? .done
         }
-        return nil
+        return .done
     }
 
     /// The shared figures, then the kind's own on top.
@@ -39,7 +47,8 @@ extension Workload {
                 m.violations += kernel.heap.findings.count(kind, .violation)
             }
             for device in kernel.devices {
-                m.storms += device.storms + device.enablesWithCauseAsserted
+                m.storms += device.storms
+                m.enablesWithCauseAsserted += device.enablesWithCauseAsserted
             }
         }
         measure(into: &m)
@@ -86,13 +95,12 @@ extension Workload {
         return nil
     }
 
-    private func inject(_ fault: AXIDMAFault, into channel: DMAChannel?) -> String? {
-        guard let channel else { return "the board's AXI DMA has no such channel" }
+    private func inject(_ fault: AXIDMAFault, into channel: DMAChannel?) -> StepOutcome {
+        guard let channel else { return .failed("the board's AXI DMA has no such channel") }
         do throws(FaultRejection) {
-            try channel.inject(fault)
-            return nil
+            return .injected(channel, record: try channel.inject(fault))
         } catch {
-            return "fault \(fault) refused: \(error)"
+            return .failed("fault \(fault) refused: \(error)")
         }
     }
 }

@@ -10,8 +10,8 @@ import Reactor
 public struct WorkloadConfiguration: Sendable {
     /// Virtual time or the wall clock.
     public var clock: Reactor.Clock = .virtual
-    /// The UIO node the driver opens; nil: the kind's own (`axi-dma-s2mm` for receive, `axi-dma-mm2s`
-    /// for transmit).
+    /// The UIO node the driver opens; nil: the board's first node on an interrupt of the kind's
+    /// channel (S2MM for receive, MM2S for transmit).
     public var uioNode: String? = nil
     public var driver = DriverConfiguration()
     /// What feeds the S2MM channel (receive; in script mode only when it carries data or has a rate).

@@ -33,15 +33,17 @@ extension TraceSink {
     public func attached(to tracer: Tracer) {}
 }
 
-/// Why a trace file could not be written.
+/// Why a trace file could not be written (or, for `uioemu diff`, read).
 public enum TraceError: Error, Hashable, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, errno: Int32)
     case writeFailed(path: String, errno: Int32)
+    case cannotRead(path: String, errno: Int32)
 
     public var description: String {
         switch self {
         case let .cannotOpen(path, errno): "cannot open \(path) for writing: \(String(cString: strerror(errno)))"
         case let .writeFailed(path, errno): "writing \(path) failed: \(String(cString: strerror(errno)))"
+        case let .cannotRead(path, errno): "cannot read \(path): \(String(cString: strerror(errno)))"
         }
     }
 }

@@ -61,16 +61,18 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     @exclusivity(unchecked) public private(set) var firstStormAt: Instant? = nil
     /// Enables refused because a storm was detected and no register was written since.
     @exclusivity(unchecked) public private(set) var enablesRefusedInStorm = 0
-    /// Enables while the level cause of the interrupt just handled was still asserted (the line
-    /// fired again at once). A correct driver clears the cause (W1C) before enabling, so this is a
-    /// level-interrupt storm in the making: with any delay between the enable and the clear,
-    /// interrupts come back to back. A cause that was cleared and then asserted anew before the
-    /// enable (the next transfer completed meanwhile: a slow driver, or another file that had the
-    /// line masked) is a new interrupt, correctly delivered at the enable, and not counted.
+    /// Enables while the level cause of the last interrupt was still asserted, never cleared since
+    /// (the line fires again at once). A correct driver clears the cause (W1C) before enabling, so
+    /// this is a level-interrupt storm in the making: with any delay between the enable and the
+    /// clear, interrupts come back to back. Not one: enabling a level that became pending while the
+    /// line was disabled (another file masked it, a new completion came): the line went low and
+    /// high again since the last interrupt, and that interrupt is taken exactly once, as it should.
     @exclusivity(unchecked) public private(set) var enablesWithCauseAsserted = 0
-    /// The controller's `raisedCount` when the handler last ran: unchanged at the enable means the
-    /// cause asserted then was never cleared.
-    @exclusivity(unchecked) private var raisedAtInterrupt = 0
+    /// The line's assertion count (`InterruptLineCounters.raised`) when the handler last ran: an
+    /// enable with the level asserted and the count unchanged is the same, uncleared cause. Read
+    /// through a pointer into the controller's line table (`interrupts` keeps it alive).
+    @exclusivity(unchecked) private var raisedAtLastEvent = 0
+    private let raisedCounter: UnsafePointer<Int>?
     // Delivery latency (see above): the distribution, its generator, events on their way, the timer.
     public let delivery: InterruptDelivery
     private let delayedDelivery: Bool
@@ -108,6 +110,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         delivery = board.profile.interruptDelivery
         delayedDelivery = interruptLine != nil && !delivery.isImmediate
         self.random = random
+        raisedCounter = interruptLine.map { board.interrupts.raisedCounter(line: $0) }
         super.init()
         if delayedDelivery {
             deliveryTimer = reactor.makeTimer(target: DeliveryTarget(device: self))
@@ -152,7 +155,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     override public func interruptPending(line: Int) {
         interrupts.maskAndAcknowledge(line: line)
         interruptDisabled = true
-        raisedAtInterrupt = interrupts.raisedCount(line: line)
+        raisedAtLastEvent = raisedCounter?.pointee ?? 0
         lastInterruptTime = reactor.now
         if tracer != nil { traceInterrupt() }
         noteEventForStormDetection()
@@ -205,7 +208,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
                 eventsWithoutRegisterWrite = 0
             }
             interruptDisabled = false
-            if interrupts.levelCauseAsserted(line: line) && interrupts.raisedCount(line: line) == raisedAtInterrupt {
+            if interrupts.levelCauseAsserted(line: line) && raisedCounter?.pointee == raisedAtLastEvent {
                 enablesWithCauseAsserted += 1
             }
             // A level cause still asserted fires again here, inside the enable (as enable_irq does).

@@ -59,39 +59,45 @@ struct Floors: ParsableCommand {
         func best(_ measure: () throws -> EndToEnd.Result) throws -> EndToEnd.Result {
             var results: [EndToEnd.Result] = []
             for _ in 0..<runs { results.append(try measure()) }
-            return results.min { $0.nanosecondsPerCompletion < $1.nanosecondsPerCompletion }!
+            let fastest = results.min { $0.nanosecondsPerCompletion < $1.nanosecondsPerCompletion }!
+            return EndToEnd.Result(completions: fastest.completions, wallSeconds: fastest.wallSeconds, bytes: fastest.bytes,
+                                   invariantsHeld: results.allSatisfy(\.invariantsHeld))
         }
-        func best(_ measure: () throws -> Double) throws -> Double {
-            var figures: [Double] = []
+        /// The best figure of `runs` runs, and whether every run's invariants held.
+        func best(_ measure: () throws -> (ns: Double, invariantsHeld: Bool)) throws -> (ns: Double, invariantsHeld: Bool) {
+            var figures: [(ns: Double, invariantsHeld: Bool)] = []
             for _ in 0..<runs { figures.append(try measure()) }
-            return figures.min()!
+            return (figures.map(\.ns).min()!, figures.allSatisfy(\.invariantsHeld))
         }
         let withSource = try best { try EndToEnd.measure(profile, source: .paced, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000)) }
         rows.append(Row(id: "e2e", name: "end to end, source, 4 KiB written to the buffer + verified, vs SystemC", c: ns(peers?.systemcWithSource),
-                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2)))
+                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2), invariantsHeld: withSource.invariantsHeld))
         rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB written to the buffer + verified, vs SimPy", c: ns(peers?.simpy),
-                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40)))
+                        swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40), invariantsHeld: withSource.invariantsHeld))
         let traced = try EndToEnd.traced(profile, completions: n(100_000))
         rows.append(Row(id: "e2e-trace", name: "end to end with the JSONL trace written and hashed (untraced in C column)",
-                        c: withSource.nanosecondsPerCompletion, swift: traced, target: nil))
+                        c: withSource.nanosecondsPerCompletion, swift: traced.ns, target: nil, invariantsHeld: traced.invariantsHeld))
         let noSource = try best { try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000)) }
         rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB written to the buffer + verified, vs SystemC without source",
-                        c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil))
+                        c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil, invariantsHeld: noSource.invariantsHeld))
         let control = try best { try EndToEnd.measure(profile, source: .paced, pattern: .none, bufferBytes: 4096, completions: n(2_000_000)) }
         rows.append(Row(id: "e2e-ctl", name: "end to end, control only (data: none), vs SystemC", c: ns(peers?.systemcWithSource),
-                        swift: control.nanosecondsPerCompletion, target: .speedupAtLeast(5)))
+                        swift: control.nanosecondsPerCompletion, target: .speedupAtLeast(5), invariantsHeld: control.invariantsHeld))
         let big = try best { try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 65536, completions: n(100_000)) }
         // As a rate: bytes/s delivered (written to the buffer + verified) over memcpy's bytes/s at 64 KiB, both as ns per 64 KiB.
         rows.append(Row(id: "e2e-64k", name: "64 KiB buffers: ns per 64 KiB delivered vs ns per 64 KiB memcpy (speedup = fraction of memcpy)",
-                        c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5)))
+                        c: memcpy64k, swift: big.wallSeconds * 1e9 * 65536 / Double(big.bytes), target: .speedupAtLeast(0.5),
+                        invariantsHeld: big.invariantsHeld))
         let mallocs = try EndToEnd.mallocsPerCompletion(profile, completions: n(100_000))
-        rows.append(Row(id: "mallocs", name: "mallocs per completion after warm-up (value, not ns)", c: nil, swift: mallocs, target: .valueAtMost(0)))
+        rows.append(Row(id: "mallocs", name: "mallocs per completion after warm-up (value, not ns)", c: nil, swift: mallocs.mallocs,
+                        target: .valueAtMost(0), invariantsHeld: mallocs.invariantsHeld))
         // Scale: independent channels in one reactor; the cost per completion must stay flat.
         let single = try best { try EndToEnd.fleet(channels: 1, completions: n(400_000)) }
         for channels in [1, 4, 16, 64] {
             let perCompletion = channels == 1 ? single : try best { try EndToEnd.fleet(channels: channels, completions: n(400_000)) }
             rows.append(Row(id: "scale-\(channels)", name: "\(channels) channel(s) in one reactor, ns per completion (1 channel in C column)",
-                            c: single, swift: perCompletion, target: channels == 64 ? .ratioAtMost(1.3) : nil))
+                            c: single.ns, swift: perCompletion.ns, target: channels == 64 ? .ratioAtMost(1.3) : nil,
+                            invariantsHeld: perCompletion.invariantsHeld))
         }
         // Real time: the driver's interrupt-to-handler latency against a raw libevent eventfd
         // wake-up measured the same way (a timer writes, a read watch takes it), and pacing.
@@ -99,17 +105,17 @@ struct Floors: ParsableCommand {
         _ = floor_eventfd_latency(Int(max(20_000 * scale, 1_000)), 20, &p50, &p99, &p999)
         let live = try EndToEnd.realTime(profile, boardTime: .milliseconds(Int64(max(1000 * scale, 50))))
         rows.append(Row(id: "rt-p50", name: "real time: interrupt -> handler p50 (raw eventfd wake-up p50 in C column)",
-                        c: p50, swift: live.p50, target: nil))
+                        c: p50, swift: live.p50, target: nil, invariantsHeld: live.invariantsHeld))
         rows.append(Row(id: "rt-p99", name: "real time: interrupt -> handler p99, limit raw eventfd p99 + 10 us (value: ns over the raw p99)",
-                        c: nil, swift: live.p99 - p99, target: .valueAtMost(10_000)))
+                        c: nil, swift: live.p99 - p99, target: .valueAtMost(10_000), invariantsHeld: live.invariantsHeld))
         rows.append(Row(id: "rt-p999", name: "real time: interrupt -> handler p99.9 (raw eventfd p99.9 in C column)",
-                        c: p999, swift: live.p999, target: nil))
+                        c: p999, swift: live.p999, target: nil, invariantsHeld: live.invariantsHeld))
         rows.append(Row(id: "rt-pace", name: String(format: "real time: keeping up, %% of the %.0f completions the source implies in the %.4f s (wall) the run took that did not happen (%d did, in %.4f s of board time)",
                                                      live.expectedCompletions, live.wallSeconds, live.completions, live.boardSeconds),
-                        c: nil, swift: live.shortfallPercent, target: .valueAtMost(1)))
+                        c: nil, swift: live.shortfallPercent, target: .valueAtMost(1), invariantsHeld: live.invariantsHeld))
         let rss = try EndToEnd.residentSet(profile, scale: scale)
         rows.append(Row(id: "rss", name: "RSS growth (KiB) from \(rss.small) to \(rss.small + rss.large) completions (value, not ns)",
-                        c: nil, swift: Double(rss.afterLarge - rss.afterSmall), target: .valueAtMost(1024)))
+                        c: nil, swift: Double(rss.afterLarge - rss.afterSmall), target: .valueAtMost(1024), invariantsHeld: rss.invariantsHeld))
         return rows
     }
 
@@ -199,16 +205,16 @@ struct VirtualTimers: ParsableCommand {
             // only): n plus a warm-up of n/10 + 1 completions, like the reactor cases.
             let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .paced, pattern: which == .e2e ? .counter : .none,
                                           bufferBytes: 4096)
-            w.run(completions: count + count / 10 + 1)
+            try w.run(completions: count + count / 10 + 1)
         case .e2e64k:
             // The floors' e2e-64k row alone: 64 KiB buffers from an unlimited counter source,
             // written and checked, n plus a warm-up of n/10 + 1 completions.
             let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .unlimited, pattern: .counter, bufferBytes: 65536)
-            w.run(completions: count + count / 10 + 1)
+            try w.run(completions: count + count / 10 + 1)
         case .fleet:
             // The floors' scale-N row alone; prints ns per completion.
-            let ns = try EndToEnd.fleet(channels: channels, completions: count, pattern: controlOnly ? .none : .counter)
-            print(String(format: "%d channel(s): %.1f ns per completion", channels, ns))
+            let fleet = try EndToEnd.fleet(channels: channels, completions: count, pattern: controlOnly ? .none : .counter)
+            print(String(format: "%d channel(s): %.1f ns per completion, invariants %@", channels, fleet.ns, fleet.invariantsHeld ? "hold" : "FAIL"))
         }
     }
 }

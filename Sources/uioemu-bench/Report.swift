@@ -19,11 +19,16 @@ struct Row: Codable {
     /// Swift reactor, ns per operation.
     let swift: Double
     let target: Target?
+    /// For a row measured on a whole emulator run: whether that run's invariants held (nil: a
+    /// reactor floor, which has none). A figure from a run whose invariants failed is no figure:
+    /// its row fails, whatever the number.
+    var invariantsHeld: Bool? = nil
 
     var ratio: Double? { c.map { swift / $0 } }
     var opsPerSecond: Double { 1e9 / swift }
 
     var verdict: String {
+        if invariantsHeld == false { return "FAIL (the run's invariants did not hold)" }
         switch target {
         case nil: return ""
         case let .ratioAtMost(limit): return (ratio ?? .infinity) <= limit ? "PASS (≤ \(limit))" : "FAIL (≤ \(limit))"

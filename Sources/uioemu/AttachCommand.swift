@@ -18,9 +18,9 @@ struct AttachCommand: ParsableCommand {
             The program finds the board's UIO nodes and u-dma-buf buffers at their usual paths
             (/sys/class/uio, /dev/uioN, /sys/class/u-dma-buf, /dev/udmabufN, /dev/mem). Board time is
             virtual unless --time realtime: the program's clocks, sleeps and waits read and advance it.
-            The protocol checker always watches the program (its findings are printed); with --strict
-            any finding fails the run. Exit status: 2 bad usage or input; 1 a finding, a problem or an
-            invariant failed; otherwise the program's own status.
+            Exit status: 2 bad usage or input; 1 a finding, a problem or an invariant failed;
+            130/143 INTERRUPTED by SIGINT/SIGTERM (the report and trace files are still written);
+            otherwise the program's own status.
             """)
 
     @Argument(help: "A shipped board's name (boards/NAME.yaml), a profile's path, or a scenario file (its timeline, stream and expectations apply to the command).")
@@ -35,7 +35,7 @@ struct AttachCommand: ParsableCommand {
     @Option(help: "virtual (default) or realtime.")
     var time = "virtual"
 
-    @Option(help: "The seed for every random choice.")
+    @Option(help: "The seed for every random choice.", transform: NonNegative.uint64)
     var seed: UInt64 = 1
 
     @Option(help: "Stop the program after this much board time (default: run until it exits).")
@@ -50,24 +50,14 @@ struct AttachCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write the canonical event trace (JSON lines) to FILE.", valueName: "FILE"))
-    var trace: String?
-
-    @Option(help: ArgumentHelp("Write a Chrome/Perfetto trace-event JSON file.", valueName: "FILE"))
-    var perfetto: String?
-
-    @Option(help: ArgumentHelp("Write a VCD waveform file.", valueName: "FILE"))
-    var vcd: String?
-
-    @Flag(help: "Compute and print the SHA-256 of the canonical trace.")
-    var traceHash = false
+    @OptionGroup var traceOptions: TraceOptions
 
     @Flag(help: "Fail (exit 1) on any protocol finding.")
     var strict = false
 
     func validate() throws {
         guard time == "virtual" || time == "realtime" else { throw ValidationError("--time: expected virtual or realtime, found \(time)") }
-        if let duration, DurationText.parse(duration) == nil { throw ValidationError("--duration: expected \(DurationText.expectation), found \(duration)") }
+        if let duration { _ = try parseDuration(duration) }
         if command.isEmpty { throw ValidationError("expected a command after --, such as: uioemu attach \(board) -- ./my-driver") }
     }
 
@@ -76,8 +66,9 @@ struct AttachCommand: ParsableCommand {
             return try play(spec)
         }
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
+        try OutputFiles.check(traceOptions.outputs(), inputs: [profile.file])
         let preload = try Result { () throws(AttachError) in try AttachSession.locatePreloadLibrary() }
-            .mapError { ValidationError($0.message) }.get()
+            .mapError { InputError($0.message) }.get()
         var configuration = AttachWorkload.Configuration(session: AttachSession.Options(command: command, preloadLibrary: preload))
         configuration.clock = time == "realtime" ? .realTime : .virtual
         if loopback || loopbackAdd != nil { configuration.loopback = loopbackAdd.map { .addToWords($0) } ?? StreamLoopback.Transform.none }
@@ -85,18 +76,21 @@ struct AttachCommand: ParsableCommand {
             try AttachWorkload(profile: profile, seed: seed, configuration: configuration)
         }
         guard case let .success(workload) = made else {
-            if case let .failure(error) = made { throw ValidationError(error.message) }
+            if case let .failure(error) = made { throw InputError(error.message) }
             return
         }
         // The checker always runs: an attached program's every register access is a round trip to
         // another process, beside which checking its events costs nothing to speak of.
-        let options = Tracer.Options(hashing: traceHash || trace != nil, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
         let checker = ProtocolChecker(profile: profile)
-        let tracer = try Tracer(reactor: workload.reactor, options: options, also: [checker])
+        let options = traceOptions.tracerOptions(hashByDefault: false) ?? Tracer.Options(hashing: false)
+        let tracer: Tracer
+        do throws(TraceError) { tracer = try Tracer(reactor: workload.reactor, options: options, also: [checker]) } catch {
+            throw OutputFiles.writeError(error)
+        }
         workload.attach(tracer)
         workload.reactor.handleStopSignals()
         if case let .failure(error) = Result(catching: { () throws(WorkloadError) in try workload.start() }) {
-            if error.isInputError { throw ValidationError(error.message) }
+            if error.isInputError { throw InputError(error.message) }
             var stderr = StandardError()
             print("uioemu attach: \(error.message)", to: &stderr)
             throw ExitCode(1)
@@ -105,19 +99,19 @@ struct AttachCommand: ParsableCommand {
         let progressed = workload.run(until: limit)
         let stuck = !progressed && !workload.session.isFinished && !workload.session.wantsStop
         let boardTime = workload.reactor.now
-        let interrupted = workload.reactor.stoppedBySignal
+        let interrupted = workload.reactor.interruptedBy
         workload.session.finish()
         checker.finish()
-        let hash = try tracer.finish()
-        let report = AttachReport(workload: workload, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted,
-                                  protocolFindings: checker.report, strict: strict)
-        if json {
-            print(try encodeJSON(report))
-        } else {
-            print("seed \(seed)")
-            print(report.summary)
-            if let hash, traceHash || trace != nil { print("trace-hash \(hash)") }
+        var hash: String? = nil
+        var writeError: TraceError? = nil
+        do throws(TraceError) { hash = try tracer.finish() } catch {
+            writeError = error
+            hash = tracer.hash
         }
+        let report = AttachReport(workload: workload, seed: seed, traceHash: hash, stuckAt: stuck ? boardTime : nil, interruptedBy: interrupted,
+                                  protocolFindings: checker.report, strict: strict)
+        print(json ? try encodeJSON(report) : report.summary)
+        if let writeError { throw OutputFiles.writeError(writeError) }
         throw ExitCode(report.exitStatus)
     }
 }
@@ -136,11 +130,11 @@ extension AttachCommand {
             board = URL(fileURLWithPath: spec.file).deletingLastPathComponent().appendingPathComponent(board).path
         }
         let profile = try BoardCatalogOption.loadProfile(board, boardsDirectory: boardsDirectory)
-        let options = Tracer.Options(hashing: true, jsonLinesPath: trace, perfettoPath: perfetto, vcdPath: vcd)
+        let options = traceOptions.tracerOptions(hashByDefault: true)
         let start = Date()
         let outcome: ScenarioRunner.Outcome
         do throws(WorkloadError) {
-            outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed).run(handleSignals: true, trace: options)
+            outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed, strict: strict).run(handleSignals: true, trace: options)
         } catch {
             if error.isInputError { throw ValidationError(error.message) }
             var stderr = StandardError()
@@ -151,12 +145,12 @@ extension AttachCommand {
         if json {
             print(try encodeJSON(PlayResult(outcome, wall: wall)))
         } else {
-            print(PlayCommand.line(outcome, wall: wall))
+            print(PlayLine.line(outcome, wall: wall))
+            for line in outcome.findings.lines { print("    \(line)") }
             for failure in outcome.failures { print("    \(failure)") }
-            if let hash = outcome.traceHash, traceHash || trace != nil { print("trace-hash \(hash)") }
+            if let hash = outcome.traceHash, traceOptions.traceHash == true || traceOptions.trace != nil { print("trace-hash \(hash)") }
             if !outcome.passed { print("    reproduce: uioemu attach \(spec.file) --seed \(outcome.seed) -- \(command.joined(separator: " "))") }
         }
-        if outcome.stoppedBySignal { throw ExitCode(130) }
-        if !outcome.passed { throw ExitCode.failure }
+        if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitStatus) }
     }
 }

@@ -57,13 +57,18 @@ struct BoardCommand: ParsableCommand {
     }
 }
 
-/// `uioemu validate <file>...`: board profiles and scenario files (a file with a top-level `board`
-/// key is a scenario); every problem of every file on stderr, exit 2 if there was one.
+/// `uioemu validate <file>...`: board profiles and scenario files, each told from the other by its
+/// top-level keys; a scenario is checked as `play` checks it before running (its board found and
+/// loaded too), so what `play` refuses, `validate` refuses with the same located message. Every
+/// problem of every file on stderr, exit 2 if there was one.
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "validate", abstract: "Check board profiles and scenario files for errors.")
 
     @Argument(help: "Board profile or scenario files.")
     var files: [String]
+
+    @Option(name: .customLong("boards-dir"), help: "Directory of board profiles for the scenarios' board names (default: as play finds them).")
+    var boardsDirectory: String?
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one profile or scenario file.") }
@@ -73,58 +78,19 @@ struct ValidateCommand: ParsableCommand {
         var failures = Diagnostics()
         for file in files {
             do throws(Diagnostics) {
-                if Self.isScenario(file) {
-                    _ = try ScenarioParser.load(path: file)
-                } else {
+                switch try InputKind.of(file: file) {
+                case .scenario:
+                    let spec = try ScenarioParser.load(path: file)
+                    _ = try ScenarioBoard.load(for: spec, boardsDirectory: boardsDirectory)
+                    print("\(file): ok (scenario)")
+                case .profile:
                     _ = try BoardProfile.load(path: file, registry: DeviceKinds.standard)
+                    print("\(file): ok (board profile)")
                 }
-                print("\(file): ok")
             } catch {
                 failures.append(contentsOf: error)
             }
         }
         try exitIfFailed(failures)
     }
-
-    /// A scenario names the board it runs on; a profile never has that key.
-    static func isScenario(_ file: String) -> Bool {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
-        return text.split(separator: "\n").contains { $0.hasPrefix("board:") }
-    }
-}
-
-enum BoardCatalogOption {
-    /// A shipped board's name (boards/NAME.yaml) or a profile's path, loaded; profile errors are
-    /// printed as `file:line:column: error: ...` and exit 2.
-    static func loadProfile(_ board: String, boardsDirectory: String?) throws -> BoardProfile {
-        let path = BoardCatalog.looksLikePath(board) ? board : try catalog(boardsDirectory).path(for: board)
-        do throws(Diagnostics) {
-            return try BoardProfile.load(path: path, registry: DeviceKinds.standard)
-        } catch {
-            try exitIfFailed(error)
-            preconditionFailure("exitIfFailed returns only for no diagnostics")
-        }
-    }
-
-    static func catalog(_ directory: String?) throws -> BoardCatalog {
-        if let directory { return BoardCatalog(directory: directory) }
-        guard let catalog = BoardCatalog.locate() else {
-            throw ValidationError("No boards/ directory found: run from the uioemu checkout, or set UIOEMU_BOARDS or --boards-dir.")
-        }
-        return catalog
-    }
-}
-
-/// Prints each diagnostic as `file:line:column: error: ...` on stderr and exits 2 if there was any.
-func exitIfFailed(_ diagnostics: Diagnostics) throws {
-    guard !diagnostics.isEmpty else { return }
-    var stderr = StandardError()
-    print(diagnostics.description, to: &stderr)
-    throw ExitCode(2)
-}
-
-func encodeJSON(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Driver
 import RealBoard
+import Scenario
 import SystemPackage
 
 /// `uioemu driver --uio NAME --udmabuf NAME ... --count N`: the receive driver on a real board.
@@ -20,13 +21,13 @@ struct DriverCommand: ParsableCommand {
     @Option(help: "A u-dma-buf buffer for the ring (repeat it: one buffer per option, in ring order).")
     var udmabuf: [String] = []
 
-    @Option(help: "Stop after this many completions.")
+    @Option(help: "Stop after this many completions.", transform: NonNegative.int)
     var count: Int
 
-    @Option(name: .customLong("buffer-bytes"), help: "Bytes programmed per transfer; every buffer must be at least this big.")
+    @Option(name: .customLong("buffer-bytes"), help: "Bytes programmed per transfer; every buffer must be at least this big.", transform: NonNegative.int)
     var bufferBytes = 4096
 
-    @Option(help: "The UIO map holding the AXI DMA registers.")
+    @Option(help: "The UIO map holding the AXI DMA registers.", transform: NonNegative.int)
     var map = 0
 
     @Option(name: .customLong("sysfs-root"), help: "Where sysfs is mounted.")
@@ -52,16 +53,22 @@ struct DriverCommand: ParsableCommand {
         do throws(RealBoardError) {
             workload = try RealBoardWorkload(configuration)
         } catch {
-            throw SetupFailure(message: "\(error)")
+            throw InputError("\(error)")
         }
         let node = workload.node, registers = workload.registers
         print("\(node.name): \(node.devicePath), map\(map) '\(registers.map.name)' at 0x\(String(registers.map.address, radix: 16)), "
             + "ring of \(udmabuf.count) × \(bufferBytes) bytes (\(udmabuf.joined(separator: ", ")))")
         workload.run(completions: count)
-        if workload.stoppedBySignal { print("stopped by signal") }
         print("state: \(workload.state)")
         print(DriverCommand.render(workload.metrics, bytesSeen: workload.bytesSeen, syncFailures: workload.syncFailures))
-        if workload.hasFailed { throw ExitCode.failure }
+        // The same words as run, play and attach: PASS, FAIL, or INTERRUPTED with the board time.
+        let verdict = Verdict(failed: workload.hasFailed || workload.metrics.completions < count, interruptedBy: workload.interruptedBy)
+        if case let .interrupted(signal) = verdict {
+            print(Verdict.interruptionLine(signal: signal, at: workload.reactor.now))
+        } else {
+            print(verdict.word)
+        }
+        if verdict != .pass { throw ExitCode(verdict.exitStatus) }
     }
 
     static func render(_ m: DriverMetrics, bytesSeen: Int, syncFailures: Int) -> String {
@@ -80,10 +87,4 @@ struct DriverCommand: ParsableCommand {
         lines.append("errors             \(errors.isEmpty ? "none" : errors.joined(separator: ", "))")
         return lines.joined(separator: "\n")
     }
-}
-
-/// A device or buffer that cannot be set up: printed as is by `UIOEmu.main` (exit 2).
-private struct SetupFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

@@ -20,7 +20,7 @@ struct SysfsCommand: ParsableCommand {
         @Option(name: .customLong("boards-dir"), help: "Directory of board profiles (default: $UIOEMU_BOARDS, else the nearest boards/).")
         var boardsDirectory: String?
 
-        @Option(help: "How many u-dma-buf buffers to allocate from the DMA pool, as the driver would at start.")
+        @Option(help: "How many u-dma-buf buffers to allocate from the DMA pool, as the driver would at start.", transform: NonNegative.int)
         var buffers = 8
 
         @Option(name: .customLong("buffer-size"), help: "Size of each buffer: bytes, or a number with B, KiB, MiB, GiB.")
@@ -48,13 +48,17 @@ struct SysfsCommand: ParsableCommand {
             let system: UIOSystem
             switch UIOSystem.withBuffers(profile: profile, count: buffers, byteCount: try bufferBytes()) {
             case let .success(built): system = built
-            case let .failure(failure): throw ValidationError("\(failure)")
+            case let .failure(failure): throw InputError("\(failure)")
             }
             let root = URL(fileURLWithPath: directory)
             for file in SysfsTree.files(for: system) {
                 let url = root.appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: url)
+                do {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try Data(file.contents.utf8).write(to: url)
+                } catch {
+                    throw InputError("cannot write: \((error as NSError).localizedDescription)", path: url.path)
+                }
             }
             print("wrote \(system.devices.count) UIO device(s) and \(buffers) u-dma-buf buffer(s) under \(directory)")
         }

@@ -38,7 +38,7 @@ struct AttachEndToEndTests {
     func unmaskFirstBug() throws {
         let r = try runUIOEmu(["attach", "p2020-fpga", "--", ".build/examples/axidma-rx-bug-unmask-first", "--count", "100"])
         #expect(r.status == 1, "\(r.out)\(r.err)")
-        #expect(r.out.contains("finding enable-with-cause-asserted: 100"), "\(r.out)")
+        #expect(r.out.contains("finding enables-with-cause-asserted: 100"), "\(r.out)")
         #expect(r.out.contains("FAIL (exit 1)"), "\(r.out)")
     }
 

@@ -88,25 +88,23 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
         #expect(a == c)
     }
 
-    @Test("every kernel variant (baseline, AVX2, AVX-512) fills and checks the same, finding one wrong byte anywhere")
-    func kernelVariantsAgree() {
-        // Other tests running meanwhile may get another variant; all compute the same results.
+    /// Runs every kernel check with the variant `level` (0: baseline, 1: AVX2, 2: AVX-512) in effect,
+    /// and checks that it is the one that ran.
+    func kernelsAgree(level: Int32) {
+        // The level is process-wide: the other variants compute the same results, so tests running
+        // meanwhile are unaffected; `KernelVariantTests` is serialised so its cases do not overlap.
         defer { _ = uioemu_stream_kernels_use(2) }
-        var levels: Set<Int32> = []
-        for level in Int32(0)...2 {
-            let inEffect = uioemu_stream_kernels_use(level)
-            guard levels.insert(inEffect).inserted else { continue }
-            #expect(patternBytes(.counter, count: 4099, skipping: 5) == counterReference(count: 4099, from: 5), "variant \(inEffect)")
-            counterCheckCatchesEveryByte()
-            prbsFillAndCheckAtEveryLength()
-            var a = [UInt8](repeating: 7, count: 333), b = a
-            b[329] = 8  // in the last 8-byte word the block compare covers
-            let mismatches = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } }
-            #expect(mismatches == 1, "variant \(inEffect)")
-            a[332] = 9  // in the tail after the 8-byte words
-            #expect(a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } } == 2)
-        }
-        #expect(levels.contains(0))
+        #expect(uioemu_stream_kernels_use(level) == level, "variant \(level) is not the one in effect")
+        #expect(patternBytes(.counter, count: 4099, skipping: 5) == counterReference(count: 4099, from: 5), "variant \(level)")
+        counterCheckCatchesEveryByte()
+        prbsFillAndCheckAtEveryLength()
+        var a = [UInt8](repeating: 7, count: 333), b = a
+        b[329] = 8  // in the last 8-byte word the block compare covers
+        let mismatches = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } }
+        #expect(mismatches == 1, "variant \(level)")
+        a[332] = 9  // in the tail after the 8-byte words
+        #expect(a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in countMismatchedBytes(pa, pb) } } == 2)
+        #expect(uioemu_stream_kernels_use(level) == level, "variant \(level) stayed in effect")
     }
 
     /// PRBS-31 filled in place (register words, then whole-word recurrences) equals the bit-wise
@@ -291,4 +289,21 @@ func prbsReference(seed: UInt32, count: Int) -> [UInt8] {
         #expect(result.mismatched == 0)
         #expect(bench.memory(at: buffer, count: length) == patternBytes(pattern, count: length, skipping: 2 * length))
     }
+}
+
+/// Each vector variant of the stream kernels, tested where the CPU has it: a variant the CPU lacks
+/// is reported as skipped with the reason, so the log says which ones ran.
+@Suite(.serialized) struct KernelVariantTests {
+    static let detected = uioemu_stream_kernels_detected()
+
+    @Test("the baseline kernels fill and check patterns exactly, finding one wrong byte anywhere")
+    func baseline() { PatternPlacementTests().kernelsAgree(level: 0) }
+
+    @Test("the AVX2 kernels fill and check patterns exactly, finding one wrong byte anywhere",
+          .enabled(if: detected >= 1, "this CPU has no AVX2"))
+    func avx2() { PatternPlacementTests().kernelsAgree(level: 1) }
+
+    @Test("the AVX-512 kernels fill and check patterns exactly, finding one wrong byte anywhere",
+          .enabled(if: detected >= 2, "this CPU has no AVX-512 F+VL"))
+    func avx512() { PatternPlacementTests().kernelsAgree(level: 2) }
 }

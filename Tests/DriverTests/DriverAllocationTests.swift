@@ -8,10 +8,11 @@ struct DriverAllocationTests {
     @Test("100,000 completions after warm-up allocate nothing, data copied and every byte verified", arguments: [
         "counter", "none",
     ])
-    func zeroAllocationsPerCompletion(pattern: String) {
+    func zeroAllocationsPerCompletion(pattern: String) throws {
         let w = workload { $0.pattern = pattern == "none" ? .none : .counter }
-        w.run(completions: 1_000)  // warm-up: queues and histogram grow to their steady size
-        let mallocs = mallocsOnThisThread { w.run(completions: 101_000) }
+        try w.run(completions: 1_000)  // warm-up: queues and histogram grow to their steady size
+        let mallocs = mallocsOnThisThread { try? w.run(completions: 101_000) }
+        #expect(w.completions >= 101_000)
         #expect(w.report.completions == 101_000)
         #expect(mallocs == 0)
     }

@@ -60,9 +60,9 @@ struct TransmitEndToEndTests {
     }
 
     @Test("20,000 buffers sent: the sink verifies every byte, the ring is reused")
-    func loopback() {
+    func loopback() throws {
         let w = transmit()
-        w.run(completions: 20_000)
+        try w.run(completions: 20_000)
         #expect(w.driver.metrics.completions == 20_000)
         #expect(w.channel.sinkStatistics.verifiedBytes >= 20_000 * 4096)
         #expect(w.channel.sinkStatistics.mismatchedBytes == 0)
@@ -72,9 +72,9 @@ struct TransmitEndToEndTests {
     }
 
     @Test("a slow sink stretches each transfer; the driver queues, nothing is lost")
-    func slowSink() {
+    func slowSink() throws {
         let w = transmit { $0.sink.rateBytesPerSecond = 50_000_000; $0.packetLimit = 200 }
-        w.run(completions: 200)
+        try w.run(completions: 200)
         #expect(w.channel.sinkStatistics.packets == 200)
         #expect(w.channel.sinkStatistics.mismatchedBytes == 0)
         // 4 KiB at 50 MB/s is 81.92 us per buffer.
@@ -86,18 +86,18 @@ struct TransmitEndToEndTests {
     ])
     func errorRecovered(fault: AXIDMAFault) throws {
         let w = transmit()
-        w.run(completions: 50)
+        try w.run(completions: 50)
         try w.channel.inject(fault)
-        w.run(completions: 100)
+        try w.run(completions: 100)
         #expect(w.driver.metrics.recoveries == 1)
         #expect(w.driver.metrics.totalErrors == 1)
         #expect(w.channel.sinkStatistics.mismatchedBytes == 0)
     }
 
     @Test("on the non-coherent ML507 the producer's writes reach the device only through sync-for-device")
-    func nonCoherent() {
+    func nonCoherent() throws {
         let w = transmit("ml507-ppc440")
-        w.run(completions: 1_000)
+        try w.run(completions: 1_000)
         #expect(w.channel.sinkStatistics.mismatchedBytes == 0)
         #expect(w.uio.heap.findings.totalViolations == 0)
     }

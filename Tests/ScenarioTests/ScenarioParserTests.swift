@@ -1,4 +1,5 @@
 import Board
+import Foundation
 import Scenario
 import Testing
 
@@ -75,7 +76,18 @@ struct ScenarioParserTests {
         #expect(ScenarioParser.rate("fast") == nil)
         #expect(DurationText.parse("250us")?.nanoseconds == 250_000)
         #expect(DurationText.parse("1_000 ns")?.nanoseconds == 1_000)
-        #expect(DurationText.parse("2h") == nil)
+        // Decimals, minutes and hours; never a fraction of a nanosecond, a unit alone or a sign.
+        #expect(DurationText.parse("1.5ms")?.nanoseconds == 1_500_000)
+        #expect(DurationText.parse("0.25 s")?.nanoseconds == 250_000_000)
+        #expect(DurationText.parse("2min")?.nanoseconds == 120_000_000_000)
+        #expect(DurationText.parse("1h")?.nanoseconds == 3_600_000_000_000)
+        #expect(DurationText.parse("1.5h")?.nanoseconds == 5_400_000_000_000)
+        #expect(DurationText.parse("12µs")?.nanoseconds == 12_000)
+        #expect(DurationText.parse("1.5ns") == nil)
+        #expect(DurationText.parse("ms") == nil)
+        #expect(DurationText.parse("-1ms") == nil)
+        #expect(DurationText.parse("1.ms") == nil)
+        #expect(DurationText.parse("2 days") == nil)
         guard case let .success(spec) = parse("""
             board: p2020-fpga
             duration: 1ms
@@ -87,7 +99,17 @@ struct ScenarioParserTests {
         #expect(spec.expectations.map(\.comparison) == [.number(.atLeast, 900), .number(.equal, 2), .number(.atMost, 10_000)])
     }
 
-    @Test("every shipped scenario validates", arguments: shippedScenarioFiles())
+    @Test("the scenario list of the scenario tests is never empty: a missing or empty directory is an error, not zero cases")
+    func noScenariosIsAnError() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        #expect(throws: NoScenarios.self) { try scenarioFiles(in: empty) }
+        #expect(throws: (any Error).self) { try scenarioFiles(in: empty.appendingPathComponent("missing")) }
+        #expect(try shippedScenarioFiles().count >= 13)
+    }
+
+    @Test("every shipped scenario validates", arguments: try shippedScenarioFiles())
     func shippedValidate(file: String) throws {
         _ = try ScenarioParser.load(path: file)
     }

@@ -44,7 +44,7 @@ func tracedRun(seed: UInt64 = 1, completions: Int, options: Tracer.Options = Tra
     let tracer = try Tracer(reactor: w.reactor, options: options)
     w.attach(tracer)
     try w.start()
-    w.run(completions: completions)
+    try w.run(completions: completions)
     try tracer.finish()
     return (w, tracer)
 }

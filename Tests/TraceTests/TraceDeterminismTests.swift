@@ -25,7 +25,7 @@ struct TraceDeterminismTests {
     @Test func `tracing does not change what the workload does`() throws {
         let untraced = receiveWorkload(seed: 3, randomPackets)
         try untraced.start()
-        untraced.run(completions: 3_000)
+        try untraced.run(completions: 3_000)
         let (traced, _) = try tracedRun(seed: 3, completions: 3_000, randomPackets)
         #expect(untraced.report.traceHash == nil)
         #expect(try reportWithoutHash(untraced.report) == reportWithoutHash(traced.report))
@@ -55,9 +55,9 @@ struct TraceDeterminismTests {
         let tracer = try Tracer(reactor: w.reactor, options: Tracer.Options(jsonLinesPath: path))
         w.attach(tracer)
         try w.start()
-        w.run(completions: 10)
+        try w.run(completions: 10)
         try w.channel.inject(.slaveError)
-        w.run(completions: 20)
+        try w.run(completions: 20)
         try tracer.finish()
         let kinds = try jsonLines(path).map { $0["ev"] as? String ?? "" }
         let faultAt = try #require(kinds.firstIndex(of: "fault"))
@@ -75,7 +75,7 @@ struct TraceDeterminismTests {
             let tracer = Tracer(reactor: w.reactor, sinks: [TraceHasher()])
             w.attach(tracer)
             try w.start()
-            w.run(completions: 500)
+            try w.run(completions: 500)
             return try tracer.finish()
         }
         let a = try run()

@@ -108,6 +108,13 @@ public final class InterruptController {
     public func isMasked(_ n: Int) -> Bool { line(n).pointee.masked }
     public func inputLevel(of n: Int) -> Bool { line(n).pointee.input }
     public func counters(of n: Int) -> InterruptLineCounters { line(n).pointee.counters }
+    /// `counters(of:).raised` of line `n`, in the line table (allocated once, never moved): a
+    /// subscriber that reads it on every interrupt (the UIO handler) does so without a call. The
+    /// caller must keep the controller alive (hold it in a `let`).
+    public func raisedCounter(line n: Int) -> UnsafePointer<Int> {
+        let offset = MemoryLayout<Line>.offset(of: \Line.counters)! + MemoryLayout<InterruptLineCounters>.offset(of: \InterruptLineCounters.raised)!
+        return UnsafePointer((UnsafeMutableRawPointer(line(n)) + offset).assumingMemoryBound(to: Int.self))
+    }
 
     /// `counters(of:).raised` alone, for a per-interrupt caller: it moves each time the line's cause
     /// is asserted anew.

@@ -38,23 +38,27 @@ public struct BoardCatalog: Sendable {
         if let directory = environment["UIOEMU_BOARDS"], !directory.isEmpty { return BoardCatalog(directory: directory) }
         // From the current directory the result stays relative (`boards`, `../boards`), so the
         // paths printed are short; from the executable it is absolute.
-        var url = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         var relative = ""
-        while true {
+        for url in upwards(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
             if let found = existing(url, shown: relative + "boards") { return found }
-            let parent = url.deletingLastPathComponent()
-            if parent.path == url.path { break }
-            url = parent
             relative += "../"
         }
         guard let executablePath else { return nil }
-        url = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-        while true {
+        for url in upwards(from: URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()) {
             if let found = existing(url, shown: url.appendingPathComponent("boards").path) { return found }
-            let parent = url.deletingLastPathComponent()
-            if parent.path == url.path { return nil }
-            url = parent
         }
+        return nil
+    }
+
+    /// `directory` and each directory above it, up to the root: as many as the path has components.
+    public static func upwards(from directory: URL) -> [URL] {
+        var result = [directory.standardizedFileURL]
+        for _ in directory.standardizedFileURL.pathComponents {
+            let parent = result.last!.deletingLastPathComponent()
+            if parent.path == result.last!.path { break }
+            result.append(parent)
+        }
+        return result
     }
 
     private static func existing(_ url: URL, shown: String) -> BoardCatalog? {

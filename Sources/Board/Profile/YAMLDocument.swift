@@ -10,6 +10,7 @@ public struct YAMLDocument {
 
     public init(text: String, file: String, diagnostics: inout Diagnostics) {
         self.file = file
+        let text = YAMLDocument.normalised(text)
         do {
             root = try Yams.compose(yaml: text).map { YAMLValue($0, file: file) }
         } catch let error as YamlError {
@@ -20,6 +21,22 @@ public struct YAMLDocument {
             root = nil
             diagnostics.error("YAML syntax: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
         }
+    }
+
+    /// The text as libyaml reads it best: without a UTF-8 byte-order mark and with CRLF line ends
+    /// as LF (files written on Windows). Lines and columns stay where they were.
+    static func normalised(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.first == "\u{FEFF}" || scalars.contains("\r") else { return text }
+        var result = String.UnicodeScalarView()
+        var previousWasReturn = false
+        for scalar in scalars.drop(while: { $0 == "\u{FEFF}" }) {  // bounded by the text
+            if previousWasReturn && scalar != "\n" { result.append("\r") }
+            previousWasReturn = scalar == "\r"
+            if !previousWasReturn { result.append(scalar) }
+        }
+        if previousWasReturn { result.append("\r") }
+        return String(result)
     }
 
     private static func describe(_ error: YamlError, text: String) -> (String, (line: Int, column: Int)) {

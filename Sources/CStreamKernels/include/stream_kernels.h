@@ -39,4 +39,7 @@ uint64_t uioemu_prbs31_difference(const void *data, size_t words, uint64_t previ
 /// has; returns the level in effect. For tests: every level computes the same results.
 int uioemu_stream_kernels_use(int at_most);
 
+/// What the CPU has (0: baseline, 1: AVX2, 2: AVX-512 F+VL): the highest level `use` can choose.
+int uioemu_stream_kernels_detected(void);
+
 #endif

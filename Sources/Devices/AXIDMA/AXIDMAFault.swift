@@ -76,68 +76,248 @@ public enum FaultRejection: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Faults waiting for the event they change.
+/// What became of one injected fault: whether and when it took effect (the evidence a scenario
+/// checks, so a fault that never fired cannot pass as a recovery that worked).
+public struct FaultEvidence: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Still waiting for the event it changes (the next transfer, packet or edge).
+        case pending
+        /// It changed what the device did, at this board time.
+        case tookEffect(at: Instant)
+        /// Its event came and it could not apply, for this reason.
+        case missed(at: Instant, reason: String)
+        /// A fault of the same kind injected later took its place before it took effect.
+        case replaced(at: Instant)
+    }
+
+    public let fault: AXIDMAFault
+    public let injectedAt: Instant
+    public internal(set) var outcome: Outcome
+
+    public var tookEffect: Bool {
+        if case .tookEffect = outcome { return true }
+        return false
+    }
+}
+
+extension AXIDMAFault {
+    /// The event a fault waits for, for a scenario failure that says what never came.
+    public var awaits: String {
+        switch self {
+        case .slaveError, .decodeError, .internalError: "the next transfer to end"
+        case .stall, .delayCompletion: "the next transfer to start"
+        case .shortPacket: "the source's next packet"
+        case .corruptByte: "the next transfer to complete"
+        case .delayInterrupt, .spuriousInterrupt: "nothing (it acts when injected)"
+        case .lostInterrupt: "the line's next assertion"
+        }
+    }
+}
+
+/// The evidence of every fault injected into one channel, in injection order, and the
+/// delay-completion faults waiting to be summed into the next transfer. A class held by a `let` of
+/// the channel, so `PendingFaults` stays plain values: the per-transfer path reads flags only.
+/// Only injection appends; taking a fault writes one record.
+final class FaultLog {
+    private(set) var evidence: [FaultEvidence] = []
+    var pendingDelays: [Int] = []
+
+    /// A new record for `fault` injected at `now`; returns its index.
+    func record(_ fault: AXIDMAFault, at now: Instant, outcome: FaultEvidence.Outcome = .pending) -> Int {
+        evidence.append(FaultEvidence(fault: fault, injectedAt: now, outcome: outcome))
+        return evidence.count - 1
+    }
+
+    /// `old` (a pending record, or -1) gives way to a newer fault of its kind.
+    func replace(_ old: Int, at now: Instant) {
+        guard old >= 0, evidence[old].outcome == .pending else { return }
+        evidence[old].outcome = .replaced(at: now)
+    }
+
+    func tookEffect(_ record: Int, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .tookEffect(at: clock._withUnsafeGuaranteedRef { $0.now })
+    }
+
+    func missed(_ record: Int, _ reason: String, clock: Unmanaged<Reactor>) {
+        guard record >= 0 else { return }
+        evidence[record].outcome = .missed(at: clock._withUnsafeGuaranteedRef { $0.now }, reason: reason)
+    }
+}
+
+/// Faults waiting for the event they change: plain values, each with the index of its record in
+/// the channel's `FaultLog`. The channel takes a fault when its event comes (`take...`), which
+/// records when it took effect; the per-transfer path only tests the flags.
 struct PendingFaults {
     struct Corruption {
         let offset: Int
         let mask: UInt8
+        let record: Int
     }
 
     /// The dmasr error bit the next transfer ends with (0: none).
     var transferError: UInt32 = 0
+    var transferErrorRecord = -1
     var stall = false
+    var stallRecord = -1
     var completionDelayNanoseconds: Int64 = 0
+    /// A delay-completion is pending (its delay may be 0); the log's `pendingDelays` are its faults.
+    var delayPending = false
     var shortPacketBytes = 0
+    var shortPacketRecord = -1
     var corruption: Corruption? = nil
     var loseNextInterrupt = false
+    var lostInterruptRecord = -1
 
     mutating func takeCorruption() -> Corruption? {
         defer { corruption = nil }
         return corruption
     }
+}
+
+extension DMAChannel {
+    // Taking a fault is out of line: the per-transfer path keeps only the flag test it had.
+
+    /// The error bit the transfer ending now ends with (the caller checked `transferError != 0`).
+    @inline(never)
+    func takeTransferError() -> UInt32 {
+        let error = faults.transferError
+        faults.transferError = 0
+        faultLog.tookEffect(faults.transferErrorRecord, clock: reactor)
+        faults.transferErrorRecord = -1
+        return error
+    }
+
+    /// The transfer starting now stalls (the caller checked `faults.stall`).
+    @inline(never)
+    func takeStall() {
+        faults.stall = false
+        faultLog.tookEffect(faults.stallRecord, clock: reactor)
+        faults.stallRecord = -1
+    }
+
+    /// A soft reset clears a stall that has not started yet.
+    @inline(never)
+    func discardStall() {
+        guard faults.stall else { return }
+        faults.stall = false
+        faultLog.missed(faults.stallRecord, "a soft reset cleared it before the next transfer started", clock: reactor)
+        faults.stallRecord = -1
+    }
+
+    /// The extra time of the transfer starting now (the caller checked `faults.delayPending`).
+    @inline(never)
+    func takeDelay() -> Int64 {
+        let delay = faults.completionDelayNanoseconds
+        faults.completionDelayNanoseconds = 0
+        faults.delayPending = false
+        for record in faultLog.pendingDelays { faultLog.tookEffect(record, clock: reactor) }  // bounded: the injected delays
+        faultLog.pendingDelays.removeAll(keepingCapacity: true)
+        return delay
+    }
+
+    /// The edge being asserted now is lost (the caller checked `faults.loseNextInterrupt`).
+    @inline(never)
+    func takeLostInterrupt() {
+        faults.loseNextInterrupt = false
+        faultLog.tookEffect(faults.lostInterruptRecord, clock: reactor)
+        faults.lostInterruptRecord = -1
+    }
 
     /// The length of the source's next packet: `drawn`, or the short-packet fault's.
-    mutating func packetBytes(drawn: Int) -> Int {
-        guard shortPacketBytes > 0 else { return drawn }
-        defer { shortPacketBytes = 0 }
-        return shortPacketBytes
+    @inline(__always)
+    func packetBytes(drawn: Int) -> Int {
+        guard faults.shortPacketBytes > 0 else { return drawn }
+        return takeShortPacket()
+    }
+
+    @inline(never)
+    private func takeShortPacket() -> Int {
+        let bytes = faults.shortPacketBytes
+        faults.shortPacketBytes = 0
+        faultLog.tookEffect(faults.shortPacketRecord, clock: reactor)
+        faults.shortPacketRecord = -1
+        return bytes
     }
 }
 
 extension DMAChannel {
-    /// Injects `fault` (the scenario layer's entry point). Throws when it cannot apply here.
-    public func inject(_ fault: AXIDMAFault) throws(FaultRejection) {
+    /// What became of every fault injected into this channel, in injection order.
+    public var faultEvidence: [FaultEvidence] { faultLog.evidence }
+
+    /// Injects `fault` (the scenario layer's entry point). Throws when it cannot apply here; else
+    /// returns the index of its record in `faultEvidence`.
+    @discardableResult
+    public func inject(_ fault: AXIDMAFault) throws(FaultRejection) -> Int {
+        let now = reactor._withUnsafeGuaranteedRef { $0.now }
+        let record: Int
         switch fault {
-        case .slaveError: faults.transferError = DMASR.DMASlvErr
-        case .decodeError: faults.transferError = DMASR.DMADecErr
-        case .internalError: faults.transferError = DMASR.DMAIntErr
-        case .stall: faults.stall = true
+        case .slaveError, .decodeError, .internalError:
+            faultLog.replace(faults.transferErrorRecord, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.transferErrorRecord = record
+            switch fault {
+            case .slaveError: faults.transferError = DMASR.DMASlvErr
+            case .decodeError: faults.transferError = DMASR.DMADecErr
+            default: faults.transferError = DMASR.DMAIntErr
+            }
+        case .stall:
+            faultLog.replace(faults.stallRecord, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.stallRecord = record
+            faults.stall = true
         case .delayCompletion(let delay):
             guard delay.nanoseconds >= 0 else { throw .invalidParameter(fault) }
+            record = faultLog.record(fault, at: now)
             faults.completionDelayNanoseconds += delay.nanoseconds
+            faults.delayPending = true
+            faultLog.pendingDelays.append(record)
         case .shortPacket(let bytes):
             guard direction == .s2mm else { throw .notApplicable(fault, direction) }
             guard bytes > 0 else { throw .invalidParameter(fault) }
+            faultLog.replace(faults.shortPacketRecord, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.shortPacketRecord = record
             faults.shortPacketBytes = bytes
         case .corruptByte(let offset, let mask):
             guard offset >= 0, mask != 0 else { throw .invalidParameter(fault) }
-            faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask)
+            faultLog.replace(faults.corruption?.record ?? -1, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.corruption = PendingFaults.Corruption(offset: offset, mask: mask, record: record)
         case .delayInterrupt:
+            record = faultLog.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             dmasr |= DMASR.Dly_Irq
             updateInterrupt()
         case .spuriousInterrupt:
             // Active for an instant, then back to what the status says: the controller sees an
             // assertion (and counts it) while dmasr holds no cause.
+            record = faultLog.record(fault, at: now, outcome: .tookEffect(at: now))
             if tracer != nil { traceFault(fault) }
             counters.spuriousPulses += 1
             interrupts.drive(line: route.line, high: !activeLow)
             updateInterrupt()
         case .lostInterrupt:
             guard route.sense.isEdge else { throw .levelLineCannotLoseAnInterrupt(line: route.line) }
+            faultLog.replace(faults.lostInterruptRecord, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.lostInterruptRecord = record
             faults.loseNextInterrupt = true
         }
         // Traced once accepted (the two that act at once were traced before their effects).
         if tracer != nil, !fault.actsAtOnce { traceFault(fault) }
+        return record
+    }
+
+    /// The corruption fault taken by the transfer completing now: applied (`applied`), or missed
+    /// because the transfer moved only `moved` bytes or the stream carries no data.
+    func settleCorruption(_ corruption: PendingFaults.Corruption, applied: Bool, moved: Int, carriesData: Bool) {
+        if applied {
+            faultLog.tookEffect(corruption.record, clock: reactor)
+        } else if !carriesData {
+            faultLog.missed(corruption.record, "the stream carries no data (pattern: none): there was no byte to change", clock: reactor)
+        } else {
+            faultLog.missed(corruption.record, "the transfer moved \(moved) bytes: offset \(corruption.offset) is beyond it", clock: reactor)
+        }
     }
 }

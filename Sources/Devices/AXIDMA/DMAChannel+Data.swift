@@ -51,6 +51,7 @@ extension DMAChannel {
                 if let corruption = corruptAt, corruption.offset >= done && corruption.offset < done + count {
                     data[corruption.offset - done] ^= corruption.mask
                     counters.corruptedBytes += 1
+                    settleCorruption(corruption, applied: true, moved: bytes, carriesData: true)
                     corruptAt = nil
                 }
                 // Checked in one pass where the pattern allows (counter, PRBS), else against
@@ -60,6 +61,7 @@ extension DMAChannel {
             }
             sinkStatistics.verifiedBytes += UInt64(bytes)
         }
+        if let corruption = corruptAt { settleCorruption(corruption, applied: false, moved: bytes, carriesData: sinkChecksData) }
         sinkStatistics.bytes += UInt64(bytes)
         return 0
     }
@@ -73,12 +75,16 @@ extension DMAChannel {
         let written = count - lost
         if let error = movementError(start, written) { return (error, 0) }
         if fifo.carriesData { writeStream(written, to: start, streamOffset: inFlightStreamOffset + UInt64(packetOffset + lost)) }
-        if let corruption = faults.takeCorruption(), corruption.offset < written, fifo.carriesData {
-            let target = start + UInt64(corruption.offset)
-            bus._withUnsafeGuaranteedRef { bus in
-                if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
+        if let corruption = faults.takeCorruption() {
+            let applies = corruption.offset < written && fifo.carriesData
+            if applies {
+                let target = start + UInt64(corruption.offset)
+                bus._withUnsafeGuaranteedRef { bus in
+                    if case .success(let byte) = bus.read8(at: target) { _ = bus.write8(byte ^ corruption.mask, at: target) }
+                }
+                counters.corruptedBytes += 1
             }
-            counters.corruptedBytes += 1
+            settleCorruption(corruption, applied: applies, moved: written, carriesData: fifo.carriesData)
         }
         return (0, lost)
     }
@@ -122,10 +128,7 @@ extension DMAChannel {
     /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
     /// a burst, such as a register window or an unmodelled window: DMASlvErr).
     func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
-        if faults.transferError != 0 {
-            defer { faults.transferError = 0 }
-            return faults.transferError
-        }
+        if faults.transferError != 0 { return takeTransferError() }
         let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))
         guard policy.admit(access) else { return DMASR.DMADecErr }
         guard count > 0 else { return nil }

@@ -209,7 +209,7 @@ extension DMAChannel {
     private func beginDescriptorData(_ bytes: Int) {
         if tracer != nil { traceStart(bytes, at: sg.descriptor.bufferAddress) }
         if faults.stall {
-            faults.stall = false
+            takeStall()
             state = .stalled(bytes: bytes)
             return
         }

@@ -64,7 +64,7 @@ extension DMAChannel {
     /// A packet of a rate-limited source is complete.
     func sourceTick() {
         guard sourceAttached else { return }
-        offer(faults.packetBytes(drawn: nextPacketBytes))
+        offer(packetBytes(drawn: nextPacketBytes))
         if stalledPacketBytes == 0 { scheduleNextPacket() }
         feedFromFIFO()
     }
@@ -101,7 +101,7 @@ extension DMAChannel {
         guard state == .awaitingData else { return }
         if fifo.waitingPackets == 0 {
             guard sourceAttached && sourceUnlimited && sourceRemainingPackets > 0 else { return }
-            admit(faults.packetBytes(drawn: sourcePacketSize.draw(&random)))
+            admit(packetBytes(drawn: sourcePacketSize.draw(&random)))
         }
         let packet = fifo.take()
         inFlightStreamOffset = packet.streamOffset

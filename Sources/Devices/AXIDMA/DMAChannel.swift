@@ -136,6 +136,8 @@ public final class DMAChannel: ReactorTarget {
     /// Scatter-gather: the engine beside `state` (which tracks the data of the descriptor in hand).
     @exclusivity(unchecked) var sg = ScatterGatherState()
     @exclusivity(unchecked) var faults = PendingFaults()
+    /// What became of every fault injected (AXIDMAFault.swift).
+    let faultLog = FaultLog()
     /// The derived output before fault handling, and whether a lost edge is being held down.
     @exclusivity(unchecked) var outputDerived = false
     @exclusivity(unchecked) var holdingLostEdge = false
@@ -325,7 +327,7 @@ public final class DMAChannel: ReactorTarget {
         if holdingLostEdge {
             if derived { level = false } else { holdingLostEdge = false }
         } else if derived && !outputDerived && faults.loseNextInterrupt {
-            faults.loseNextInterrupt = false
+            takeLostInterrupt()
             holdingLostEdge = true
             level = false
             counters.lostInterrupts += 1
@@ -354,7 +356,7 @@ public final class DMAChannel: ReactorTarget {
         addressLow = 0
         addressHigh = 0
         length = 0
-        faults.stall = false
+        discardStall()
         holdingLostEdge = false
         if scatterGather { resetScatterGather() }
         if nanoseconds > 0 {
@@ -388,7 +390,7 @@ public final class DMAChannel: ReactorTarget {
     func beginMoving(_ bytes: Int) {
         if tracer != nil { traceStart(bytes) }
         if faults.stall {
-            faults.stall = false
+            takeStall()
             state = .stalled(bytes: bytes)
             return
         }
@@ -407,8 +409,7 @@ public final class DMAChannel: ReactorTarget {
         if sinkRateBytesPerSecond != 0 {
             nanoseconds = max(nanoseconds, setupNanoseconds + transferNanoseconds(moved, bytesPerSecond: sinkRateBytesPerSecond))
         }
-        nanoseconds += faults.completionDelayNanoseconds
-        faults.completionDelayNanoseconds = 0
+        if faults.delayPending { nanoseconds += takeDelay() }
         return nanoseconds
     }
 
