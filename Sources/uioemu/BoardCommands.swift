@@ -88,7 +88,8 @@ struct ValidateCommand: ParsableCommand {
 
     /// A scenario names the board it runs on; a profile never has that key.
     static func isScenario(_ file: String) -> Bool {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
+        // A file too large or unreadable is left to the profile loader, which says why.
+        guard let text = try? InputFile.read(file, what: "a file") else { return false }
         return text.split(separator: "\n").contains { $0.hasPrefix("board:") }
     }
 }
