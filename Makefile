@@ -4,7 +4,7 @@ DEPS        := libevent-dev pkg-config libfdt-dev device-tree-compiler cpp
 BENCH_DEPS  := strace valgrind libsystemc-dev g++
 RELEASE_BIN := .build/release
 
-.PHONY: deps build release run test bench clean preload preload-test examples
+.PHONY: deps build release run test bench clean preload preload-test examples fuzz soak test-asan
 
 deps:
 	@scripts/apt-ensure $(DEPS)
@@ -30,6 +30,12 @@ test: deps preload preload-test
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null
+
+# libFuzzer on the profile and scenario loaders, the attach control-socket decoder and the DTB reader,
+# FUZZ_SECONDS each (default 60), from the shipped files; fails on any crash, hang or sanitizer
+# report (scripts/fuzz, Fuzz/README.md). Its own build (.build/fuzz), never part of `make test`.
+fuzz: deps
+	scripts/fuzz
 
 bench: release examples
 	@scripts/apt-ensure $(BENCH_DEPS)
