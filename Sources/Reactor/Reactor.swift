@@ -70,6 +70,7 @@ public final class Reactor {
     /// `EVENT_BASE_FLAG_PRECISE_TIMER` libevent rounds timeouts to the kernel tick).
     public init(clock: Clock) {
         self.clock = clock
+        LibeventLog.install()
         let config = event_config_new()!
         event_config_set_flag(config, Int32(EVENT_BASE_FLAG_PRECISE_TIMER.rawValue))
         guard let base = event_base_new_with_config(config) else {
