@@ -130,6 +130,11 @@ public final class Reactor {
         return core.pointee.nowNanoseconds
     }
 
+    /// Real time: how far board time runs behind the wall clock, the lateness of the last timer
+    /// dispatched (see `now`); zero in virtual time. A board that fell behind (a process that was
+    /// not scheduled for a while) shows it here until it has caught up.
+    public var lag: TimeSpan { .nanoseconds(core.pointee.lagNanoseconds) }
+
     /// Real time: board time from the wall clock (see `now`): `lag` behind it, capped at the earliest
     /// armed deadline, never backwards. Out of line so that `now` stays small enough to be inlined
     /// into `arm(_:after:)`: inlined, this grew `now` and cost the virtual-time loop ~20 instructions
