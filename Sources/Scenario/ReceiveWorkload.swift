@@ -82,8 +82,13 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         return nil
     }
 
-    /// Breaks the consumer's link back to the driver (a closure that would keep both alive).
-    public func finish() { consumer.release = nil }
+    /// Breaks the consumer's link back to the driver (a closure that would keep both alive), and
+    /// shuts the board down (`EmulatedBoard.shutdown()`): the figures stay readable, and the whole
+    /// run is freed with the workload. Nothing runs after it.
+    public func finish() {
+        consumer.release = nil
+        emulated.shutdown()
+    }
 
     public func measure(into m: inout Measures) {
         measureDriver(into: &m)
