@@ -37,6 +37,22 @@ test: deps preload preload-test
 fuzz: deps
 	scripts/fuzz
 
+# The whole suite under AddressSanitizer, then the real-time suites (the reactor on libevent and
+# eventfds, the Linux backend on real descriptors, the 50 ms stall) under ThreadSanitizer; each in its
+# own build directory (a sanitized build shares nothing with .build/debug). The allocation-counting
+# suites are left out: they interpose malloc, as the sanitizers do. Leak detection is off: most
+# tests keep their boards to the end of the process on purpose, and whether a finished run is freed
+# is asserted in `make test` (TeardownTests). A release step (README, "Reliability").
+ASAN_BUILD := .build/asan
+TSAN_BUILD := .build/tsan
+TSAN_TESTS := ReactorTests|LinuxUIOTests|RealTimeStallTests|UIOFileTests
+test-asan: deps preload
+	$(SWIFT) build --build-tests --sanitize=address --build-path $(ASAN_BUILD)
+	cp .build/debug/libuioemu-attach.so $(ASAN_BUILD)/debug/
+	ASAN_OPTIONS=detect_leaks=0 scripts/hang-guard 1800 $(SWIFT) test --skip-build --sanitize=address --build-path $(ASAN_BUILD) --skip AllocationTests
+	$(SWIFT) build --build-tests --sanitize=thread --build-path $(TSAN_BUILD)
+	scripts/hang-guard 1800 $(SWIFT) test --skip-build --sanitize=thread --build-path $(TSAN_BUILD) --filter '$(TSAN_TESTS)' --skip AllocationTests
+
 # 10 M completions in virtual time on p2020-fpga with a random fault every ~10 k: zero violations and
 # a flat resident set (uioemu-bench soak; about a minute, release build). Not part of `make test`.
 soak: deps
