@@ -4,7 +4,7 @@ DEPS        := libevent-dev pkg-config libfdt-dev device-tree-compiler cpp
 BENCH_DEPS  := strace valgrind libsystemc-dev g++
 RELEASE_BIN := .build/release
 
-.PHONY: deps build release run test bench clean preload preload-test examples
+.PHONY: deps build release run test bench clean preload preload-test examples fuzz soak test-asan
 
 deps:
 	@scripts/apt-ensure $(DEPS)
@@ -38,6 +38,34 @@ test: deps
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --skip AllocationTests
 	scripts/hang-guard 600 $(SWIFT) test --skip-build --filter AllocationTests --no-parallel
 	.build/debug/uioemu-bench floors --scale 0.002 --repeats 1 > /dev/null
+
+# libFuzzer on the profile and scenario loaders, the attach control-socket decoder and the DTB reader,
+# FUZZ_SECONDS each (default 60), from the shipped files; fails on any crash, hang or sanitizer
+# report (scripts/fuzz, Fuzz/README.md). Its own build (.build/fuzz), never part of `make test`.
+fuzz: deps
+	scripts/fuzz
+
+# The whole suite under AddressSanitizer, then the real-time suites (the reactor on libevent and
+# eventfds, the Linux backend on real descriptors, the 50 ms stall) under ThreadSanitizer; each in its
+# own build directory (a sanitized build shares nothing with .build/debug). The allocation-counting
+# suites are left out: they interpose malloc, as the sanitizers do. Leak detection is off: most
+# tests keep their boards to the end of the process on purpose, and whether a finished run is freed
+# is asserted in `make test` (TeardownTests). A release step (README, "Reliability").
+ASAN_BUILD := .build/asan
+TSAN_BUILD := .build/tsan
+TSAN_TESTS := ReactorTests|LinuxUIOTests|RealTimeStallTests|UIOFileTests
+test-asan: deps preload
+	$(SWIFT) build --build-tests --sanitize=address --build-path $(ASAN_BUILD)
+	cp .build/debug/libuioemu-attach.so $(ASAN_BUILD)/debug/
+	ASAN_OPTIONS=detect_leaks=0 scripts/hang-guard 1800 $(SWIFT) test --skip-build --sanitize=address --build-path $(ASAN_BUILD) --skip AllocationTests
+	$(SWIFT) build --build-tests --sanitize=thread --build-path $(TSAN_BUILD)
+	scripts/hang-guard 1800 $(SWIFT) test --skip-build --sanitize=thread --build-path $(TSAN_BUILD) --filter '$(TSAN_TESTS)' --skip AllocationTests
+
+# 10 M completions in virtual time on p2020-fpga with a random fault every ~10 k: zero violations and
+# a flat resident set (uioemu-bench soak; about a minute, release build). Not part of `make test`.
+soak: deps
+	$(SWIFT) build -c release --product uioemu-bench
+	$(RELEASE_BIN)/uioemu-bench soak
 
 bench: release examples
 	@scripts/apt-ensure $(BENCH_DEPS)

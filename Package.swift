@@ -132,3 +132,15 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["uioemu-bench"]),
     ]
 )
+
+// The fuzz targets (`make fuzz`, Fuzz/README.md): libFuzzer drivers, linked only with
+// -sanitize=fuzzer,address, so they exist only when UIOEMU_FUZZ is set.
+if Context.environment["UIOEMU_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzer", path: "Fuzz/CFuzzer"),
+        .executableTarget(name: "fuzz-profile", dependencies: ["CFuzzer", "Board", "Devices"], path: "Fuzz/Profile"),
+        .executableTarget(name: "fuzz-scenario", dependencies: ["CFuzzer", "Board", "Scenario"], path: "Fuzz/Scenario"),
+        .executableTarget(name: "fuzz-control", dependencies: ["CFuzzer", "Attach"], path: "Fuzz/ControlMessage"),
+        .executableTarget(name: "fuzz-dtb", dependencies: ["CFuzzer", "Board", "DeviceTree", "Devices"], path: "Fuzz/DeviceTree"),
+    ]
+}

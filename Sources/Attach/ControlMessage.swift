@@ -11,6 +11,14 @@ public enum ControlMessage: Equatable, Sendable {
         public var hostIsX86_64: Bool
         /// The process name (`comm`), as the child reported it.
         public var name: String
+
+        public init(pid: Int32, parentPid: Int32, threadID: Int32, hostIsX86_64: Bool, name: String) {
+            self.pid = pid
+            self.parentPid = parentPid
+            self.threadID = threadID
+            self.hostIsX86_64 = hostIsX86_64
+            self.name = name
+        }
     }
 
     case hello(Hello)

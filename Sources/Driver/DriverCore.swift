@@ -88,8 +88,8 @@ struct DriverCore: Sendable {
     }
 
     /// Start or restart (from stopped or failed): `eventCount` is the baseline for lost-interrupt
-    /// detection; the core is reset and programmed.
-    mutating func start<Action: ChannelActions>(eventCount: Int32, _ actions: inout ActionList<Action>) {
+    /// detection (nil: nothing to read, see `EventCountTracker.reset`); the core is reset and programmed.
+    mutating func start<Action: ChannelActions>(eventCount: Int32?, _ actions: inout ActionList<Action>) {
         switch state {
         case .stopped, .failed:
             eventCounts.reset(to: eventCount)

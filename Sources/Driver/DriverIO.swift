@@ -25,7 +25,7 @@ struct DriverIO<Registers: RegisterPort, Interrupts: InterruptSource, Buffers: D
 
     /// Allocates the ring into `ring` (once: a restart reuses it) and watches the interrupt source
     /// for `target`. Returns the UIO count now, the machine's baseline.
-    func open(ring: inout [Buffers.Buffer], wakeups: inout DriverWakeups, target: ReactorTarget) -> Result<Int32, DriverSetupError> {
+    func open(ring: inout [Buffers.Buffer], wakeups: inout DriverWakeups, target: ReactorTarget) -> Result<Int32?, DriverSetupError> {
         if ring.isEmpty {
             switch DriverWakeups.allocateRing(provider, configuration) {
             case let .success(allocated): ring = allocated

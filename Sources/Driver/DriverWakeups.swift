@@ -72,9 +72,10 @@ struct DriverWakeups {
         return result
     }
 
-    /// The UIO count now: the baseline for lost-interrupt detection (whatever is pending is stale).
-    static func baseline(_ interrupts: some InterruptSource) -> Int32 {
+    /// The UIO count now, the baseline for lost-interrupt detection (whatever is pending is stale);
+    /// nil when there is nothing to read (EAGAIN: no interrupt since this file's last read).
+    static func baseline(_ interrupts: some InterruptSource) -> Int32? {
         if case let .success(count) = interrupts.readEventCount() { return count }
-        return 0
+        return nil
     }
 }

@@ -77,7 +77,7 @@ public struct ReceiveStateMachine: Sendable {
     /// Start (or restart after `stop` or `failed`): reset the core, program it, arm the first free
     /// buffer, enable the interrupt. `eventCount` is the UIO count now (the baseline for
     /// lost-interrupt detection).
-    public mutating func start(eventCount: Int32) -> Actions {
+    public mutating func start(eventCount: Int32?) -> Actions {
         var actions = Actions()
         core.start(eventCount: eventCount, &actions)
         halted()

@@ -61,7 +61,7 @@ public struct TransmitStateMachine: Sendable {
 
     /// Reset and program the core, enable the interrupt; the shell then offers every free buffer
     /// to the producer.
-    public mutating func start(eventCount: Int32) -> Actions {
+    public mutating func start(eventCount: Int32?) -> Actions {
         var actions = Actions()
         core.start(eventCount: eventCount, &actions)
         core.state = .running(active: nil)

@@ -101,9 +101,30 @@ enum SysfsFormat {
         return String(value)
     }
 
-    /// What was found, for an error message: newlines shown as \n, long values cut.
-    static func shown(_ text: String) -> String {
-        let escaped = line(text).split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n")
-        return escaped.count > 60 ? String(escaped.prefix(60)) + "..." : escaped
+    /// What was found, for an error message: without the trailing newline, at most 60 characters,
+    /// and every line break, tab, escape sequence or other invisible character (bytes that are not
+    /// UTF-8 read as U+FFFD) written as an escape (`\n`, `\u{1B}`), so a garbage file cannot reach
+    /// the terminal raw.
+    static func shown(_ text: String, limit: Int = 60) -> String {
+        let value = text.hasSuffix("\n") ? text.dropLast() : Substring(text)
+        var shown = ""
+        var characters = 0
+        for scalar in value.unicodeScalars {  // bounded: stops after `limit` characters
+            if characters == limit { return shown + "... (\(value.unicodeScalars.count) characters)" }
+            switch scalar {
+            case "\n": shown += "\\n"
+            case "\r": shown += "\\r"
+            case "\t": shown += "\\t"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
+                    shown += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                default:
+                    shown.unicodeScalars.append(scalar)
+                }
+            }
+            characters += 1
+        }
+        return shown
     }
 }

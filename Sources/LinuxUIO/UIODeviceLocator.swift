@@ -122,7 +122,7 @@ public struct UIODeviceLocator {
             let namePath = directory.appending("name")
             let deviceName = try SysfsFormat.name(try calls.readAttribute(namePath), path: namePath)
             guard deviceName == name else {
-                seen.append("\(entry) '\(deviceName)'")
+                seen.append("\(entry) '\(SysfsFormat.shown(deviceName))'")
                 continue
             }
             return LinuxUIODevice(name: name, number: number, sysfsPath: directory, devicePath: devRoot.appending(entry),

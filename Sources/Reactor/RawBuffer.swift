@@ -28,6 +28,7 @@ struct RawBuffer<Element> {
 
     @inline(never)
     private mutating func grow(to needed: Int, keeping count: Int) {
+        precondition(count >= 0 && count <= capacity, "RawBuffer keeps \(count) of \(capacity) elements")
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)

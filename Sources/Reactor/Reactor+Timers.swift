@@ -112,7 +112,10 @@ extension Reactor {
         let owner = retainOwner(target)
         let id = core.pointee.timers.allocate(Callback(target: .passUnretained(target), tag: tag), disposable: disposable)
         let slot = Int(id.slot)
-        core.pointee.timerOwner.reserve(slot + 1, keeping: core.pointee.timers.recordCount)
+        // The slots before this one are the owners to keep (the new record is already counted in
+        // `recordCount`: keeping that many read one element past the old buffer, which
+        // AddressSanitizer reported as a heap-buffer-overflow at the 65th timer).
+        core.pointee.timerOwner.reserve(slot + 1, keeping: slot)
         core.pointee.timerOwner[slot] = Int32(owner)
         return id
     }

@@ -50,6 +50,8 @@ public final class Reactor {
     /// The queues hold `Unmanaged` copies, so dispatch never touches reference counts.
     var owners: [ReactorTarget?] = []
     var freeOwnerSlots: [Int] = []
+    /// Set by `shutdown()`: the reactor holds no target any more and must not run.
+    public private(set) var isShutDown = false
     /// Watches the system refused, with the errno (cold path: set up only).
     var watchFailures: [(id: WatchID, errno: Int32)] = []
     private let ownerThread = pthread_self()
@@ -70,6 +72,7 @@ public final class Reactor {
     /// `EVENT_BASE_FLAG_PRECISE_TIMER` libevent rounds timeouts to the kernel tick).
     public init(clock: Clock) {
         self.clock = clock
+        LibeventLog.install()
         let config = event_config_new()!
         event_config_set_flag(config, Int32(EVENT_BASE_FLAG_PRECISE_TIMER.rawValue))
         guard let base = event_base_new_with_config(config) else {
@@ -129,6 +132,11 @@ public final class Reactor {
         return core.pointee.nowNanoseconds
     }
 
+    /// Real time: how far board time runs behind the wall clock, the lateness of the last timer
+    /// dispatched (see `now`); zero in virtual time. A board that fell behind (a process that was
+    /// not scheduled for a while) shows it here until it has caught up.
+    public var lag: TimeSpan { .nanoseconds(core.pointee.lagNanoseconds) }
+
     /// Real time: board time from the wall clock (see `now`): `lag` behind it, capped at the earliest
     /// armed deadline, never backwards. Out of line so that `now` stays small enough to be inlined
     /// into `arm(_:after:)`: inlined, this grew `now` and cost the virtual-time loop ~20 instructions
@@ -173,6 +181,7 @@ public final class Reactor {
     @discardableResult
     public func run(until condition: () -> Bool) -> Bool {
         precondition(!isDispatching, "run(until:) called from inside a reactor callback")
+        precondition(!isShutDown, "the reactor was shut down")
         assertOwnerThread()
         core.pointee.stopRequested = false
         stoppedBySignal = nil
@@ -229,6 +238,7 @@ public final class Reactor {
 
     private func runLoop(limit: Int64?) {
         assertOwnerThread()
+        precondition(!isShutDown, "the reactor was shut down")
         core.pointee.stopRequested = false
         stoppedBySignal = nil
         switch clock {
@@ -355,7 +365,23 @@ public final class Reactor {
 
     // MARK: owners
 
+    /// Ends the reactor's life: drops every target it holds for its timers, watches and posted work
+    /// (and the clock gate). Those targets (drivers, devices, UIO files) hold the reactor in turn,
+    /// so until this runs the reactor and everything it drives keep each other alive: without it
+    /// every run left its whole board behind (LeakSanitizer, `make test-asan`), which a process
+    /// playing thousands of runs cannot afford. Call it once the run is over and its figures are
+    /// read; the reactor must not run again (its queues still name the dropped targets).
+    public func shutdown() {
+        assertOwnerThread()
+        precondition(core.pointee.dispatchDepth == 0, "shutdown() from inside a reactor callback")
+        isShutDown = true
+        clockGate = nil
+        owners.removeAll()
+        freeOwnerSlots.removeAll()
+    }
+
     func retainOwner(_ target: ReactorTarget) -> Int {
+        precondition(!isShutDown, "the reactor was shut down")
         if let slot = freeOwnerSlots.popLast() {
             owners[slot] = target
             return slot
@@ -365,6 +391,8 @@ public final class Reactor {
     }
 
     func releaseOwner(_ slot: Int) {
+        // After shutdown() the owners are gone already: a timer freed by its owner's deinit lands here.
+        guard !isShutDown else { return }
         owners[slot] = nil
         freeOwnerSlots.append(slot)
     }

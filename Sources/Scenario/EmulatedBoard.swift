@@ -23,6 +23,15 @@ public struct EmulatedBoard {
         devices = DeviceSet(board: board, reactor: reactor, seed: seed, accessPolicy: uio.dmaGuard)
     }
 
+    /// The end of the run, once its figures are read or no longer needed: the UIO side and the
+    /// reactor let go of the board and of everything they drive, so all of it is freed with the
+    /// workload (it otherwise lived on in reference cycles: LeakSanitizer, issue 16). The
+    /// reactor must not run again.
+    public func shutdown() {
+        uio.shutdown()
+        reactor.shutdown()
+    }
+
     /// A UIO node's register map as its driver sees it after mmap, and the AXI DMA channel behind it.
     public struct MappedChannel {
         public let node: EmulatedUIODevice

@@ -87,10 +87,13 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         return nil
     }
 
-    /// Breaks the consumer's links back to the driver (closures that would keep both alive).
+    /// Breaks the consumer's links back to the driver (closures that would keep both alive), and
+    /// shuts the board down (`EmulatedBoard.shutdown()`): the figures stay readable, and the whole
+    /// run is freed with the workload. Nothing runs after it.
     public func finish() {
         consumer.release = nil
         consumer.driverErrors = nil
+        emulated.shutdown()
     }
 
     /// Every byte the stream produced is accounted for, whatever the scenario expects: the driver

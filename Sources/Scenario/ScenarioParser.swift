@@ -45,12 +45,7 @@ public enum ScenarioParser {
     }
 
     public static func load(path: String) throws(Diagnostics) -> ScenarioSpec {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            var d = Diagnostics()
-            d.error("cannot read the scenario file: expected a readable UTF-8 file", at: SourceLocation(file: path, line: 1, column: 1))
-            throw d
-        }
-        return try parse(text, file: path)
+        try parse(InputFile.read(path, what: "a scenario"), file: path)
     }
 
     /// Parses a rate: `400 MB/s`, `390 MiB/s`, `unlimited` (nil inside `.some`).

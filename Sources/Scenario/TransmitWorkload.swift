@@ -84,7 +84,9 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
         }
     }
 
-    public func finish() {}
+    /// Shuts the board down (`EmulatedBoard.shutdown()`): the figures stay readable, and the whole
+    /// run is freed with the workload. Nothing runs after it.
+    public func finish() { emulated.shutdown() }
 
     public func measure(into m: inout Measures) {
         measureDriver(into: &m)

@@ -140,6 +140,14 @@ public final class EmulatedUIODevice: InterruptSubscriber {
         files.removeAll { $0 === file }
     }
 
+    /// The end of the run: leaves the interrupt controller and forgets the open files. Both hold
+    /// this device (the controller its subscribers, a file its device), so until then the board and
+    /// everything on it keep each other alive (see `UIOSystem.shutdown()`).
+    func detach() {
+        if let line = interruptLine { interrupts.unsubscribe(self, from: line) }
+        files.removeAll()
+    }
+
     public var openFileCount: Int { files.count }
 
     private func rebuildDoorbells() {

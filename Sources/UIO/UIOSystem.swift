@@ -35,6 +35,14 @@ public final class UIOSystem {
     }
 
     public func device(named name: String) -> EmulatedUIODevice? { devices.first { $0.name == name } }
+
+    /// The end of the run: every node leaves the interrupt controller and forgets its open files,
+    /// which breaks the reference cycles between the board and the UIO side (with
+    /// `Reactor.shutdown()`, nothing of a finished run stays alive). Counts and findings stay
+    /// readable; interrupts are no longer delivered.
+    public func shutdown() {
+        for device in devices { device.detach() }
+    }
 }
 
 extension UIOSystem {

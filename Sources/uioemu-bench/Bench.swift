@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uioemu-bench",
         abstract: "Reactor benchmark floors: Swift against C libevent, measured in one run.",
-        subcommands: [Floors.self, VirtualTimers.self, RealTimeRun.self],
+        subcommands: [Floors.self, VirtualTimers.self, RealTimeRun.self, Soak.self],
         defaultSubcommand: Floors.self
     )
 

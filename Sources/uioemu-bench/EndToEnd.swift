@@ -25,6 +25,16 @@ enum EndToEnd {
         }
     }
 
+    /// A shipped profile as it is.
+    static func shippedProfile(_ name: String) throws -> BoardProfile {
+        guard let catalog = BoardCatalog.locate() else { throw BenchError("no boards/ directory found (run from the checkout)") }
+        do throws(Diagnostics) {
+            return try BoardProfile.load(path: catalog.path(for: name), registry: DeviceKinds.standard)
+        } catch {
+            throw BenchError("\(error)")
+        }
+    }
+
     enum Source {
         /// 200 MB/s with back-pressure, as the peers.
         case paced

@@ -30,10 +30,10 @@ struct BoardImportCommand: ParsableCommand {
         }
         for warning in outcome.board.warnings { print(warning.description, to: &stderr) }
         if let output {
-            do {
-                try outcome.profileText.write(toFile: output, atomically: true, encoding: .utf8)
+            do throws(OutputFileError) {
+                try FileTree.write(outcome.profileText, to: output)
             } catch {
-                print("\(output): error: cannot write the profile: \(error.localizedDescription)", to: &stderr)
+                print(error.description, to: &stderr)
                 throw ExitCode(2)
             }
             print("\(output): \(outcome.board.summary)", to: &stderr)

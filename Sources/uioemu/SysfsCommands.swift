@@ -26,8 +26,11 @@ struct SysfsCommand: ParsableCommand {
         @Option(name: .customLong("buffer-size"), help: "Size of each buffer: bytes, or a number with B, KiB, MiB, GiB.")
         var bufferSize = "4 KiB"
 
-        @Argument(help: "Directory to write into (created if missing; existing files are replaced).")
+        @Argument(help: "Directory to write into: new or empty (created if missing).")
         var directory: String
+
+        @Flag(help: "Replace an earlier export in DIR (a directory holding only class/).")
+        var force = false
 
         func validate() throws {
             guard (0...1024).contains(buffers) else { throw ValidationError("--buffers: expected 0 to 1024, found \(buffers)") }
@@ -50,17 +53,45 @@ struct SysfsCommand: ParsableCommand {
             case let .success(built): system = built
             case let .failure(failure): throw InputError("\(failure)")
             }
-            let root = URL(fileURLWithPath: directory)
-            for file in SysfsTree.files(for: system) {
-                let url = root.appendingPathComponent(file.path)
-                do {
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try Data(file.contents.utf8).write(to: url)
-                } catch {
-                    throw InputError("cannot write: \((error as NSError).localizedDescription)", path: url.path)
+            var stderr = StandardError()
+            let refusal: String?
+            do throws(OutputFileError) {
+                refusal = try prepareDirectory()
+            } catch {
+                print(error.description, to: &stderr)
+                throw ExitCode(2)
+            }
+            if let refusal {
+                print("\(directory): error: \(refusal)", to: &stderr)
+                throw ExitCode(2)
+            }
+            do throws(OutputFileError) {
+                for file in SysfsTree.files(for: system) {
+                    let path = directory + "/" + file.path
+                    try FileTree.createDirectories(String(path[..<path.lastIndex(of: "/")!]))
+                    try FileTree.write(file.contents, to: path)
                 }
+            } catch {
+                print(error.description, to: &stderr)
+                throw ExitCode(2)
             }
             print("wrote \(system.devices.count) UIO device(s) and \(buffers) u-dma-buf buffer(s) under \(directory)")
+        }
+
+        /// An old tree must not survive next to the new one (a `uio5` the board no longer has): a
+        /// directory with anything in it is refused (the reason is returned), and `--force` clears
+        /// an earlier export only.
+        func prepareDirectory() throws(OutputFileError) -> String? {
+            guard let entries = try FileTree.entries(of: directory), !entries.isEmpty else { return nil }
+            let listed = entries.prefix(3).map { "'\(Excerpt.of($0))'" }.joined(separator: ", ") + (entries.count > 3 ? ", ..." : "")
+            guard force else {
+                return "not empty (\(listed)): expected a new or empty directory, or --force to replace an earlier export"
+            }
+            guard entries == ["class"] else {
+                return "holds more than an earlier export (\(listed)): --force replaces only a directory that holds class/ alone"
+            }
+            try FileTree.removeTree(directory + "/class")
+            return nil
         }
     }
 }

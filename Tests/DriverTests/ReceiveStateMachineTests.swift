@@ -46,6 +46,22 @@ struct ReceiveStateMachineTests {
         #expect(m.metrics.lostInterrupts == 2 + Int(Int32.min &- 13) - 1)
     }
 
+    @Test("a restart with nothing to read keeps the count last read; a first start takes the first count read as the baseline")
+    func restartBaseline() {
+        var m = ReceiveStateMachine(ringSize: 2, bufferBytes: 64)
+        _ = m.start(eventCount: nil)
+        _ = m.interrupt(eventCount: 5_000, status: IOC, receivedLength: 64)
+        #expect(m.metrics.lostInterrupts == 0, "the device's total before this file: not a jump")
+        _ = m.stop()
+        _ = m.start(eventCount: nil)
+        _ = m.interrupt(eventCount: 5_001, status: IOC, receivedLength: 64)
+        #expect(m.metrics.lostInterrupts == 0)
+        _ = m.stop()
+        _ = m.start(eventCount: nil)
+        _ = m.interrupt(eventCount: 5_004, status: IOC, receivedLength: 64)
+        #expect(m.metrics.lostInterrupts == 2)
+    }
+
     @Test("when the consumer holds every buffer the driver stops arming, and re-arms on release")
     func ringFull() {
         var m = ReceiveStateMachine(ringSize: 2, bufferBytes: 64)

@@ -98,6 +98,21 @@ struct UIODeviceLocatorTests {
         #expect(error?.description == "\(path): expected \(expected), found '\(found)'")
     }
 
+    @Test("a garbage attribute is echoed as a short escaped excerpt: no raw escape sequence or byte reaches the terminal")
+    func garbageIsEscaped() throws {
+        let tree = try ExportedTree()
+        let garbage = "\u{1B}[2J\u{1B}]0;owned\u{07}" + String(repeating: "x", count: 5000) + "\n"
+        try tree.write(garbage, to: "sys/class/uio/uio0/maps/map0/size")
+        let error = linuxError { try tree.locator().locate(name: "axi-dma-s2mm") }
+        let description = error?.description ?? ""
+        #expect(description.hasSuffix("found '\\u{1B}[2J\\u{1B}]0;owned\\u{7}" + String(repeating: "x", count: 46) + "... (5014 characters)'"),
+                "\(description)")
+        #expect(!description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+        try tree.write("\u{1B}[31mred\n", to: "sys/class/uio/uio0/name")
+        let missing = linuxError { try tree.locator().locate(name: "nothing") }?.description ?? ""
+        #expect(missing.contains("uio0 '\\u{1B}[31mred'"), "\(missing)")
+    }
+
     @Test("an empty device name is a format error; an empty map name is what uio.c prints for none")
     func emptyNames() throws {
         let tree = try ExportedTree()

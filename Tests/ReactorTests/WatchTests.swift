@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import Testing
 import CLibevent
 @testable import Reactor
@@ -46,6 +47,27 @@ struct WatchTests {
         #expect(r.refusal(of: watch) == EPERM)
         #expect(!r.hasPendingWork)
         r.run()  // returns: nothing keeps the loop alive
+    }
+
+    @Test("libevent's own warning (epoll refusing a regular file) reaches our log sink, not stderr raw")
+    func libeventWarningsGoThroughTheSink() throws {
+        let path = "/tmp/uioemu-libevent-log-\(getpid())"
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let seen = Mutex<[(LibeventLog.Severity, String)]>([])
+        let r = Reactor(clock: .realTime)
+        let previous = LibeventLog.sink
+        LibeventLog.sink = { severity, message in
+            // Other tests' reactors run in parallel: keep only what is about this fd.
+            if message.contains("on fd \(fd) ") { seen.withLock { $0.append((severity, message)) } } else { previous(severity, message) }
+        }
+        defer { LibeventLog.sink = previous }
+        _ = r.watch(fd: fd, for: .read) { Issue.record("a refused watch fired") }
+        let messages = seen.withLock { $0 }
+        #expect(messages.count == 1)
+        #expect(messages.first?.0 == .warning)
+        #expect(messages.first?.1.hasPrefix("Epoll ADD(1) on fd \(fd) failed") == true, "\(messages)")
     }
 
     @Test("a write watch fires while the fd is writable")

@@ -32,7 +32,7 @@ struct CLIExitCodeTests {
         Case(arguments: ["run", "p2020-fpga", "--duration", "-1ms"], status: 2, says: "--duration: must be ≥ 0, found -1ms", usage: true),
         Case(arguments: ["run", "p2020-fpga", "--duration", "soon"], status: 2, says: "--duration: expected a duration", usage: true),
         Case(arguments: ["play", "--no-trace-hash", "scenarios/steady-stream.yaml"], status: 0, says: "PASS  steady-stream"),
-        Case(arguments: ["play", "scenarios/nope.yaml"], status: 2, says: "scenarios/nope.yaml:1:1: error: cannot read the scenario file"),
+        Case(arguments: ["play", "scenarios/nope.yaml"], status: 2, says: "scenarios/nope.yaml:1:1: error: cannot open a scenario: No such file or directory"),
         Case(arguments: ["play", "--seed", "-3", "scenarios/steady-stream.yaml"], status: 2, says: "must be ≥ 0, found -3", usage: true),
         Case(arguments: ["validate", "boards/p2020-fpga.yaml", "scenarios/steady-stream.yaml"], status: 0, says: "ok (board profile)"),
         Case(arguments: ["validate", "Package.swift"], status: 2, says: "error: YAML syntax"),
@@ -40,7 +40,7 @@ struct CLIExitCodeTests {
         Case(arguments: ["boards", "--boards-dir", "Tests/BoardTests"], status: 0, says: "NAME"),
         Case(arguments: ["board", "show", "ml507-ppc440"], status: 0, says: "xps-intc"),
         Case(arguments: ["board", "show", "ml507"], status: 2, says: "error: no board named 'ml507'"),
-        Case(arguments: ["sysfs", "export", "--board", "p2020-fpga", "/dev/full/x"], status: 2, says: "error: cannot write"),
+        Case(arguments: ["sysfs", "export", "--board", "p2020-fpga", "/dev/full/x"], status: 2, says: "/dev/full/x: error: cannot open the directory: Not a directory"),
         Case(arguments: ["sysfs", "export", "--board", "p2020-fpga", "--buffers", "-1", "/tmp/x"], status: 2, says: "must be ≥ 0", usage: true),
         // The real-board driver, unmodified, on the emulated board: its sysfs tree and stand-ins for
         // /dev/uioN and the u-dma-buf devices are what `uioemu attach` gives a program.

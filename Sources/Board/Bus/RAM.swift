@@ -4,66 +4,85 @@ import Glibc
 import Darwin
 #endif
 
-/// A RAM region backed lazily in 64 KiB pages: a 2 GiB board costs one pointer per page until the
-/// pages are touched. Untouched pages read as zero without being allocated; the first write
-/// allocates (zero-filled). `back(_:)` allocates a span up front (the DMA pool does this at start),
-/// after which reads and writes there never allocate.
+/// A RAM region backed lazily in 64 KiB pages. Untouched pages read as zero without being
+/// allocated; the first write allocates one (zero-filled). The page table is a radix tree
+/// (`PageTable`) whose size follows the pages touched, not the size declared: a 2^62-byte region
+/// costs a few KiB until written. `back(_:)` gives a span one contiguous block of address space up
+/// front (the DMA pool does this at start); the kernel fills its pages on first touch, so even a
+/// 900 GiB pool costs only what is used, and reads and writes there never allocate.
 ///
-/// Mechanics: the page table is a raw pointer table owned by this object (no Array, so no
-/// copy-on-write or exclusivity checks on the copy path); each page is one `calloc` block.
+/// Mechanics: the page table and the blocks are raw memory owned by this object (no Array on the
+/// copy path, so no copy-on-write or exclusivity checks); each written page is one `calloc` block.
 public final class RAM {
     public static let pageShift: UInt64 = 16
     public static let pageSize: UInt64 = 1 << pageShift
 
     public let name: String
     public let range: AddressRange
-    /// Pages allocated so far.
+    /// Pages backed so far: the pages written, plus every page of the spans given to `back(_:)`
+    /// (which the kernel only fills when they are touched).
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) public private(set) var residentPages: Int = 0
 
+    /// Nodes of the page table below its root.
+    @exclusivity(unchecked) @usableFromInline var pageTableNodes: Int = 0
+    /// What the page table costs: a few KiB for any declared size, plus 32 KiB per 256 MiB
+    /// stretch of the region written to.
+    public var pageTableBytes: Int { table.rootBytes + pageTableNodes * PageTable.nodeBytes }
+
     @usableFromInline let pageCount: Int
-    @usableFromInline let pages: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    /// Contiguous blocks allocated by `back(_:)`; their pages point into them and are not freed
-    /// one by one.
-    @exclusivity(unchecked) private var blocks: [(first: Int, count: Int, memory: UnsafeMutableRawPointer)] = []
+    /// Pages written outside the blocks.
+    @usableFromInline let table: PageTable
+    /// Contiguous blocks made by `back(_:)`, by first page; their pages are not in `table`.
+    @exclusivity(unchecked) @usableFromInline var blocks: [Block] = []
+
+    @usableFromInline struct Block {
+        @usableFromInline let first: Int
+        @usableFromInline let count: Int
+        @usableFromInline let memory: UnsafeMutableRawPointer
+    }
 
     public init(name: String, range: AddressRange) {
         self.name = name
         self.range = range
-        pageCount = Int((range.size + RAM.pageSize - 1) >> RAM.pageShift)
-        pages = .allocate(capacity: pageCount)
-        pages.initialize(repeating: nil, count: pageCount)
+        pageCount = Int((range.size - 1) >> RAM.pageShift) + 1
+        table = PageTable(pageCount: pageCount)
     }
 
     deinit {
-        for block in blocks {
-            for index in block.first..<(block.first + block.count) { pages[index] = nil }
-            munmap(block.memory, block.count * Int(RAM.pageSize))
-        }
-        for index in 0..<pageCount { free(pages[index]) }
-        pages.deallocate()
+        for block in blocks { munmap(block.memory, block.count * Int(RAM.pageSize)) }
+        table.release()
     }
 
-    /// Allocates every page that `span` (which must lie inside the region) touches. When none of
-    /// them exists yet they are allocated as one contiguous block, so `contiguousBytes` can hand out
-    /// a plain pointer into the span (the DMA pool: a buffer's CPU view is the memory DMA writes).
+    /// Gives `span` (which must lie inside the region and outside earlier spans) one contiguous
+    /// block, so `contiguousBytes` can hand out a plain pointer into it (the DMA pool: a buffer's
+    /// CPU view is the memory DMA writes). Pages already written there move into the block.
     ///
     /// `sharedMemory`: a memory file descriptor (a memfd of size 0) to hold the block instead of
     /// anonymous memory, sized here and mapped shared, so another process (an attached driver) can
     /// map the very pages DMA writes. Its first byte is `backedBlock(containing:)`'s start.
+    /// Either way the block is address space only until touched (a memfd is sparse; the anonymous
+    /// mapping is `MAP_NORESERVE`), so its size costs nothing by itself; the profile caps it
+    /// (`BoardProfile.DMAPool.maximumBytes`) so that it fits the address space.
     public func back(_ span: AddressRange, sharedMemory: Int32? = nil) {
         precondition(range.contains(span), "\(span) is not inside RAM \(name) \(range)")
         let first = Int((span.base - range.base) >> RAM.pageShift)
         let last = Int((span.last - range.base) >> RAM.pageShift)
         let count = last - first + 1
-        if (first...last).allSatisfy({ pages[$0] == nil }),
-           let block = RAM.mapZeroed(count * Int(RAM.pageSize), sharedMemory: sharedMemory) {
-            for i in 0..<count { pages[first + i] = block + i * Int(RAM.pageSize) }
-            blocks.append((first, count, block))
-            residentPages += count
-            return
+        precondition(!blocks.contains { $0.first <= last && first < $0.first + $0.count }, "\(span) overlaps a span already backed")
+        let bytes = count * Int(RAM.pageSize)
+        guard let memory = RAM.mapZeroed(bytes, sharedMemory: sharedMemory) else {
+            fatalError("cannot back \(span) of RAM \(name) (\(bytes) bytes): \(String(cString: strerror(errno)))")
         }
-        for index in first...last { _ = page(index) }
+        var moved: [Int] = []
+        table.forEachPage(in: first...last) { index, page in
+            memcpy(memory + (index - first) * Int(RAM.pageSize), page, Int(RAM.pageSize))
+            free(page)
+            moved.append(index)
+        }
+        for index in moved { table.store(nil, at: index) }
+        blocks.append(Block(first: first, count: count, memory: memory))
+        residentPages += count - moved.count
     }
 
     /// A zero-filled, page-aligned block of `bytes` for `back(_:)` (an anonymous mapping: zero pages
@@ -79,41 +98,51 @@ public final class RAM {
                   mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
             return mapped
         }
-        guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+        guard let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
               mapped != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }
         return mapped
     }
 
-    /// A pointer to `count` bytes at `offset`, if they lie in resident, contiguous memory (a span
-    /// given to `back(_:)`); nil otherwise. Valid as long as this RAM lives.
+    /// A pointer to `count` bytes at `offset`, if they lie in one span given to `back(_:)`, or in
+    /// one written page; nil otherwise. Valid as long as this RAM lives.
     public func contiguousBytes(offset: UInt64, count: UInt64) -> UnsafeMutableRawPointer? {
         guard count > 0, offset < range.size, count <= range.size - offset else { return nil }
+        if let block = backedBlock(containing: offset), offset + count <= block.offset + block.count {
+            return block.memory + Int(offset - block.offset)
+        }
         let first = Int(offset >> RAM.pageShift)
-        let last = Int((offset + count - 1) >> RAM.pageShift)
-        guard let start = pages[first] else { return nil }
-        for index in first...last where pages[index] != start + (index - first) * Int(RAM.pageSize) { return nil }
-        return start + Int(offset & (RAM.pageSize - 1))
+        guard first == Int((offset + count - 1) >> RAM.pageShift), let page = table.page(first) else { return nil }
+        return page + Int(offset & (RAM.pageSize - 1))
     }
 
     /// The span given to `back(_:)` as one block that holds `offset` (region offset, byte count,
     /// memory), if any. It stays put as long as this RAM lives.
     public func backedBlock(containing offset: UInt64) -> (offset: UInt64, count: UInt64, memory: UnsafeMutableRawPointer)? {
         let page = Int(offset >> RAM.pageShift)
-        for i in blocks.indices where page >= blocks[i].first && page < blocks[i].first + blocks[i].count {
-            let start = UInt64(blocks[i].first) << RAM.pageShift
-            let end = min(UInt64(blocks[i].first + blocks[i].count) << RAM.pageShift, range.size)
-            return (start, end - start, blocks[i].memory)
+        for block in blocks where page >= block.first && page < block.first + block.count {
+            let start = UInt64(block.first) << RAM.pageShift
+            let end = min(UInt64(block.first + block.count) << RAM.pageShift, range.size)
+            return (start, end - start, block.memory)
         }
         return nil
     }
 
-    /// True when the page holding `offset` has been allocated.
-    public func isResident(offset: UInt64) -> Bool { pages[Int(offset >> RAM.pageShift)] != nil }
+    /// True when the page holding `offset` has been written or lies in a backed span.
+    public func isResident(offset: UInt64) -> Bool { existingPage(Int(offset >> RAM.pageShift)) != nil }
+
+    /// The memory of page `index` if it exists (in a block, or written), without allocating.
+    @inlinable @inline(__always)
+    func existingPage(_ index: Int) -> UnsafeMutableRawPointer? {
+        for block in blocks where index >= block.first && index - block.first < block.count {  // bounded: the blocks (one, the pool)
+            return block.memory + (index - block.first) * Int(RAM.pageSize)
+        }
+        return table.page(index)
+    }
 
     @usableFromInline func page(_ index: Int) -> UnsafeMutableRawPointer {
-        if let page = pages[index] { return page }
+        if let page = existingPage(index) { return page }
         guard let page = calloc(1, Int(RAM.pageSize)) else { fatalError("out of memory backing RAM \(name)") }
-        pages[index] = page
+        pageTableNodes += table.store(page, at: index)
         residentPages += 1
         return page
     }
@@ -142,7 +171,7 @@ public final class RAM {
         while remaining > 0 {
             let within = Int(offset & (RAM.pageSize - 1))
             let run = min(remaining, Int(RAM.pageSize) - within)
-            if let page = pages[Int(offset >> RAM.pageShift)] {
+            if let page = existingPage(Int(offset >> RAM.pageShift)) {
                 memcpy(target, page + within, run)
             } else {
                 memset(target, 0, run)

@@ -35,9 +35,15 @@ public struct BoardProfile: Sendable {
         public var range: AddressRange
     }
 
-    /// The reserved DMA pool, carved from one RAM region and backed eagerly at start; the UIO
-    /// layer's buffer heap allocates from it.
+    /// The reserved DMA pool, carved from one RAM region and given one contiguous block of address
+    /// space at start (`RAM.back`; the host fills its pages on first touch); the UIO layer's buffer
+    /// heap allocates from it.
     public struct DMAPool: Sendable {
+        /// The largest pool uioemu backs: its block must fit the host's address space (128 TiB of
+        /// user space on x86-64 Linux) in uioemu and again in an attached program. Real pools are
+        /// a CMA or `reserved-memory` carve-out of a few MiB to a few GiB.
+        public static let maximumBytes: UInt64 = 1 << 40
+
         public var name: String
         public var range: AddressRange
         /// Whether device DMA snoops the CPU caches (e500 on the P2020: yes; PPC440: no).

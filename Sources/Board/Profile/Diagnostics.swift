@@ -55,14 +55,51 @@ public struct Diagnostics: Error, Sendable, CustomStringConvertible {
     public var description: String { all.sorted { $0.location < $1.location }.map(\.description).joined(separator: "\n") }
 }
 
+/// A value from an input file as a message shows it: at most `limit` characters, with line breaks,
+/// tabs, escape sequences and other invisible characters written as escapes (`\n`, `\t`,
+/// `\u{1B}`), so whatever a file holds cannot reach the terminal raw; a longer value is cut, with
+/// `...` and its length.
+public enum Excerpt {
+    public static func of(_ text: some StringProtocol, limit: Int = 40) -> String {
+        var shown = ""
+        var characters = 0
+        for scalar in text.unicodeScalars {  // bounded: stops after `limit` characters
+            if characters == limit {
+                return shown + "... (\(text.unicodeScalars.count) characters)"
+            }
+            shown += escaped(scalar)
+            characters += 1
+        }
+        return shown
+    }
+
+    static func escaped(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default:
+            switch scalar.properties.generalCategory {
+            case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
+                return "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default:
+                return String(scalar)
+            }
+        }
+    }
+}
+
 /// "Did you mean" suggestions by edit distance.
 public enum Suggestion {
     /// The candidate closest to `word`, if it is close enough to be a plausible typo: at most a third
     /// of the word's length in edits (at least one, at most three).
     public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let limit = min(3, max(1, word.count / 3))
+        let length = word.unicodeScalars.count
         var best: (candidate: String, distance: Int)?
-        for candidate in candidates {
+        // A length apart by more than the limit is more edits apart too: skipped without the
+        // quadratic distance (a key a million characters long is no typo).
+        for candidate in candidates where abs(candidate.unicodeScalars.count - length) <= limit {
             let distance = editDistance(word.lowercased(), candidate.lowercased())
             if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
         }

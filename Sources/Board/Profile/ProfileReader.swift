@@ -147,7 +147,14 @@ final class ProfileReader {
         let coherent = mapping.required("coherent", expecting: "true or false (does device DMA snoop the CPU caches?)", &diagnostics)?.bool(&diagnostics)
         let baseValue = mapping.required("base", expecting: "an address", &diagnostics)
         let base = baseValue?.address(&diagnostics)
-        let size = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)?.size(&diagnostics)
+        let sizeValue = mapping.required("size", expecting: YAMLValue.sizeExpectation, &diagnostics)
+        var size = sizeValue?.size(&diagnostics)
+        if let bytes = size, let sizeValue, bytes > BoardProfile.DMAPool.maximumBytes {
+            diagnostics.error(
+                "dma-pool of \(Units.size(bytes)) is larger than uioemu backs: expected at most \(Units.size(BoardProfile.DMAPool.maximumBytes)) (a real pool is a few MiB to a few GiB)",
+                at: sizeValue.location)
+            size = nil
+        }
         let guardEnabled = mapping["guard"].map { $0.bool(&diagnostics) } ?? true
         guard let name, let coherent, let base, let size, let baseValue, let guardEnabled else { return nil }
         guard let range = AddressRange(base: base, size: size) else {

@@ -10,6 +10,11 @@ public struct YAMLDocument {
 
     public init(text: String, file: String, diagnostics: inout Diagnostics) {
         self.file = file
+        if let refusal = YAMLDocument.refusal(of: text, file: file) {
+            root = nil
+            diagnostics.error(refusal.message, at: refusal.location)
+            return
+        }
         let text = YAMLDocument.normalised(text)
         do {
             root = try Yams.compose(yaml: text).map { YAMLValue($0, file: file) }
@@ -49,7 +54,7 @@ public struct YAMLDocument {
         case .reader(let problem, let offset, _, _):
             return ("YAML syntax: \(problem)", position(ofUTF8Offset: offset ?? 0, in: text))
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            let keys = duplicates.prefix(5).map { "'\(Excerpt.of($0))'" }.joined(separator: ", ")
             return ("duplicate key \(keys) in this mapping; expected each key once", (context.mark.line, context.mark.column))
         default:
             return ("YAML syntax: \(error)", (1, 1))
@@ -97,7 +102,7 @@ public struct YAMLValue {
         case .alias: return "an alias"
         case .scalar(let scalar):
             guard let text = scalarText else { return "nothing" }
-            let shown = text.count > 40 ? String(text.prefix(40)) + "..." : text
+            let shown = Excerpt.of(text)
             return scalar.style == .plain ? "'\(shown)'" : "the string '\(shown)'"
         }
     }
@@ -122,7 +127,7 @@ public struct YAMLValue {
             guard keys.contains(name) else {
                 let known = keys.map { "'\($0)'" }.joined(separator: ", ")
                 diagnostics.error(
-                    "unknown key '\(name)' in \(expected); expected one of \(known)", at: key.location,
+                    "unknown key '\(Excerpt.of(name))' in \(expected); expected one of \(known)", at: key.location,
                     suggestion: Suggestion.closest(to: name, among: keys))
                 continue
             }
