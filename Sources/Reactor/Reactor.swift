@@ -51,7 +51,7 @@ public final class Reactor {
     var owners: [ReactorTarget?] = []
     var freeOwnerSlots: [Int] = []
     /// Set by `shutdown()`: the reactor holds no target any more and must not run.
-    public private(set) var isShutDown = false
+    public internal(set) var isShutDown = false
     /// Watches the system refused, with the errno (cold path: set up only).
     var watchFailures: [(id: WatchID, errno: Int32)] = []
     private let ownerThread = pthread_self()
@@ -361,40 +361,6 @@ public final class Reactor {
         if core.pointee.dispatchCount == before && !core.pointee.stopRequested && hasPendingWork {
             event_base_loop(base, Int32(EVLOOP_ONCE))
         }
-    }
-
-    // MARK: owners
-
-    /// Ends the reactor's life: drops every target it holds for its timers, watches and posted work
-    /// (and the clock gate). Those targets (drivers, devices, UIO files) hold the reactor in turn,
-    /// so until this runs the reactor and everything it drives keep each other alive: without it
-    /// every run left its whole board behind (LeakSanitizer, `make test-asan`), which a process
-    /// playing thousands of runs cannot afford. Call it once the run is over and its figures are
-    /// read; the reactor must not run again (its queues still name the dropped targets).
-    public func shutdown() {
-        assertOwnerThread()
-        precondition(core.pointee.dispatchDepth == 0, "shutdown() from inside a reactor callback")
-        isShutDown = true
-        clockGate = nil
-        owners.removeAll()
-        freeOwnerSlots.removeAll()
-    }
-
-    func retainOwner(_ target: ReactorTarget) -> Int {
-        precondition(!isShutDown, "the reactor was shut down")
-        if let slot = freeOwnerSlots.popLast() {
-            owners[slot] = target
-            return slot
-        }
-        owners.append(target)
-        return owners.count - 1
-    }
-
-    func releaseOwner(_ slot: Int) {
-        // After shutdown() the owners are gone already: a timer freed by its owner's deinit lands here.
-        guard !isShutDown else { return }
-        owners[slot] = nil
-        freeOwnerSlots.append(slot)
     }
 }
 

@@ -35,11 +35,14 @@ public final class RAM {
     @usableFromInline let table: PageTable
     /// Contiguous blocks made by `back(_:)`, by first page; their pages are not in `table`.
     @exclusivity(unchecked) @usableFromInline var blocks: [Block] = []
+    /// The first of them (the DMA pool) as plain values, so a page lookup checks it without
+    /// touching the array (no retain of its storage on the copy path).
+    @exclusivity(unchecked) @usableFromInline var firstBlock = Block(first: 0, count: 0, memory: nil)
 
     @usableFromInline struct Block {
         @usableFromInline let first: Int
         @usableFromInline let count: Int
-        @usableFromInline let memory: UnsafeMutableRawPointer
+        @usableFromInline let memory: UnsafeMutableRawPointer?
     }
 
     public init(name: String, range: AddressRange) {
@@ -50,7 +53,7 @@ public final class RAM {
     }
 
     deinit {
-        for block in blocks { munmap(block.memory, block.count * Int(RAM.pageSize)) }
+        for block in blocks { munmap(block.memory, block.count * Int(RAM.pageSize)) }  // bounded: the blocks
         table.release()
     }
 
@@ -82,6 +85,7 @@ public final class RAM {
         }
         for index in moved { table.store(nil, at: index) }
         blocks.append(Block(first: first, count: count, memory: memory))
+        if blocks.count == 1 { firstBlock = blocks[0] }
         residentPages += count - moved.count
     }
 
@@ -119,10 +123,10 @@ public final class RAM {
     /// memory), if any. It stays put as long as this RAM lives.
     public func backedBlock(containing offset: UInt64) -> (offset: UInt64, count: UInt64, memory: UnsafeMutableRawPointer)? {
         let page = Int(offset >> RAM.pageShift)
-        for block in blocks where page >= block.first && page < block.first + block.count {
+        for block in blocks where page >= block.first && page < block.first + block.count {  // bounded: the blocks
             let start = UInt64(block.first) << RAM.pageShift
             let end = min(UInt64(block.first + block.count) << RAM.pageShift, range.size)
-            return (start, end - start, block.memory)
+            return (start, end - start, block.memory!)
         }
         return nil
     }
@@ -133,10 +137,18 @@ public final class RAM {
     /// The memory of page `index` if it exists (in a block, or written), without allocating.
     @inlinable @inline(__always)
     func existingPage(_ index: Int) -> UnsafeMutableRawPointer? {
-        for block in blocks where index >= block.first && index - block.first < block.count {  // bounded: the blocks (one, the pool)
-            return block.memory + (index - block.first) * Int(RAM.pageSize)
+        if let memory = firstBlock.memory, index >= firstBlock.first && index - firstBlock.first < firstBlock.count {
+            return memory + (index - firstBlock.first) * Int(RAM.pageSize)
         }
+        if blocks.count > 1 { return laterBlockPage(index) ?? table.page(index) }
         return table.page(index)
+    }
+
+    @usableFromInline func laterBlockPage(_ index: Int) -> UnsafeMutableRawPointer? {
+        for block in blocks.dropFirst() where index >= block.first && index - block.first < block.count {  // bounded: the blocks
+            return block.memory! + (index - block.first) * Int(RAM.pageSize)
+        }
+        return nil
     }
 
     @usableFromInline func page(_ index: Int) -> UnsafeMutableRawPointer {
