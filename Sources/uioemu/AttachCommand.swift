@@ -149,7 +149,7 @@ extension AttachCommand {
             for line in outcome.findings.lines { print("    \(line)") }
             for failure in outcome.failures { print("    \(failure)") }
             if let hash = outcome.traceHash, traceOptions.traceHash == true || traceOptions.trace != nil { print("trace-hash \(hash)") }
-            if !outcome.passed { print("    reproduce: uioemu attach \(spec.file) --seed \(outcome.seed) -- \(command.joined(separator: " "))") }
+            if !outcome.passed { print("    reproduce: uioemu attach \(shellWord(spec.file)) --seed \(outcome.seed) -- \(command.map(shellWord).joined(separator: " "))") }
         }
         if outcome.verdict != .pass { throw ExitCode(outcome.verdict.exitStatus) }
     }

@@ -124,3 +124,13 @@ func parseDuration(_ text: String, option: String = "--duration") throws -> Time
     guard let span = DurationText.parse(text) else { throw ValidationError("\(option): expected \(DurationText.expectation), found \(text)") }
     return span
 }
+
+/// One word of a `reproduce:` line, quoted for a POSIX shell when it holds anything a shell would
+/// split or expand, so the line can be pasted as it is (`-- sh -c 'kill -SEGV $$'`).
+func shellWord(_ word: String) -> String {
+    let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { scalar in
+        scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+            || "-_./=:,+@%".unicodeScalars.contains(scalar))
+    }
+    return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

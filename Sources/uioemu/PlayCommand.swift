@@ -96,7 +96,7 @@ struct PlayCommand: ParsableCommand {
             }
             let wall = Date().timeIntervalSince(start)
             if progress { Self.progress("") }
-            let reproduce = "uioemu play \(spec.file) --seed \(outcome.seed)"
+            let reproduce = "uioemu play \(shellWord(spec.file)) --seed \(outcome.seed)"
             cases.append(JUnitReport.Case(name: spec.name, file: spec.file, seconds: wall, outcome: outcome, reproduce: reproduce))
             verdicts.append(outcome.verdict)
             if json {

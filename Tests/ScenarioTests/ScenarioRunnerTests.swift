@@ -195,6 +195,17 @@ struct PlayCommandTests {
         #expect(r.out.contains("reproduce: uioemu play \(file.path) --seed 5"))
     }
 
+    @Test("the reproduce line quotes a path a shell would split, so it can be pasted as it is")
+    func reproduceQuotes() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu fail's \(getpid()).yaml")
+        try "board: p2020-fpga\nduration: 1ms\nseed: 5\nexpect:\n  completions: \">= 999999\"\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let r = try runUIOEmu(["play", file.path])
+        #expect(r.status == 1)
+        let quoted = "'" + file.path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        #expect(r.out.contains("reproduce: uioemu play \(quoted) --seed 5"), "\(r.out)")
+    }
+
     @Test("exit 2 for invalid input, with located errors on stderr")
     func invalid() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-bad-\(getpid()).yaml")
