@@ -86,15 +86,18 @@ public struct ScenarioRunner {
     /// not); `signalsSince`: a reactor handling signals already (`play`'s, across scenarios), so a
     /// signal that came while this run was being set up ends it too. `trace`: record a trace (its
     /// hash, and the files the options name); a scenario that expects a `trace-hash` is traced
-    /// anyway. `prepare` sees the reactor before anything runs.
+    /// anyway. `prepare` sees the reactor before anything runs. `progress` is called every
+    /// millisecond of board time while the scenario plays (`RunProgress`), for a progress line.
     public func run(handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
+                    progress: ((RunProgress.Sample) -> Void)? = nil,
                     prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
-        try run(makeWorkload(), handleSignals: handleSignals, signalsSince: signalsSince, trace: trace, prepare: prepare)
+        try run(makeWorkload(), handleSignals: handleSignals, signalsSince: signalsSince, trace: trace, progress: progress, prepare: prepare)
     }
 
     /// Plays the scenario on `workload`, built by the caller (a kind this module does not build).
     public func run(_ workload: any Workload, handleSignals: Bool = false, signalsSince: Reactor? = nil, trace: Tracer.Options? = nil,
+                    progress: ((RunProgress.Sample) -> Void)? = nil,
                     prepare: (Reactor) -> Void = { _ in }) throws(WorkloadError) -> Outcome
     {
         let wantsHash = spec.expectations.contains { $0.metric == .traceHash }
@@ -112,15 +115,19 @@ public struct ScenarioRunner {
         workload.attach(tracer)
         try workload.start()
         prepare(workload.reactor)
-        return play(workload, handleSignals: handleSignals, signalsSince: signalsSince, tracer: tracer, checker: checker)
+        let probe = progress.map { RunProgress(workload: workload, report: $0) }
+        return play(workload, handleSignals: handleSignals, signalsSince: signalsSince, tracer: tracer, checker: checker, probe: probe)
     }
 
-    private func play(_ workload: any Workload, handleSignals: Bool, signalsSince: Reactor?, tracer: Tracer, checker: ProtocolChecker) -> Outcome {
+    private func play(_ workload: any Workload, handleSignals: Bool, signalsSince: Reactor?, tracer: Tracer, checker: ProtocolChecker,
+                      probe: RunProgress?) -> Outcome
+    {
         let reactor = workload.reactor
         if handleSignals { reactor.handleStopSignals(since: signalsSince) }
         defer { reactor.handleStopSignals(false) }
         var timeline = TimelinePlay(spec: spec, workload: workload)
         timeline.play()
+        probe?.cancel()
         workload.finish()
         // The end-of-run rules first, so their findings are in the trace (and its hash).
         checker.finish()

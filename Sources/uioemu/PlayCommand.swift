@@ -75,7 +75,6 @@ struct PlayCommand: ParsableCommand {
         var cases: [JUnitReport.Case] = []
         var verdicts: [Verdict] = []
         let terminal = isatty(1) == 1
-        let progress = isatty(2) == 1 && !json
         for (index, (original, profile)) in specs.enumerated() {
             if let signal = signals.takeStopSignal() {
                 notPlayed(specs.dropFirst(index).map(\.spec), into: &cases)
@@ -85,17 +84,18 @@ struct PlayCommand: ParsableCommand {
             }
             var spec = original
             if realtime { spec.workload.clock = .realTime }
-            if progress { Self.progress("playing \(spec.name) (\(spec.duration) of board time)...") }
+            // Not beside an attached program: it writes to the same terminal, and the line would tear its output.
+            let progress = spec.mode == .attached ? nil : TerminalProgress.make(label: spec.name, goal: .boardTime(.start + spec.duration), json: json)
             let start = Date()
             let outcome: ScenarioRunner.Outcome
             do throws(WorkloadError) {
                 outcome = try ScenarioRunner(spec: spec, profile: profile, seed: seed, strict: strict)
-                    .run(handleSignals: true, signalsSince: signals, trace: plan.tracerOptions(for: spec))
+                    .run(handleSignals: true, signalsSince: signals, trace: plan.tracerOptions(for: spec), progress: progress?.update)
             } catch {
                 throw InputError(error.message, path: spec.file)
             }
             let wall = Date().timeIntervalSince(start)
-            if progress { Self.progress("") }
+            progress?.clear()
             let reproduce = "uioemu play \(shellWord(spec.file)) --seed \(outcome.seed)"
             cases.append(JUnitReport.Case(name: spec.name, file: spec.file, seconds: wall, outcome: outcome, reproduce: reproduce))
             verdicts.append(outcome.verdict)
@@ -141,11 +141,5 @@ struct PlayCommand: ParsableCommand {
         } catch {
             throw InputError("cannot write the JUnit report: \((error as NSError).localizedDescription)", path: junit)
         }
-    }
-
-    /// A progress line on stderr, rewritten in place (only when stderr is a terminal).
-    static func progress(_ text: String) {
-        var stderr = StandardError()
-        print("\r\u{1B}[K" + text, terminator: "", to: &stderr)
     }
 }

@@ -79,14 +79,20 @@ struct RunCommand: ParsableCommand {
         if let tracer { workload.attach(tracer) }
         workload.reactor.handleStopSignals()
         try workload.start()
+        let runDuration = try parseDuration(duration)
+        let progress = TerminalProgress.make(label: profile.name, goal: completions.map { .completions($0) } ?? .boardTime(workload.reactor.now + runDuration),
+                                             json: json)
+        let probe = progress.map { RunProgress(workload: workload, report: $0.update) }
         let wallStart = Date()
         var stall: WorkloadStall? = nil
         if let completions {
             do throws(WorkloadStall) { try workload.run(completions: completions) } catch { stall = error }
         } else {
-            workload.run(for: try parseDuration(duration))
+            workload.run(for: runDuration)
         }
         let wall = Date().timeIntervalSince(wallStart)
+        probe?.cancel()
+        progress?.clear()
         // After the run, also when a signal ended it: the checker's end-of-run rules first (their
         // findings go into the trace), then the files, complete and closed.
         checker?.finish()
