@@ -167,7 +167,15 @@ public final class AttachWorkload: Workload {
     }
 
     /// Ends the program if it still runs.
-    public func finish() { session.finish() }
+    /// Stops the program (if it still runs) and frees the run: the session, the board's objects
+    /// and the reactor's targets hold each other in cycles that only the shutdown breaks. The
+    /// figures stay readable. Safe to call twice.
+    public func finish() {
+        session.finish()
+        guard !reactor.isShutDown else { return }
+        uio.shutdown()
+        reactor.shutdown()
+    }
 
     public func measure(into m: inout Measures) {
         m.completions = completions

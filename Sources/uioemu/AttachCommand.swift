@@ -100,7 +100,7 @@ struct AttachCommand: ParsableCommand {
         let stuck = !progressed && !workload.session.isFinished && !workload.session.wantsStop
         let boardTime = workload.reactor.now
         let interrupted = workload.reactor.interruptedBy
-        workload.session.finish()
+        workload.finish()
         checker.finish()
         var hash: String? = nil
         var writeError: TraceError? = nil

@@ -75,3 +75,34 @@ struct TeardownTests {
         #expect(watch.survivors == [])
     }
 }
+
+extension TeardownTests {
+    @Test("the script workload with UIO steps, played and finished, frees its reactor, board, RAM, channel, heap and UIO node")
+    func scriptWorkloadIsFreed() throws {
+        let watch = Watch()
+        do {
+            guard case let .success(spec) = parse("""
+                board: p2020-fpga
+                mode: script
+                duration: 1ms
+                timeline:
+                  - at: 100us
+                    uio-write: 1
+                  - at: 200us
+                    write: { register: S2MM_DMACR, value: 0x1001 }
+                """) else { Issue.record("did not parse"); return }
+            let runner = ScenarioRunner(spec: spec, profile: board(for: spec))
+            let workload = try runner.makeWorkload()
+            guard let script = workload as? ScriptWorkload else { Issue.record("not a script workload"); return }
+            watch.reactor = script.reactor
+            watch.board = script.board
+            watch.ram = script.board.ram["ddr"]
+            watch.channel = script.scriptedDMA?.s2mm
+            watch.heap = script.uio?.heap
+            watch.device = script.node
+            let outcome = try runner.run(script)
+            #expect(outcome.passed, "\(outcome.failures)")
+        }
+        #expect(watch.survivors == [])
+    }
+}
