@@ -1,3 +1,5 @@
+import Board
+
 /// Where in a device tree something is: the input file, and when known a node, one of its
 /// properties, and a line and column of the source (dtc's and cpp's own errors carry those).
 public struct DeviceTreeLocation: Hashable, Sendable, CustomStringConvertible {
@@ -18,11 +20,12 @@ public struct DeviceTreeLocation: Hashable, Sendable, CustomStringConvertible {
 
     /// `file:line:column` when the source position is known, then the node and property:
     /// `p2020.dtb: /localbus@fffe05000/dma@2,0: reg`.
+    /// Node and property names come from the blob, which may hold any bytes: escaped (`Excerpt`).
     public var description: String {
         var text = file
         if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        if let node { text += ": \(node)" }
-        if let property { text += ": \(property)" }
+        if let node { text += ": \(Excerpt.escaping(node))" }
+        if let property { text += ": \(Excerpt.escaping(property))" }
         return text
     }
 }
@@ -38,7 +41,8 @@ public struct DeviceTreeError: Error, Hashable, Sendable, CustomStringConvertibl
         self.message = message
     }
 
-    public var description: String { "\(location): error: \(message)" }
+    /// The message quotes names and values from the tree, which may hold any bytes: escaped.
+    public var description: String { "\(location): error: \(Excerpt.escaping(message))" }
 }
 
 /// Something the importer did that the user should look at (a value the Linux driver would read
@@ -53,7 +57,7 @@ public struct DeviceTreeWarning: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(location): warning: \(message)" }
+    public var description: String { "\(location): warning: \(Excerpt.escaping(message))" }
 }
 
 /// Every error of one import, in the order found.

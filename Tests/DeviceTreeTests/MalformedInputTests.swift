@@ -52,6 +52,25 @@ struct MalformedBlobTests {
         #expect(accepted > 0, "no mutation survived libfdt's check: the importer was never fed a damaged tree")
     }
 
+    @Test func controlCharactersInANodeNameAreEscapedInTheMessageNotSentToTheTerminal() throws {
+        let uio = #"uio-rx@f80000000 { compatible = "generic-uio"; reg = <0xf 0x80000000 0 0x10000>; reg-names = "regs"; interrupts = <9 2 0 0>; };"#
+        var bytes = try blob(of: board(axiDMA() + uio))
+        // The node's name in the structure block, "uio-rx@...": its '-' becomes ESC, as a damaged or
+        // hostile blob may have it (dtc itself would not write it).
+        let name = Array("uio-rx@".utf8)
+        let at = try #require((0...(bytes.count - name.count)).first { Array(bytes[$0..<($0 + name.count)]) == name })
+        bytes[at + 3] = 0x1B
+        let tree = try DeviceTree.parse(blob: bytes, file: "hostile.dtb").get()
+        guard case .failure(let errors) = BoardImporter.importBoard(tree, options: ImportOptions(name: "t", source: "hostile.dtb")) else {
+            Issue.record("a UIO node on a line that is no channel imported")
+            return
+        }
+        let text = errors.description
+        #expect(text.contains("/uio\\u{1B}rx@f80000000"), "\(text)")
+        #expect(!text.unicodeScalars.contains("\u{1B}"))
+        #expect(errors.all.first?.location.node == "/uio\u{1B}rx@f80000000", "the location itself keeps the name as it is")
+    }
+
     @Test func anEmptyInputIsTruncated() {
         let error = #expect(throws: DeviceTreeError.self) { try DeviceTree.parse(blob: [], file: "empty.dtb").get() }
         #expect(error?.message.hasPrefix("truncated: 0 bytes") == true)

@@ -73,6 +73,14 @@ public enum Excerpt {
         return shown
     }
 
+    /// All of `text` with its invisible characters escaped as `of` escapes them, for a message
+    /// whose parts come from a file but are bounded already (a device tree's node path).
+    public static func escaping(_ text: some StringProtocol) -> String {
+        var shown = ""
+        for scalar in text.unicodeScalars { shown += escaped(scalar) }  // bounded: the text's length
+        return shown
+    }
+
     static func escaped(_ scalar: Unicode.Scalar) -> String {
         switch scalar {
         case "\n": return "\\n"
