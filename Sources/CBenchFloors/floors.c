@@ -1,3 +1,4 @@
+#define _GNU_SOURCE  // REG_RAX and REG_RIP in ucontext_t (the trapped-load floor)
 #include "floors.h"
 
 #include <sys/types.h>
@@ -278,9 +279,11 @@ static void futex_wait_word(uint32_t *word, uint32_t expected) {
 
 static void futex_wake_word(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); }
 
+static int spin_limit = 20000;
+
 /// Waits until *word != old: spins, then sleeps on the futex with `sleeping` raised.
 static void await_change(uint32_t *word, uint32_t old, uint32_t *sleeping) {
-    for (int spin = 0; spin < 20000; spin++) {
+    for (int spin = 0; spin < spin_limit; spin++) {
         if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != old) return;
     }
     while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == old) {
@@ -293,6 +296,14 @@ static void await_change(uint32_t *word, uint32_t old, uint32_t *sleeping) {
 static void publish(uint32_t *word, uint32_t value, uint32_t *sleeping) {
     __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(sleeping, __ATOMIC_SEQ_CST)) futex_wake_word(word);
+}
+
+double floor_shared_futex_round_trip_spin_ns(long iterations, int spin) {
+    int saved = spin_limit;
+    spin_limit = spin;
+    double result = floor_shared_futex_round_trip_ns(iterations);
+    spin_limit = saved;
+    return result;
 }
 
 double floor_shared_futex_round_trip_ns(long iterations) {
@@ -320,3 +331,61 @@ double floor_shared_futex_round_trip_ns(long iterations) {
     munmap(page, 4096);
     return elapsed / (double)iterations;
 }
+
+// ---- one trapped load (the attach register trap's floor) --------------------------------------
+
+#if defined(__x86_64__)
+#include <signal.h>
+#include <ucontext.h>
+
+/// The value every trapped load reads.
+#define TRAPPED_VALUE 0x10002u
+
+/// Completes the one instruction the floor traps, `mov (%rdi), %eax` (8b 07, two bytes): the
+/// loaded register gets the value and the program counter moves past it. No decoding: the
+/// floor is the kernel's delivery and sigreturn, which any trap-per-access design pays.
+static void trapped_load_handler(int signal, siginfo_t *info, void *context) {
+    (void)signal;
+    (void)info;
+    ucontext_t *uc = context;
+    uc->uc_mcontext.gregs[REG_RAX] = TRAPPED_VALUE;
+    uc->uc_mcontext.gregs[REG_RIP] += 2;
+}
+
+static inline uint32_t trapped_load(const volatile uint32_t *address) {
+    uint32_t value;
+    __asm__ volatile(".byte 0x8b, 0x07" : "=a"(value) : "D"(address) : "memory");
+    return value;
+}
+
+double floor_trapped_load_ns(long iterations) {
+    void *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return -1;
+    struct sigaction action, saved;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = trapped_load_handler;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGSEGV, &action, &saved) != 0) {
+        munmap(page, 4096);
+        return -1;
+    }
+    long warm = iterations / 10 + 1;
+    uint32_t sum = 0;
+    double start = 0;
+    for (long i = 0; i < iterations + warm; i++) {  // bounded: iterations + warm
+        if (i == warm) start = now_ns();
+        sum += trapped_load(page);
+    }
+    double elapsed = now_ns() - start;
+    sigaction(SIGSEGV, &saved, NULL);
+    munmap(page, 4096);
+    if (sum != (uint32_t)((uint64_t)TRAPPED_VALUE * (uint64_t)(iterations + warm))) return -1;
+    return elapsed / (double)iterations;
+}
+#else
+double floor_trapped_load_ns(long iterations) {
+    (void)iterations;
+    return -1;
+}
+#endif

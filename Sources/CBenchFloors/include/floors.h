@@ -30,5 +30,12 @@ double floor_unix_socket_round_trip_ns(long iterations);
 /// Over a shared page: a sequence word each way, a short spin, then a shared futex (what the attach
 /// mailbox does).
 double floor_shared_futex_round_trip_ns(long iterations);
+/// The same with `spin` iterations before sleeping: 0 is a plain futex round trip (each side sleeps
+/// at once), which is what the shared-memory floor is when the two processes share one core.
+double floor_shared_futex_round_trip_spin_ns(long iterations, int spin);
+/// One trapped load, nothing else: a 4-byte load from a PROT_NONE page, SIGSEGV delivered to a
+/// handler that sets the loaded register and steps over the instruction, sigreturn. What every
+/// emulated register access pays before any transport (x86-64; -1 elsewhere).
+double floor_trapped_load_ns(long iterations);
 
 #endif
