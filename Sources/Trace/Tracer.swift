@@ -140,3 +140,17 @@ public final class Tracer {
         return hash
     }
 }
+
+extension Optional where Wrapped == Tracer {
+    /// The tracer, if any, as an unretained reference, for an instrumented object's out-of-line
+    /// record site: `tracer.unretained?._withUnsafeGuaranteedRef { $0.record(...) }`. Calling
+    /// through the optional property itself retains and releases the tracer per event; the object's
+    /// property holds it for the whole call, so no retain is needed.
+    @inline(__always)
+    public var unretained: Unmanaged<Tracer>? {
+        switch self {
+        case let .some(tracer): .passUnretained(tracer)
+        case .none: nil
+        }
+    }
+}
