@@ -52,7 +52,7 @@ final class CanonicalLine {
     func encode(_ event: TraceEvent, at nanoseconds: Int64) {
         if capacity - count < Self.keysAndNumbers { grow(to: count + Self.keysAndNumbers) }
         lineStart = count
-        var w = LineWriter(line: self, cursor: storage + count)
+        var w = LineWriter(line: .passUnretained(self), cursor: storage + count)
         w.literal("{\"t\":")
         w.integer(nanoseconds)
         w.literal(",\"ev\":\"")
@@ -68,13 +68,12 @@ final class CanonicalLine {
     /// rest of a line's keys and numbers); returns the new cursor.
     @inline(__always)
     fileprivate func string(_ string: String, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        var json = strings.json(strings.id(of: string).id)
+        let json = strings.jsonForm(of: string)
         var cursor = start
         if (storage + capacity) - cursor < json.count + Self.keysAndNumbers {
             let used = cursor - storage
             grow(to: used + json.count + Self.keysAndNumbers)
             cursor = storage + used
-            json = strings.json(strings.id(of: string).id)
         }
         cursor.update(from: json.baseAddress!.assumingMemoryBound(to: UInt8.self), count: json.count)
         return cursor + json.count
@@ -93,7 +92,9 @@ final class CanonicalLine {
 
 /// Writes into memory `CanonicalLine` made big enough: no bounds or uniqueness checks.
 private struct LineWriter: CanonicalFieldWriter {
-    let line: CanonicalLine
+    /// Unretained: the writer lives inside `line.encode` (a strong reference cost a retain and a
+    /// release per event).
+    let line: Unmanaged<CanonicalLine>
     var cursor: UnsafeMutablePointer<UInt8>
 
     @inline(__always)
@@ -102,9 +103,11 @@ private struct LineWriter: CanonicalFieldWriter {
         cursor += 1
     }
 
+    /// A key or the line's start: a few bytes, copied inline (a `memmove` call costs more).
     @inline(__always)
     mutating func literal(_ text: StaticString) {
-        cursor.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        let start = text.utf8Start
+        for k in 0..<text.utf8CodeUnitCount { cursor[k] = start[k] }  // bounded: a literal's length
         cursor += text.utf8CodeUnitCount
     }
 
@@ -125,7 +128,8 @@ private struct LineWriter: CanonicalFieldWriter {
     @inline(__always)
     mutating func field(_ name: StaticString, _ value: String) {
         key(name)
-        cursor = line.string(value, at: cursor)
+        let at = cursor
+        cursor = line._withUnsafeGuaranteedRef { $0.string(value, at: at) }
     }
 
     @inline(__always)
@@ -156,11 +160,15 @@ private struct LineWriter: CanonicalFieldWriter {
             byte(UInt8(ascii: "0") + UInt8(value))
             return
         }
-        var digits = 2
-        var limit: UInt64 = 100
-        while digits < 20 && value >= limit {  // bounded: 20 digits
-            digits += 1
-            limit = limit &* 10
+        // Digits from the bit length (log10 2 ≈ 1233 / 4096), one correction at most.
+        let bits = 64 - value.leadingZeroBitCount
+        var digits = (bits &* 1233) >> 12
+        if digits < 19 {
+            var power: UInt64 = 1
+            for _ in 0..<digits { power &*= 10 }  // bounded: 19 turns
+            if value >= power { digits += 1 }
+        } else {
+            digits = value >= 10_000_000_000_000_000_000 ? 20 : 19
         }
         var rest = value
         var i = digits

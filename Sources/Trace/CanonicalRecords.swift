@@ -76,7 +76,7 @@ public final class CanonicalRecords {
 
     @inline(never)
     private func introduce(_ id: Int32, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        let utf8 = strings.utf8(id)
+        let utf8 = strings.utf8(id)  // a new string: rare, the copy of `strings` does not matter
         let used = start - storage
         let needed = used + 1 + 10 + utf8.count + Self.longestKnownRecord
         var cursor = start

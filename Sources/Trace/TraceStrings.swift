@@ -58,6 +58,14 @@ struct TraceStrings {
         spans.deallocate()
     }
 
+    /// `string`'s JSON form (valid until the next new string). Mutating, like `id(of:)`: reading
+    /// through a non-mutating method of a class's stored struct would copy the struct.
+    @inline(__always)
+    mutating func jsonForm(of string: String) -> UnsafeRawBufferPointer {
+        let span = spans[Int(id(of: string).id) - 1]
+        return UnsafeRawBufferPointer(start: arena + span.jsonStart, count: span.jsonCount)
+    }
+
     /// String `id`'s UTF-8 bytes (valid until the next new string).
     @inline(__always)
     func utf8(_ id: Int32) -> UnsafeRawBufferPointer {
