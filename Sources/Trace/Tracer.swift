@@ -101,14 +101,26 @@ public final class Tracer {
 
     @inline(never)
     private func flushRecords() {
-        for sink in recordSinks { sink.write(stream: records.bytes) }
+        Self.write(records.bytes, to: recordSinks)
         records.clear()
     }
 
     @inline(never)
     private func flushLines() {
-        for sink in lineSinks { sink.write(stream: line.block) }
+        Self.write(line.block, to: lineSinks)
         line.clear()
+    }
+
+    /// Through the array's buffer, not `for sink in sinks`: an unoptimised build iterates through
+    /// the generic `Collection` subscript, whose coroutine frame is a malloc per block.
+    private static func write(_ bytes: UnsafeRawBufferPointer, to sinks: [any TraceSink]) {
+        sinks.withUnsafeBufferPointer { sinks in
+            var k = 0
+            while k < sinks.count {  // bounded: the sinks
+                sinks[k].write(stream: bytes)
+                k += 1
+            }
+        }
     }
 
     /// Hands the blocks encoded so far to the stream sinks (the hash, the JSON-lines file).
