@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "DriverTests",
             dependencies: [
-                "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "AllocationCounting",
+                "Driver", "UIO", "Board", "Reactor", "Devices", "Scenario", "Trace", "TraceFiles", "AllocationCounting",
             ]
         ),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "Board", "Devices"]),

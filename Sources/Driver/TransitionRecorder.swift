@@ -30,17 +30,22 @@ struct TransitionRecorder<Owner: TracedOwner> {
     /// an increase is recorded as the driver accounting for them.
     @inline(never)
     mutating func record(state: DriverState, owners: [Owner], lostInterrupts: Int) {
-        guard let tracer else { return }
+        // Unretained: the driver holds the tracer (through `self.tracer`) for the whole call.
+        guard let tracer = tracer.unretained else { return }
         if lostInterrupts > tracedLostInterrupts {
-            tracer.record(.lostInterrupts(driver: traceName, count: lostInterrupts - tracedLostInterrupts))
+            tracer._withUnsafeGuaranteedRef { $0.record(.lostInterrupts(driver: traceName, count: lostInterrupts - tracedLostInterrupts)) }
             tracedLostInterrupts = lostInterrupts
         }
         if state != tracedState {
-            tracer.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
+            tracer._withUnsafeGuaranteedRef {
+                $0.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
+            }
             tracedState = state
         }
-        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {
-            tracer.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {  // bounded: the ring
+            tracer._withUnsafeGuaranteedRef {
+                $0.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+            }
             tracedOwners[slot] = owners[slot]
         }
     }

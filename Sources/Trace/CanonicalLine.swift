@@ -5,167 +5,97 @@
 /// in debug and release builds.
 ///
 /// `{"t":1250,"ev":"register","device":"axi-dma0","register":"S2MM_DMASR","offset":52,"value":4098,"access":"read"}`
+///
+/// Lines are appended to one reusable block (the JSON-lines file is written a block at a time);
+/// `bytes` is the line just encoded, for a sink that reads each event's line.
 final class CanonicalLine {
-    /// Reused for every event: the line is built in place, so recording allocates nothing once the
-    /// buffer has grown to the longest line. Raw memory rather than `[UInt8]`: appending byte by
-    /// byte to an array checks its uniqueness each time, which cost more than the SHA-256.
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private(set) var count = 0
+    /// Raw memory rather than `[UInt8]`: appending byte by byte to an array checks its uniqueness
+    /// each time. Reused for every event, so recording allocates nothing once the block and the
+    /// strings are there.
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    /// Bytes in the block.
+    @exclusivity(unchecked) private(set) var count = 0
+    @exclusivity(unchecked) private var lineStart = 0
+    /// Each string's JSON form, made once.
+    @exclusivity(unchecked) private var strings = TraceStrings()
+
+    /// A block is handed on once it holds this many bytes.
+    static let blockBytes = 256 << 10
+    /// Room for a line's keys and numbers (never 256 bytes together); strings make their own.
+    static let keysAndNumbers = 256
 
     init() {
-        capacity = 512
+        capacity = Self.blockBytes + 4 * Self.keysAndNumbers
         storage = .allocate(capacity: capacity)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        strings.deallocate()
+    }
 
-    /// The line just encoded (valid until the next `encode`).
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+    /// The line just encoded, with its newline (valid until the next `encode` or `clear`).
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage + lineStart, count: count - lineStart) }
+
+    /// Every line since the last `clear()`.
+    var block: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    /// Whether the block should be handed on (and cleared) before the next event.
+    var isFull: Bool { count >= Self.blockBytes }
+
+    func clear() {
+        count = 0
+        lineStart = 0
+    }
 
     func encode(_ event: TraceEvent, at nanoseconds: Int64) {
-        reserve(for: event)
-        var w = Writer(storage)
-        w.byte(UInt8(ascii: "{"))
-        w.key("t", first: true)
+        if capacity - count < Self.keysAndNumbers { grow(to: count + Self.keysAndNumbers) }
+        lineStart = count
+        var w = LineWriter(line: .passUnretained(self), cursor: storage + count)
+        w.literal("{\"t\":")
         w.integer(nanoseconds)
-        w.key("ev")
-        w.string(event.kind)
-        switch event {
-        case let .register(device, register, offset, value, access):
-            w.field("device", device)
-            w.field("register", register)
-            w.field("offset", Int64(offset))
-            w.field("value", Int64(value))
-            w.field("access", access.rawValue)
-        case let .interruptLine(line, high):
-            w.field("line", Int64(line))
-            w.field("level", high ? 1 : 0)
-        case let .uioRead(device, count, previous):
-            w.field("device", device)
-            w.field("count", Int64(count))
-            w.field("previous", Int64(previous))
-        case let .uioEnable(device, enabled):
-            w.field("device", device)
-            w.field("enabled", enabled ? 1 : 0)
-        case let .uioInterrupt(device, count):
-            w.field("device", device)
-            w.field("count", Int64(count))
-        case let .uioStorm(device, events):
-            w.field("device", device)
-            w.field("events", Int64(events))
-        case let .dmaStart(channel, address, bytes):
-            w.field("channel", channel)
-            w.key("address")
-            w.unsigned(address)
-            w.field("bytes", Int64(bytes))
-        case let .dmaDone(channel, bytes):
-            w.field("channel", channel)
-            w.field("bytes", Int64(bytes))
-        case let .dmaError(channel, status):
-            w.field("channel", channel)
-            w.field("dmasr", Int64(status))
-        case let .channelStatus(channel, control, status):
-            w.field("channel", channel)
-            w.field("dmacr", Int64(control))
-            w.field("dmasr", Int64(status))
-        case let .driverState(driver, from, to, code):
-            w.field("driver", driver)
-            w.field("from", from)
-            w.field("to", to)
-            w.field("code", Int64(code))
-        case let .slotOwner(driver, slot, from, to):
-            w.field("driver", driver)
-            w.field("slot", Int64(slot))
-            w.field("from", from)
-            w.field("to", to)
-        case let .bufferOwner(buffer, from, to):
-            w.field("buffer", buffer)
-            w.field("from", from)
-            w.field("to", to)
-        case let .bufferLifetime(buffer, address, bytes, live):
-            w.field("buffer", buffer)
-            w.key("address")
-            w.unsigned(address)
-            w.key("bytes")
-            w.unsigned(bytes)
-            w.field("live", live ? 1 : 0)
-        case let .bufferSync(buffer, toDevice, offset, bytes):
-            w.field("buffer", buffer)
-            w.field("to", toDevice ? "device" : "cpu")
-            w.key("offset")
-            w.unsigned(offset)
-            w.key("bytes")
-            w.unsigned(bytes)
-        case let .cpuAccess(buffer, offset, bytes, access):
-            w.field("buffer", buffer)
-            w.key("offset")
-            w.unsigned(offset)
-            w.key("bytes")
-            w.unsigned(bytes)
-            w.field("access", access.rawValue)
-        case let .byteOrder(device, offset, access, assumed, deviceValue, cpuValue):
-            w.field("device", device)
-            w.field("offset", Int64(offset))
-            w.field("access", access.rawValue)
-            w.field("assumed", assumed)
-            w.field("device-value", Int64(deviceValue))
-            w.field("cpu-value", Int64(cpuValue))
-        case let .lostInterrupts(driver, count):
-            w.field("driver", driver)
-            w.field("count", Int64(count))
-        case let .fault(channel, fault):
-            w.field("channel", channel)
-            w.field("fault", fault)
-        case let .finding(kind, severity, detail):
-            w.field("kind", kind)
-            w.field("severity", severity)
-            w.field("detail", detail)
-        case let .protocolFinding(rule, device, register, values):
-            w.field("rule", rule)
-            w.field("device", device)
-            w.field("register", register)
-            w.field("values", values)
-        }
+        w.literal(",\"ev\":\"")
+        w.ascii(event.kindName)
+        w.byte(UInt8(ascii: "\""))
+        event.fields(into: &w)
         w.byte(UInt8(ascii: "}"))
         w.byte(UInt8(ascii: "\n"))
         count = w.cursor - storage
     }
 
-    /// Makes room for the longest form of `event`: every string fully escaped (6 bytes a byte),
-    /// plus keys and numbers, which never exceed 256 bytes together.
-    private func reserve(for event: TraceEvent) {
-        var needed = 256
-        func add(_ text: String) { needed += 6 * text.utf8.count + 2 }
-        switch event {
-        case let .register(device, register, _, _, _): add(device); add(register)
-        case let .uioRead(device, _, _), let .uioEnable(device, _), let .uioInterrupt(device, _), let .uioStorm(device, _):
-            add(device)
-        case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _),
-             let .channelStatus(channel, _, _):
-            add(channel)
-        case let .driverState(driver, from, to, _), let .slotOwner(driver, _, from, to): add(driver); add(from); add(to)
-        case let .bufferOwner(buffer, from, to): add(buffer); add(from); add(to)
-        case let .bufferLifetime(buffer, _, _, _), let .bufferSync(buffer, _, _, _), let .cpuAccess(buffer, _, _, _): add(buffer)
-        case let .byteOrder(device, _, _, assumed, _, _): add(device); add(assumed)
-        case let .lostInterrupts(driver, _): add(driver)
-        case let .protocolFinding(rule, device, register, values): add(rule); add(device); add(register); add(values)
-        case let .fault(channel, fault): add(channel); add(fault)
-        case let .finding(kind, severity, detail): add(kind); add(severity); add(detail)
-        case .interruptLine: break
+    /// Writes `string`'s JSON form at `cursor` (growing the block if it does not fit with the
+    /// rest of a line's keys and numbers); returns the new cursor.
+    @inline(__always)
+    fileprivate func string(_ string: String, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let json = strings.jsonForm(of: string)
+        var cursor = start
+        if (storage + capacity) - cursor < json.count + Self.keysAndNumbers {
+            let used = cursor - storage
+            grow(to: used + json.count + Self.keysAndNumbers)
+            cursor = storage + used
         }
+        cursor.update(from: json.baseAddress!.assumingMemoryBound(to: UInt8.self), count: json.count)
+        return cursor + json.count
+    }
+
+    @inline(never)
+    private func grow(to needed: Int) {
         guard needed > capacity else { return }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(needed, capacity + capacity / 2))
+        grown.update(from: storage, count: capacity)
         storage.deallocate()
-        capacity = max(needed, 2 * capacity)
-        storage = .allocate(capacity: capacity)
+        storage = grown
+        capacity = max(needed, capacity + capacity / 2)
     }
 }
 
-/// Writes into memory `CanonicalLine.reserve` made big enough: no bounds or uniqueness checks.
-private struct Writer {
+/// Writes into memory `CanonicalLine` made big enough: no bounds or uniqueness checks.
+private struct LineWriter: CanonicalFieldWriter {
+    /// Unretained: the writer lives inside `line.encode` (a strong reference cost a retain and a
+    /// release per event).
+    let line: Unmanaged<CanonicalLine>
     var cursor: UnsafeMutablePointer<UInt8>
-
-    init(_ start: UnsafeMutablePointer<UInt8>) { cursor = start }
 
     @inline(__always)
     mutating func byte(_ b: UInt8) {
@@ -173,48 +103,48 @@ private struct Writer {
         cursor += 1
     }
 
-    mutating func field(_ name: StaticString, _ value: String) {
-        key(name)
-        string(value)
+    /// A key or the line's start: a few bytes, copied inline (a `memmove` call costs more).
+    @inline(__always)
+    mutating func literal(_ text: StaticString) {
+        let start = text.utf8Start
+        for k in 0..<text.utf8CodeUnitCount { cursor[k] = start[k] }  // bounded: a literal's length
+        cursor += text.utf8CodeUnitCount
     }
 
+    /// A string known to need no escape (an event kind).
+    @inline(__always)
+    mutating func ascii(_ text: StaticString) { literal(text) }
+
+    /// `,"key":`
+    @inline(__always)
+    mutating func key(_ name: StaticString) {
+        byte(UInt8(ascii: ","))
+        byte(UInt8(ascii: "\""))
+        literal(name)
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: ":"))
+    }
+
+    @inline(__always)
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        let at = cursor
+        cursor = line._withUnsafeGuaranteedRef { $0.string(value, at: at) }
+    }
+
+    @inline(__always)
     mutating func field(_ name: StaticString, _ value: Int64) {
         key(name)
         integer(value)
     }
 
-    mutating func key(_ name: StaticString, first: Bool = false) {
-        if !first { byte(UInt8(ascii: ",")) }
-        byte(UInt8(ascii: "\""))
-        cursor.update(from: name.utf8Start, count: name.utf8CodeUnitCount)
-        cursor += name.utf8CodeUnitCount
-        byte(UInt8(ascii: "\""))
-        byte(UInt8(ascii: ":"))
+    @inline(__always)
+    mutating func field(_ name: StaticString, unsigned value: UInt64) {
+        key(name)
+        unsigned(value)
     }
 
-    /// RFC 8259 string: `"` and `\` escaped, control characters as `\u00XX`, everything else
-    /// (UTF-8 included) as is.
-    mutating func string(_ value: String) {
-        byte(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            for b in utf8 {
-                switch b {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                    byte(UInt8(ascii: "\\"))
-                    byte(b)
-                case 0..<0x20:
-                    for escape in "\\u00".utf8 { byte(escape) }
-                    byte(Writer.hexDigit(b >> 4))
-                    byte(Writer.hexDigit(b & 0xF))
-                default:
-                    byte(b)
-                }
-            }
-        }
-        byte(UInt8(ascii: "\""))
-    }
-
+    @inline(__always)
     mutating func integer(_ value: Int64) {
         if value < 0 {
             byte(UInt8(ascii: "-"))
@@ -224,23 +154,37 @@ private struct Writer {
         }
     }
 
-    /// Decimal digits, most significant first (UInt64 has at most 20).
+    /// Decimal digits, most significant first (UInt64 has at most 20), two at a time.
     mutating func unsigned(_ value: UInt64) {
-        var digits = 1
-        var rest = value
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
+        if value < 10 {
+            byte(UInt8(ascii: "0") + UInt8(value))
+            return
         }
-        rest = value
-        var i = digits - 1
-        while i >= 0 {
-            cursor[i] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            i -= 1
+        // Digits from the bit length (log10 2 ≈ 1233 / 4096), one correction at most.
+        let bits = 64 - value.leadingZeroBitCount
+        var digits = (bits &* 1233) >> 12
+        if digits < 19 {
+            var power: UInt64 = 1
+            for _ in 0..<digits { power &*= 10 }  // bounded: 19 turns
+            if value >= power { digits += 1 }
+        } else {
+            digits = value >= 10_000_000_000_000_000_000 ? 20 : 19
+        }
+        var rest = value
+        var i = digits
+        while rest >= 100 {  // bounded: 10 pairs
+            let pair = Int(rest % 100)
+            rest /= 100
+            i -= 2
+            cursor[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: pair / 10)
+            cursor[i + 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: pair % 10)
+        }
+        if rest >= 10 {
+            cursor[i - 2] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / 10)
+            cursor[i - 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+        } else {
+            cursor[i - 1] = UInt8(ascii: "0") + UInt8(rest)
         }
         cursor += digits
     }
-
-    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
 }

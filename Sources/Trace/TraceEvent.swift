@@ -63,7 +63,10 @@ public enum TraceEvent: Sendable, Hashable {
     }
 
     /// The `ev` value of the JSON line.
-    public var kind: String {
+    public var kind: String { kindName.description }
+
+    /// The `ev` value, without building a string.
+    var kindName: StaticString {
         switch self {
         case .register: "register"
         case .interruptLine: "irq"

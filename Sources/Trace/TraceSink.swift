@@ -4,14 +4,23 @@ import Glibc
 import Darwin
 #endif
 
-/// Where a tracer's events go. The tracer calls a sink for every event, already stamped and encoded
-/// as its canonical JSON line; sinks are chosen once, when the tracer is made. The sinks themselves
-/// (the files, the hash) live in `TraceFiles`, at the edge: the models only ever call
-/// `Tracer.record`, so a model target does no I/O and needs no hash library.
+/// The two canonical forms of a trace, as a stream of bytes: the JSON lines (`CanonicalLine`, what
+/// `--trace` writes) and the binary records (`CanonicalRecords`, what the trace hash is the SHA-256 of).
+public enum CanonicalForm: Sendable, Hashable {
+    case jsonLines
+    case records
+}
+
+/// Where a tracer's events go. Sinks are chosen once, when the tracer is made. A sink takes either
+/// each event, stamped (and, if it asks, with its canonical JSON line), or one canonical form as a
+/// stream of large blocks (`stream`), which costs the tracer nothing per event but the encoding.
+/// The sinks themselves (the files, the hash) live in `TraceFiles`, at the edge: the models only
+/// ever call `Tracer.record`, so a model target does no I/O and needs no hash library.
 public protocol TraceSink: AnyObject {
     /// A track to show from the start (before any event).
     func declare(_ track: TraceTrack)
-    /// One event at `nanoseconds` of board time; `line` is its canonical JSON line (with the newline).
+    /// One event at `nanoseconds` of board time; `line` is its canonical JSON line (with the
+    /// newline) if the sink `needsCanonicalLine`, else empty. Not called for a `stream` sink.
     func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer)
     /// Writes whatever is buffered and closes the file. Called once, by `Tracer.finish()`.
     func close() throws(TraceError)
@@ -21,6 +30,12 @@ public protocol TraceSink: AnyObject {
     /// Whether `write` reads `line`. A sink that looks only at the typed event (the protocol
     /// checker) says false; a tracer whose sinks all say false encodes no line at all.
     var needsCanonicalLine: Bool { get }
+    /// The canonical form this sink takes as a stream through `write(stream:)`, instead of each
+    /// event through `write(_:at:line:)`; nil (the default) for a sink of events.
+    var stream: CanonicalForm? { get }
+    /// The next bytes of the `stream` form, in order: a block ends anywhere, even inside an event.
+    /// Called when the tracer's block is full, and before the hash is read or the sinks close.
+    func write(stream bytes: UnsafeRawBufferPointer)
     /// Called once, by the tracer the sink was given to. A sink that derives events of its own (the
     /// protocol checker's findings) records them through it; `Tracer.record` called from inside
     /// `write` is recorded right after the event being written, in order.
@@ -30,6 +45,8 @@ public protocol TraceSink: AnyObject {
 extension TraceSink {
     public var digest: String? { nil }
     public var needsCanonicalLine: Bool { true }
+    public var stream: CanonicalForm? { nil }
+    public func write(stream bytes: UnsafeRawBufferPointer) {}
     public func attached(to tracer: Tracer) {}
 }
 

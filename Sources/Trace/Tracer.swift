@@ -1,11 +1,14 @@
 import Reactor
 
-/// Records trace events: stamps each with the reactor's time, encodes it as its canonical JSON line
-/// and hands it to the sinks chosen at start (the files and the SHA-256 of `TraceFiles`).
+/// Records trace events: stamps each with the reactor's time, encodes it in the canonical forms its
+/// sinks take (the binary records that are hashed, the JSON lines of the `--trace` file) into
+/// reusable blocks handed on when full, and gives each event to the sinks that look at events (the
+/// checker, the Perfetto and VCD files).
 ///
 /// Instrumented objects hold an optional reference (`@exclusivity(unchecked) var tracer: Tracer?`)
-/// and call `record(_:)` only when it is set, from an out-of-line function: with no tracer the hot
-/// path pays one predictable branch per site and nothing else. (Unchecked: a checked class `var`
+/// and call `record(_:)` only when it is set, from an out-of-line function, through
+/// `tracer.unretained` (no retain of the tracer per event): with no tracer the hot path pays one
+/// predictable branch per site and nothing else. (Unchecked: a checked class `var`
 /// costs a `swift_beginAccess` per read; measured at +430 instructions per completion.) Same scenario + seed ⇒ same events in the same
 /// order ⇒ same bytes ⇒ same hash, in debug and release builds (virtual time; a real-time run
 /// stamps wall-clock nanoseconds and is not reproducible).
@@ -18,8 +21,14 @@ public final class Tracer {
     /// `swift_unownedRetainStrong` per event (measured: a tenth of a checked run's time).
     private let reactor: Unmanaged<Reactor>
     private let sinks: [any TraceSink]
-    /// Some sink reads the canonical line: encode one per event (else only the typed event goes out).
+    /// The sinks given each event (not a `stream`).
+    private let eventSinks: [any TraceSink]
+    private let recordSinks: [any TraceSink]
+    private let lineSinks: [any TraceSink]
+    /// Some sink takes the records or the lines: encode them per event.
+    private let encodesRecords: Bool
     private let encodesLines: Bool
+    private let records = CanonicalRecords()
     private let line = CanonicalLine()
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access.
     @exclusivity(unchecked) private var declared: Set<TraceTrack> = []
@@ -37,9 +46,17 @@ public final class Tracer {
     public init(reactor: Reactor, sinks: [any TraceSink] = []) {
         self.reactor = .passUnretained(reactor)
         self.sinks = sinks
-        encodesLines = sinks.contains { $0.needsCanonicalLine }
+        eventSinks = sinks.filter { $0.stream == nil }
+        recordSinks = sinks.filter { $0.stream == .records }
+        lineSinks = sinks.filter { $0.stream == .jsonLines }
+        encodesRecords = !recordSinks.isEmpty
+        encodesLines = !lineSinks.isEmpty || eventSinks.contains { $0.needsCanonicalLine }
         for sink in sinks { sink.attached(to: self) }
     }
+
+    /// A tracer dropped without `finish()` still hands its last block to its sinks (a file's own
+    /// `deinit` then closes it).
+    deinit { if !isFinished { flush() } }
 
     /// Names a track before the first event (a VCD needs every signal up front). Repeats are ignored.
     public func declare(_ track: TraceTrack) {
@@ -68,17 +85,55 @@ public final class Tracer {
     private func write(_ event: TraceEvent) {
         let nanoseconds = reactor._withUnsafeGuaranteedRef { $0.now.nanosecondsSinceStart }
         eventCount += 1
-        guard !sinks.isEmpty else { return }
-        isWriting = true
-        defer { isWriting = false }
+        if encodesRecords {
+            records.encode(event, at: nanoseconds)
+            if records.isFull { flushRecords() }
+        }
         if encodesLines { line.encode(event, at: nanoseconds) }
-        let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
-        for sink in sinks { sink.write(event, at: nanoseconds, line: bytes) }
+        if !eventSinks.isEmpty {
+            isWriting = true
+            let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
+            for sink in eventSinks { sink.write(event, at: nanoseconds, line: bytes) }
+            isWriting = false
+        }
+        // After the event sinks: `line.bytes` is theirs until then.
+        if encodesLines && line.isFull { flushLines() }
     }
 
-    /// The hash of every canonical line so far, from the sink that keeps one (`TraceHasher`: the
-    /// SHA-256, in lowercase hex); nil when none does.
+    @inline(never)
+    private func flushRecords() {
+        Self.write(records.bytes, to: recordSinks)
+        records.clear()
+    }
+
+    @inline(never)
+    private func flushLines() {
+        Self.write(line.block, to: lineSinks)
+        line.clear()
+    }
+
+    /// Through the array's buffer, not `for sink in sinks`: an unoptimised build iterates through
+    /// the generic `Collection` subscript, whose coroutine frame is a malloc per block.
+    private static func write(_ bytes: UnsafeRawBufferPointer, to sinks: [any TraceSink]) {
+        sinks.withUnsafeBufferPointer { sinks in
+            var k = 0
+            while k < sinks.count {  // bounded: the sinks
+                sinks[k].write(stream: bytes)
+                k += 1
+            }
+        }
+    }
+
+    /// Hands the blocks encoded so far to the stream sinks (the hash, the JSON-lines file).
+    private func flush() {
+        if encodesRecords && records.count > 0 { flushRecords() }
+        if encodesLines && line.count > 0 { flushLines() }
+    }
+
+    /// The hash of the trace so far, from the sink that keeps one (`TraceHasher`: the SHA-256 of
+    /// the canonical records, in lowercase hex); nil when none does.
     public var hash: String? {
+        if !isFinished { flush() }
         for sink in sinks { if let digest = sink.digest { return digest } }
         return nil
     }
@@ -88,6 +143,7 @@ public final class Tracer {
     @discardableResult
     public func finish() throws(TraceError) -> String? {
         guard !isFinished else { return hash }
+        flush()
         isFinished = true
         var failure: TraceError? = nil
         for sink in sinks {
@@ -95,5 +151,19 @@ public final class Tracer {
         }
         if let failure { throw failure }
         return hash
+    }
+}
+
+extension Optional where Wrapped == Tracer {
+    /// The tracer, if any, as an unretained reference, for an instrumented object's out-of-line
+    /// record site: `tracer.unretained?._withUnsafeGuaranteedRef { $0.record(...) }`. Calling
+    /// through the optional property itself retains and releases the tracer per event; the object's
+    /// property holds it for the whole call, so no retain is needed.
+    @inline(__always)
+    public var unretained: Unmanaged<Tracer>? {
+        switch self {
+        case let .some(tracer): .passUnretained(tracer)
+        case .none: nil
+        }
     }
 }

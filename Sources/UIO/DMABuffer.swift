@@ -119,8 +119,8 @@ public final class DMABuffer {
     /// The sync with its range (what the protocol checker needs), then the owner change if there is one.
     @inline(never)
     private func traceSync(_ next: Owner, _ offset: UInt64, _ length: UInt64) {
-        tracer?.record(.bufferSync(buffer: name, toDevice: next == .device, offset: offset, bytes: length))
-        if owner != next { tracer?.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) }
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferSync(buffer: name, toDevice: next == .device, offset: offset, bytes: length)) }
+        if owner != next { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) } }
     }
 
     // MARK: CPU access
@@ -154,7 +154,7 @@ public final class DMABuffer {
 
     @inline(never)
     private func traceCPUAccess(offset: UInt64, bytes: Int, _ access: TraceEvent.RegisterAccess) {
-        tracer?.record(.cpuAccess(buffer: name, offset: offset, bytes: UInt64(bytes), access: access))
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.cpuAccess(buffer: name, offset: offset, bytes: UInt64(bytes), access: access)) }
     }
 
     @inline(never)
@@ -163,7 +163,7 @@ public final class DMABuffer {
                                  time: reactor.now, address: physicalAddress, length: size, buffer: name,
                                  detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu")
         findings.record(finding)
-        tracer?.record(finding.traceEvent)
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(finding.traceEvent) }
     }
 }
 

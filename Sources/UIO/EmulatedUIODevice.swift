@@ -241,12 +241,12 @@ public final class EmulatedUIODevice: InterruptSubscriber {
             stormHeld = true
             storms += 1
             if firstStormAt == nil { firstStormAt = reactor.now }
-            tracer?.record(.uioStorm(device: name, events: eventsWithoutRegisterWrite))
+            tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioStorm(device: name, events: eventsWithoutRegisterWrite)) }
         }
     }
 
     @inline(never)
-    private func traceInterrupt() { tracer?.record(.uioInterrupt(device: name, count: Int32(bitPattern: eventCount))) }
+    private func traceInterrupt() { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioInterrupt(device: name, count: Int32(bitPattern: eventCount))) } }
 
     /// Whether the line is being held disabled because of a storm.
     public var isHeldForStorm: Bool { stormHeld }

@@ -74,9 +74,8 @@ struct Floors: ParsableCommand {
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(2), invariantsHeld: withSource.invariantsHeld))
         rows.append(Row(id: "e2e-simpy", name: "end to end, source, 4 KiB written to the buffer + verified, vs SimPy", c: ns(peers?.simpy),
                         swift: withSource.nanosecondsPerCompletion, target: .speedupAtLeast(40), invariantsHeld: withSource.invariantsHeld))
-        let traced = try EndToEnd.traced(profile, completions: n(100_000))
-        rows.append(Row(id: "e2e-trace", name: "end to end with the JSONL trace written and hashed (untraced in C column)",
-                        c: withSource.nanosecondsPerCompletion, swift: traced.ns, target: nil, invariantsHeld: traced.invariantsHeld))
+        rows += try TracedRows.rows(profile, untraced: withSource.nanosecondsPerCompletion, untracedInvariantsHeld: withSource.invariantsHeld,
+                                    runs: runs, n: n)
         let noSource = try best { try EndToEnd.measure(profile, source: .unlimited, pattern: .counter, bufferBytes: 4096, completions: n(1_000_000)) }
         rows.append(Row(id: "e2e-nosrc", name: "end to end, no source, 4 KiB written to the buffer + verified, vs SystemC without source",
                         c: ns(peers?.systemcWithoutSource), swift: noSource.nanosecondsPerCompletion, target: nil, invariantsHeld: noSource.invariantsHeld))
@@ -183,7 +182,9 @@ struct Floors: ParsableCommand {
 
 /// `uioemu-bench virtual-timers N [--case …]`: one hot loop and nothing else, for strace and callgrind.
 struct VirtualTimers: ParsableCommand {
-    enum Case: String, ExpressibleByArgument { case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k", fleet }
+    enum Case: String, ExpressibleByArgument {
+        case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k", fleet, e2eTrace = "e2e-trace", e2eTraceFile = "e2e-trace-file"
+    }
     static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
     @Argument var count: Int
     @Option(name: .customLong("case")) var which: Case = .timer
@@ -211,6 +212,8 @@ struct VirtualTimers: ParsableCommand {
             // written and checked, n plus a warm-up of n/10 + 1 completions.
             let w = try EndToEnd.workload(EndToEnd.peerProfile(), source: .unlimited, pattern: .counter, bufferBytes: 65536)
             try w.run(completions: count + count / 10 + 1)
+        case .e2eTrace: try TracedRows.loop(.hash, completions: count)
+        case .e2eTraceFile: try TracedRows.loop(.hashAndFile, completions: count)
         case .fleet:
             // The floors' scale-N row alone; prints ns per completion.
             let fleet = try EndToEnd.fleet(channels: channels, completions: count, pattern: controlOnly ? .none : .counter)

@@ -17,6 +17,9 @@ struct CallgrindGate: Codable {
         "swift_allocObject", "swift_beginAccess", "swift_slowAlloc", "malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc",
         "memalign",
     ]
+    /// The `virtual-timers` cases profiled: the reactor's dispatches, the whole emulator untraced,
+    /// and traced as `play` runs it (the trace hashed; hashed with the JSON-lines file written).
+    static let caseNames = ["timer", "doorbell", "post", "e2e", "e2e-trace", "e2e-trace-file"]
     /// Extra calls of a watched function allowed per extra dispatch.
     static let tolerance = 0.01
 
@@ -50,7 +53,7 @@ struct CallgrindGate: Codable {
         var lines = ["callgrind gate (\(small) vs \(large) dispatches; calls of \(Self.watched.joined(separator: ", ")) "
                      + "must not grow by one per \(Int(1 / Self.tolerance)) dispatches):"]
         for c in cases {
-            let name = c.name.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let name = c.name.padding(toLength: 14, withPad: " ", startingAt: 0)
             let worst = c.callsPerDispatch.max { $0.value < $1.value }
             let detail = worst.map { String(format: "most grown %@ %.4f calls/dispatch", $0.key, $0.value) } ?? "no watched call"
             lines.append("  \(name)" + String(format: "%6.1f", c.instructionsPerDispatch) + " instructions/dispatch, \(detail): "
@@ -68,7 +71,7 @@ struct CallgrindGate: Codable {
         try run("/usr/bin/strip", ["--strip-debug", binary])
         let small = 20_000, large = 100_000
         var cases: [Case] = []
-        for name in ["timer", "doorbell", "post", "e2e"] {
+        for name in caseNames {
             let a = try profile(binary, name, small, dir), b = try profile(binary, name, large, dir)
             // Each run dispatches n plus a warm-up of n/10 + 1 (ReactorCases).
             let dispatches = (large + large / 10) - (small + small / 10)

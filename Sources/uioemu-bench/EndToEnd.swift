@@ -244,27 +244,3 @@ extension EndToEnd {
         return (ns / Double(fleet.completions - before), fleet.invariantsHold)
     }
 }
-
-extension EndToEnd {
-    /// ns per completion with the canonical JSONL trace written (to a temporary file) and hashed,
-    /// and whether the run's invariants held.
-    static func traced(_ profile: BoardProfile, completions: Int) throws -> (ns: Double, invariantsHeld: Bool) {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-bench-trace-\(getpid()).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let w = try ReceiveWorkload(profile: profile, configuration: peerConfiguration())
-        let tracer: Tracer
-        do throws(TraceError) {
-            tracer = try Tracer(reactor: w.reactor, options: .init(hashing: true, jsonLinesPath: file))
-        } catch {
-            throw BenchError("trace: \(error)")
-        }
-        w.attach(tracer)
-        try w.start()
-        try w.run(completions: completions / 10 + 1)
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try w.run(completions: completions / 10 + 1 + completions)
-        let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(completions)
-        _ = try? tracer.finish()
-        return (ns, w.report.allInvariantsHold)
-    }
-}

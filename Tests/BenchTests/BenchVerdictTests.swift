@@ -63,3 +63,30 @@ struct BenchVerdictTests {
         }
     }
 }
+
+/// The traced rows of issue 17: what they run.
+@Suite("Traced rows")
+struct TracedRowTests {
+    @Test("the play rows' scenario is the shipped steady stream, stopped after N completions, with no pinned hash")
+    func steadyStreamScenario() throws {
+        let shipped = try String(contentsOfFile: "scenarios/steady-stream.yaml", encoding: .utf8)
+        let derived = try TracedRows.steadyStream(completions: 12_345)
+        let lines = derived.split(separator: "\n").map(String.init)
+        #expect(lines.contains("duration: 1h"))
+        #expect(derived.contains("timeline:\n  - after: 12345 completions\n    do: stop\nexpect:\n  completions: \">= 12345\"\n"))
+        #expect(!derived.contains("trace-hash") && !derived.contains("latency-p99"))
+        // Everything that makes the job (board, seed, driver, stream) is the shipped file's.
+        for key in ["board:", "seed:", "driver:", "  ring:", "  buffer-size:", "stream:", "  pattern:", "  packet-size:", "  rate:"] {
+            let line = try #require(shipped.split(separator: "\n").first { $0.hasPrefix(key) })
+            #expect(lines.contains(String(line)), "\(line)")
+        }
+    }
+
+    @Test("the callgrind gate profiles the traced paths as well as the untraced one")
+    func gateCases() {
+        #expect(CallgrindGate.caseNames.contains("e2e"))
+        #expect(CallgrindGate.caseNames.contains("e2e-trace"))
+        #expect(CallgrindGate.caseNames.contains("e2e-trace-file"))
+        for name in CallgrindGate.caseNames { #expect(VirtualTimers.Case(rawValue: name) != nil, "no virtual-timers case \(name)") }
+    }
+}

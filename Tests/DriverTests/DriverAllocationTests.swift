@@ -1,6 +1,9 @@
 import AllocationCounting
+import Foundation
 import Scenario
 import Testing
+import Trace
+import TraceFiles
 
 /// Runs in its own `swift test` invocation (`make test`), because the interposer is process-wide.
 @Suite("DriverAllocationTests", .serialized)
@@ -15,6 +18,24 @@ struct DriverAllocationTests {
         #expect(w.completions >= 101_000)
         #expect(w.report.completions == 101_000)
         #expect(mallocs == 0)
+    }
+
+    @Test("100,000 traced completions after warm-up allocate nothing: the trace hashed, and hashed with the JSON-lines file written",
+          arguments: [false, true])
+    func zeroAllocationsTraced(withFile: Bool) throws {
+        let file = withFile ? FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-alloc-\(getpid()).jsonl").path : nil
+        defer { if let file { try? FileManager.default.removeItem(atPath: file) } }
+        let w = try ReceiveWorkload(profile: profile(), seed: 1, configuration: WorkloadConfiguration())
+        let tracer = try Tracer(reactor: w.reactor, options: Tracer.Options(hashing: true, jsonLinesPath: file))
+        w.attach(tracer)
+        try w.start()
+        try w.run(completions: 1_000)  // warm-up: the blocks and the strings of the run are there
+        let eventsBefore = tracer.eventCount
+        let mallocs = mallocsOnThisThread { try? w.run(completions: 101_000) }
+        #expect(w.report.completions == 101_000)
+        #expect(tracer.eventCount - eventsBefore > 100_000 * 20, "the run was traced")
+        #expect(mallocs == 0)
+        #expect(try tracer.finish()?.count == 64)
     }
 
     @Test("the count is real: a run that allocates per completion is seen")

@@ -93,6 +93,54 @@ struct TraceReadbackTests {
         #expect(try vcd.changes(of: "\(scope).IOC_Irq").count > 60)
     }
 
+    @Test("a Python script written from README's description of the records alone gives the run's trace hash from its JSON lines")
+    func recordsReimplemented() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.jsonl").path
+        let w = receiveWorkload(seed: 6, randomPackets)
+        let tracer = try Tracer(reactor: w.reactor, options: .init(jsonLinesPath: path))
+        w.attach(tracer)
+        try w.start()
+        try w.run(completions: 300)
+        try w.channel.inject(.slaveError)
+        try w.run(completions: 600)
+        let hash = try #require(try tracer.finish())
+        let script = """
+            import hashlib, json, sys
+            kinds = ["register", "irq", "uio-read", "uio-enable", "uio-irq", "uio-storm", "dma-start", "dma-done", "dma-error",
+                     "dma-status", "driver-state", "slot-owner", "buffer-owner", "buffer", "buffer-sync", "cpu-access", "byte-order",
+                     "lost-irqs", "fault", "finding", "protocol-finding"]
+            def number(v):
+                v &= (1 << 64) - 1
+                out = bytearray()
+                while v >= 0x80:
+                    out.append((v & 0x7F) | 0x80)
+                    v >>= 7
+                out.append(v)
+                return bytes(out)
+            strings, out, previous = {}, bytearray(), 0
+            for line in open(sys.argv[1]):
+                pairs = json.loads(line, object_pairs_hook=list)
+                assert pairs[0][0] == "t" and pairs[1][0] == "ev"
+                out.append(kinds.index(pairs[1][1]) + 1)
+                out += number(pairs[0][1] - previous)
+                previous = pairs[0][1]
+                for key, value in pairs[2:]:
+                    if isinstance(value, str):
+                        b = value.encode()
+                        if b in strings:
+                            out += number(strings[b])
+                        else:
+                            strings[b] = len(strings) + 1
+                            out += number(0) + number(len(b)) + b
+                    else:
+                        out += number(value)
+            print(hashlib.sha256(out).hexdigest())
+            """
+        #expect(try python(script, arguments: [path]) == hash + "\n")
+    }
+
     /// Runs a Python 3 script; its standard output.
     func python(_ script: String, arguments: [String]) throws -> String {
         let directory = temporaryDirectory()

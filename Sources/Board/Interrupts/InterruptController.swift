@@ -184,7 +184,7 @@ public final class InterruptController {
     }
 
     @inline(never)
-    private func traceLevel(_ line: Int, _ high: Bool) { tracer?.record(.interruptLine(line: line, high: high)) }
+    private func traceLevel(_ line: Int, _ high: Bool) { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.interruptLine(line: line, high: high)) } }
 
     public func mask(line n: Int) { line(n).pointee.masked = true }
 

@@ -41,8 +41,15 @@ public final class AXIDMA: RegisterWindow {
         didSet {
             mm2s?.attachTracer(tracer, name: "\(name).mm2s")
             s2mm?.attachTracer(tracer, name: "\(name).s2mm")
+            if tracer != nil && tracedRegisterNames.isEmpty {
+                let words = Int((registerMap.registers.map(\.offset).max() ?? 0) / 4) + 1
+                tracedRegisterNames = (0..<words).map { registerMap.register(at: UInt32($0 * 4))?.name ?? "(reserved)" }
+            }
         }
     }
+    /// Register names by offset / 4, from the register table, made when a tracer is attached: a
+    /// traced access looks its name up here instead of searching the table.
+    @exclusivity(unchecked) private var tracedRegisterNames: [String] = []
 
     /// Builds the core for `spec` (an `axi-dma` device of `board`'s profile). The caller attaches it
     /// to the bus window (`DeviceSet` does). `board` and `reactor` must outlive it.
@@ -121,8 +128,9 @@ public final class AXIDMA: RegisterWindow {
     /// register table (no string is built).
     @inline(never)
     private func traceAccess(_ offset: UInt32, _ value: UInt32, _ access: TraceEvent.RegisterAccess) {
-        let register = registerMap.register(at: offset)?.name ?? "(reserved)"
-        tracer?.record(.register(device: name, register: register, offset: offset, value: value, access: access))
+        let index = Int(offset >> 2)
+        let register = offset & 3 == 0 && index < tracedRegisterNames.count ? tracedRegisterNames[index] : "(reserved)"
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.register(device: name, register: register, offset: offset, value: value, access: access)) }
     }
 
     /// The channel (present in this core, unretained) and register at `offset`.

@@ -17,7 +17,7 @@ extension DMAChannel {
     /// SA/DA).
     @inline(never)
     func traceStart(_ bytes: Int, at start: PhysicalAddress? = nil) {
-        tracer?.record(.dmaStart(channel: traceName, address: (start ?? address).rawValue, bytes: bytes))
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.dmaStart(channel: traceName, address: (start ?? address).rawValue, bytes: bytes)) }
     }
 
     /// Direct S2MM reports what LENGTH holds after the transfer (the bytes received); MM2S, and a
@@ -25,9 +25,9 @@ extension DMAChannel {
     @inline(never)
     func traceCompletion(_ bytes: Int, failed: Bool) {
         if failed {
-            tracer?.record(.dmaError(channel: traceName, status: dmasr))
+            tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.dmaError(channel: traceName, status: dmasr)) }
         } else {
-            tracer?.record(.dmaDone(channel: traceName, bytes: direction == .s2mm && !scatterGather ? Int(length) : bytes))
+            tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.dmaDone(channel: traceName, bytes: direction == .s2mm && !scatterGather ? Int(length) : bytes)) }
         }
     }
 
@@ -37,11 +37,11 @@ extension DMAChannel {
     func traceRegisters() {
         if let traced = tracedRegisters, traced.control == dmacr && traced.status == dmasr { return }
         tracedRegisters = (dmacr, dmasr)
-        tracer?.record(.channelStatus(channel: traceName, control: dmacr, status: dmasr))
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.channelStatus(channel: traceName, control: dmacr, status: dmasr)) }
     }
 
     @inline(never)
     func traceFault(_ fault: AXIDMAFault) {
-        tracer?.record(.fault(channel: traceName, fault: fault.description))
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.fault(channel: traceName, fault: fault.description)) }
     }
 }
