@@ -77,6 +77,7 @@ extension EmulatedDriverWorkload {
         m.completions = metrics.completions
         m.lostInterrupts = metrics.lostInterrupts
         m.spuriousInterrupts = metrics.spuriousInterrupts
+        m.delayInterrupts = metrics.delayInterrupts
         m.recoveries = metrics.recoveries
         m.errors = Dictionary(uniqueKeysWithValues: metrics.errors.map { ($0.key.rawValue, $0.value) })
         m.driverState = "\(driver.state)"

@@ -75,6 +75,7 @@ public struct ScenarioRunner {
     public func makeWorkload() throws(WorkloadError) -> any Workload {
         switch spec.mode {
         case .receive: try ReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
+        case .sgReceive: try SGReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .transmit: try TransmitWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .script: try ScriptWorkload(profile: profile, seed: seed, configuration: spec.workload, withUIO: spec.usesUIO)
         case .attached: try AttachWorkload(profile: profile, seed: seed, scenario: spec.workload)
