@@ -152,16 +152,16 @@ struct Reader {
         }
         if let v = m["coalesce"], sg, let c = v.mapping("the coalesce section", keys: ScenarioParser.coalesceKeys, &diagnostics) {
             // PG021 DMACR.IRQThreshold: 0x01 minimum (a write of 0 has no effect); IRQDelay 0 turns the delay timer off.
-            if let t = c["threshold"], let n = t.integer("an interrupt threshold (1 to 255 packets, DMACR.IRQThreshold)", in: 1...255, &diagnostics) {
+            if let t = c["threshold"], let n = t.integer("an interrupt threshold in packets (DMACR.IRQThreshold)", in: 1...255, &diagnostics) {
                 w.driver.coalescing.threshold = Int(n)
             }
-            if let d = c["delay"], let n = d.integer("an interrupt delay (0 to 255 units of 125 SG clock periods, DMACR.IRQDelay)", in: 0...255, &diagnostics) {
+            if let d = c["delay"], let n = d.integer("an interrupt delay in units of 125 SG clock periods (DMACR.IRQDelay)", in: 0...255, &diagnostics) {
                 w.driver.coalescing.delay = Int(n)
             }
         }
         if let v = m["cyclic"], sg, let b = v.bool(&diagnostics) { w.driver.cyclic = b }
         let ringRange: ClosedRange<UInt64> = sg ? 2...256 : 1...256
-        if let v = m["ring"], let n = v.integer(sg ? "a ring size (2 to 256 descriptors)" : "a ring size (1 to 256 buffers)", in: ringRange, &diagnostics) {
+        if let v = m["ring"], let n = v.integer(sg ? "a ring size in descriptors" : "a ring size (1 to 256 buffers)", in: ringRange, &diagnostics) {
             w.driver.ringSize = Int(n)
         }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {

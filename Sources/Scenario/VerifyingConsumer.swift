@@ -198,25 +198,24 @@ public final class VerifyingConsumer: ReceiveConsumer, PacketConsumer {
         }
     }
 
-    /// Scatter-gather: the stream offset of the next packet in the channel's log that began in
-    /// the buffer at `address` (packets before it never reached this consumer: `skippedPackets`).
-    /// Bounded by the log's capacity; a packet not found is counted and lined up where the stream
-    /// position is.
+    /// Scatter-gather: the stream offset of the packet that began in the buffer at `address`: the
+    /// latest entry of the channel's packet log naming it (a buffer takes a new packet only once the
+    /// driver has it back from this consumer, so an earlier entry for it is a packet abandoned on an
+    /// error, begun again after the recovery). Entries before it never reached this consumer
+    /// (`skippedPackets`). Searched from the newest back to the last one found: bounded by the
+    /// packets the engine began meanwhile (at most a ring ahead), and by the log's capacity. A
+    /// packet not found is counted and lined up where the stream position is.
     private func packetStart(_ address: UInt64) -> UInt64 {
         let begun = channel.packetsBegun
-        var number = packetLogCursor
-        while number < begun {  // bounded: the packets begun since the last one found
-            guard let entry = channel.packetStart(number) else {
-                number += 1
-                statistics.packetsNotLogged += 1
-                continue
-            }
+        var number = begun
+        while number > packetLogCursor {  // bounded: the packets begun since the last one found
+            number -= 1
+            guard let entry = channel.packetStart(number) else { break }
             if entry.buffer == address {
                 statistics.skippedPackets += number - packetLogCursor
                 packetLogCursor = number + 1
                 return entry.streamOffset
             }
-            number += 1
         }
         statistics.packetsNotLogged += 1
         return streamPosition
