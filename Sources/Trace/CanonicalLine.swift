@@ -59,6 +59,14 @@ final class CanonicalLine {
             w.key("address")
             w.unsigned(address)
             w.field("bytes", Int64(bytes))
+        case let .descriptorFetch(channel, address, next, buffer, control, status):
+            w.field("channel", channel)
+            w.key("address")
+            w.unsigned(address)
+            w.field("nxtdesc", Int64(next))
+            w.field("buffer-address", Int64(buffer))
+            w.field("control", Int64(control))
+            w.field("status", Int64(status))
         case let .dmaDone(channel, bytes):
             w.field("channel", channel)
             w.field("bytes", Int64(bytes))
@@ -141,7 +149,7 @@ final class CanonicalLine {
         case let .register(device, register, _, _, _): add(device); add(register)
         case let .uioRead(device, _, _), let .uioEnable(device, _), let .uioInterrupt(device, _), let .uioStorm(device, _):
             add(device)
-        case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _),
+        case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _), let .descriptorFetch(channel, _, _, _, _, _),
              let .channelStatus(channel, _, _):
             add(channel)
         case let .driverState(driver, from, to, _), let .slotOwner(driver, _, from, to): add(driver); add(from); add(to)

@@ -175,6 +175,7 @@ extension DMAChannel {
         if let error = descriptorAccessError(at, bytes, .descriptorFetch) { return failDescriptor(error) }
         let buffer = UnsafeMutableRawBufferPointer(rebasing: descriptorBytes[0..<bytes])
         _ = bus._withUnsafeGuaranteedRef { $0.read(into: buffer, from: at) }
+        if tracer != nil { traceDescriptorFetch(at: at) }
         var descriptor = SGDescriptor(fetched: UnsafeRawBufferPointer(buffer), from: at, addressWidthBits: addressWidthBits)
         if faults.descriptorFault != 0 {
             let fault = takeDescriptorFault(cyclic: dmacr & DMACR.CyclicBDEnable != 0)
