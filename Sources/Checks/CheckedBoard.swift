@@ -19,6 +19,8 @@ struct CheckedBoard {
         let lengthWidthBits: Int
         /// Built with scatter-gather: CURDESC/TAILDESC and descriptors.
         let scatterGather: Bool
+        /// The address bits a buffer must have clear: data width - 1 without DRE, 0 with it.
+        let alignmentMask: UInt64
         var lengthMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(lengthWidthBits)) - 1) }
     }
 
@@ -41,7 +43,8 @@ struct CheckedBoard {
                 let name = "\(spec.name).\(direction)"
                 names[direction] = name
                 channels[name] = Channel(name: name, device: spec.name, direction: direction, lengthWidthBits: parameters.lengthWidthBits,
-                                         scatterGather: parameters.scatterGather)
+                                         scatterGather: parameters.scatterGather,
+                                         alignmentMask: parameters.dataRealignment ? 0 : UInt64(parameters.dataWidthBytes - 1))
             }
             // The map the device itself decodes with (AXIDMA.init): the SG registers exist only on an SG core.
             let map = AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits, addressWidthBits: parameters.addressWidthBits,

@@ -18,6 +18,7 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
     case dmaOutsideBuffers = "DMA-OUTSIDE-BUFFERS"
     case dmaFreedBuffer = "DMA-FREED-BUFFER"
     case byteOrder = "REG-BYTE-ORDER"
+    case unalignedWithoutDRE = "ADDR-UNALIGNED"
     case descriptorByteOrder = "SG-DESC-BYTE-ORDER"
     case currentWhileRunning = "SG-CURDESC-RUNNING"
     case descriptorPointer = "SG-DESC-POINTER"
@@ -58,6 +59,8 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
             "a transfer's address lies in a buffer that was freed: a stale DMA address (use after free)"
         case .byteOrder:
             "a register accessed assuming the wrong byte order: on PowerPC a native big-endian access to a little-endian AXI register reads and writes byte-swapped values"
+        case .unalignedWithoutDRE:
+            "a transfer's buffer address is not a multiple of the memory-map data width on a core built without the Data Realignment Engine (PG021 SA/DA, BUFFER_ADDRESS): MM2S reads from the address rounded down, S2MM loses the bytes on the strobed-off lanes"
         case .descriptorByteOrder:
             "a scatter-gather descriptor stored in the CPU's big-endian order: the engine reads descriptor words little-endian (AXI), so its NXTDESC, BUFFER_ADDRESS or CONTROL came out byte-swapped"
         case .currentWhileRunning:
@@ -100,6 +103,8 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
             "stop the channel (RS = 0, wait for Halted) before freeing a buffer, and never program the address of a freed one"
         case .byteOrder:
             "use in_le32/out_le32 (le32toh/htole32, lwbrx/stwbrx) for the AXI DMA's little-endian registers"
+        case .unalignedWithoutDRE:
+            "align buffers to the data width (the profile's data-width-bytes: u-dma-buf buffers are page-aligned, offsets into them must keep it), or use a core built with DRE (dre: true)"
         case .descriptorByteOrder:
             "store every descriptor word with cpu_to_le32 / htole32 (st_le32, stwbrx) and read STATUS back with le32_to_cpu, as the registers"
         case .currentWhileRunning:
