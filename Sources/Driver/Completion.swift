@@ -93,7 +93,10 @@ public enum DriverError: String, Equatable, Sendable, CaseIterable, Codable {
 
     /// The most specific error bit set in a DMASR value (decode, then slave, then internal; data
     /// errors before descriptor errors).
+    @inline(__always)
     static func from(status: UInt32) -> DriverError? {
+        // One test on the per-completion path, where no error bit is set.
+        guard status & AXIDMAHeader.errors != 0 else { return nil }
         if status & AXIDMAHeader.DMADecErr != 0 { return .decodeError }
         if status & AXIDMAHeader.DMASlvErr != 0 { return .slaveError }
         if status & AXIDMAHeader.DMAIntErr != 0 { return .internalError }
