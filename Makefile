@@ -85,7 +85,7 @@ ATTACH_TESTS    := .build/attach-tests
 EXAMPLES        := .build/examples
 EXAMPLE_CFLAGS  := -std=c11 -O2 -g -Wall -Wextra -Wpedantic
 EXAMPLE_BINS    := $(EXAMPLES)/axidma-rx $(EXAMPLES)/axidma-rx-bug-unmask-first $(EXAMPLES)/axidma-rx-bug-no-sync \
-                   $(EXAMPLES)/axidma-rx-devmem $(EXAMPLES)/axidma-loopback $(EXAMPLES)/dmasr-poll
+                   $(EXAMPLES)/axidma-rx-devmem $(EXAMPLES)/axidma-loopback $(EXAMPLES)/dmasr-poll $(EXAMPLES)/axidma-rx-sg
 
 preload: $(PRELOAD_LIBS)
 
@@ -123,6 +123,10 @@ $(EXAMPLES)/axidma-rx-bug-unmask-first: examples/c/axidma-rx.c
 $(EXAMPLES)/axidma-rx-bug-no-sync: examples/c/axidma-rx.c
 	@mkdir -p $(@D)
 	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -DBUG_NO_SYNC -o $@ $<
+
+$(EXAMPLES)/axidma-rx-sg: examples/c/axidma-rx-sg.c
+	@mkdir -p $(@D)
+	$(PRELOAD_CC) $(EXAMPLE_CFLAGS) -o $@ $<
 
 $(EXAMPLES)/dmasr-poll: examples/c/dmasr-poll.c
 	@mkdir -p $(@D)

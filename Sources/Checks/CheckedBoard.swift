@@ -17,6 +17,10 @@ struct CheckedBoard {
         let device: String
         let direction: DMADirection
         let lengthWidthBits: Int
+        /// Built with scatter-gather: CURDESC/TAILDESC and descriptors.
+        let scatterGather: Bool
+        /// The address bits a buffer must have clear: data width - 1 without DRE, 0 with it.
+        let alignmentMask: UInt64
         var lengthMask: UInt32 { UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(lengthWidthBits)) - 1) }
     }
 
@@ -26,6 +30,8 @@ struct CheckedBoard {
     let nodeChannels: [String: String]
     /// Addresses at or above 2^bits cannot be physical: such a DMA address is a CPU virtual address.
     let physicalAddressBits: Int
+    /// RAM and the DMA pool: where a descriptor's pointers can point.
+    let memory: [AddressRange]
 
     init(profile: BoardProfile) {
         var devices: [String: Device] = [:]
@@ -36,10 +42,14 @@ struct CheckedBoard {
             for direction in DMADirection.allCases where (direction == .mm2s ? parameters.mm2s : parameters.s2mm) != nil {
                 let name = "\(spec.name).\(direction)"
                 names[direction] = name
-                channels[name] = Channel(name: name, device: spec.name, direction: direction, lengthWidthBits: parameters.lengthWidthBits)
+                channels[name] = Channel(name: name, device: spec.name, direction: direction, lengthWidthBits: parameters.lengthWidthBits,
+                                         scatterGather: parameters.scatterGather,
+                                         alignmentMask: parameters.dataRealignment ? 0 : UInt64(parameters.dataWidthBytes - 1))
             }
-            devices[spec.name] = Device(name: spec.name, registerMap: AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits),
-                                        channels: names)
+            // The map the device itself decodes with (AXIDMA.init): the SG registers exist only on an SG core.
+            let map = AXIDMARegisterMap(lengthWidthBits: parameters.lengthWidthBits, addressWidthBits: parameters.addressWidthBits,
+                                        scatterGather: parameters.scatterGather)
+            devices[spec.name] = Device(name: spec.name, registerMap: map, channels: names)
         }
         var nodeChannels: [String: String] = [:]
         for node in profile.uioNodes {
@@ -51,5 +61,6 @@ struct CheckedBoard {
         self.channels = channels
         self.nodeChannels = nodeChannels
         physicalAddressBits = profile.cpu.physicalAddressBits
+        memory = profile.memory.map(\.range) + [profile.dmaPool.range]
     }
 }

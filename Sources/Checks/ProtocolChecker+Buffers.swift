@@ -73,7 +73,8 @@ extension ProtocolChecker {
     /// bytes the CPU wrote and did not sync for the device.
     func dmaAddressed(channel: String, direction: DMADirection, address: UInt64, bytes: UInt64) {
         guard hasBuffers, bytes > 0 else { return }
-        let register = direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
+        // Scatter-gather: the address came from a descriptor, not a register.
+        let register = self.channel(channel)?.scatterGather == true ? "descriptor BUFFER_ADDRESS" : direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
         if let buffer = liveBuffer(holding: address, bytes) {
             let name = buffer.name
             guard direction == .mm2s, let written = buffer.cpuWritten,

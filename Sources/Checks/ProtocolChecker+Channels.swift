@@ -8,6 +8,10 @@ final class ChannelState {
     let direction: DMADirection
     let lengthMask: UInt32
     let lengthWidthBits: Int
+    let scatterGather: Bool
+    let alignmentMask: UInt64
+    /// Scatter-gather: the MSB halves of CURDESC and TAILDESC as last written.
+    @exclusivity(unchecked) var pointerMSB: (current: UInt32, tail: UInt32) = (0, 0)
     @exclusivity(unchecked) var dmacr: UInt32 = 0x0001_0002
     @exclusivity(unchecked) var dmasr: UInt32 = DMASR.Halted
     /// SA/DA and the MSB as last written.
@@ -25,6 +29,8 @@ final class ChannelState {
         direction = channel.direction
         lengthMask = channel.lengthMask
         lengthWidthBits = channel.lengthWidthBits
+        scatterGather = channel.scatterGather
+        alignmentMask = channel.alignmentMask
     }
 
     /// The interrupt cause as the device derives its line: `DMASR & DMACR & 0x7000` (PG021).
@@ -84,7 +90,7 @@ extension ProtocolChecker {
         case .DMACR, .DMASR:
             break
         case .CURDESC, .CURDESC_MSB, .TAILDESC, .TAILDESC_MSB:
-            break  // scatter-gather: no rule on the descriptor pointers yet
+            descriptorPointerWritten(channel, kind, register: register, value: value)
         }
     }
 
@@ -133,9 +139,19 @@ extension ProtocolChecker {
         guard let channel = channel(name) else { return }
         channel.inFlight = true
         channel.transferAddress = address
-        // S2MM moves at most what LENGTH allows; MM2S moves LENGTH.
-        let moved = channel.direction == .s2mm ? min(UInt64(bytes), UInt64(channel.programmedLength)) : UInt64(bytes)
+        if address & channel.alignmentMask != 0 { unalignedTransfer(channel, address: address) }
+        // S2MM moves at most what LENGTH allows; MM2S moves LENGTH. Scatter-gather: a descriptor's
+        // data start carries what moves into its buffer (no LENGTH register).
+        let moved = channel.direction == .s2mm && !channel.scatterGather ? min(UInt64(bytes), UInt64(channel.programmedLength)) : UInt64(bytes)
         dmaAddressed(channel: name, direction: channel.direction, address: address, bytes: moved)
+    }
+
+    /// PG021: without DRE the buffer address must be aligned to the memory-map data width.
+    @inline(never)
+    private func unalignedTransfer(_ channel: ChannelState, address: UInt64) {
+        let register = channel.scatterGather ? "descriptor BUFFER_ADDRESS" : channel.direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
+        report(.unalignedWithoutDRE, device: channel.name, register: register,
+               values: "\(hex(address)) is \(address & channel.alignmentMask) byte(s) off the \(channel.alignmentMask + 1)-byte data width, and the core has no DRE")
     }
 
     func transferDone(_ name: String, bytes: Int) {

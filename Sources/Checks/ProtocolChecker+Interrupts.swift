@@ -9,7 +9,11 @@ final class NodeState {
     /// Disabled by the in-kernel handler, and nobody wrote 1 since: the driver owes a re-enable.
     @exclusivity(unchecked) var disabledByHandler = false
     @exclusivity(unchecked) var interrupts = 0
-    /// Since the handler last ran, the channel's cause went away (the driver cleared it).
+    /// The cause bits (`DMASR & DMACR & 0x7000`) when the handler last ran: what it reported.
+    @exclusivity(unchecked) var reportedCause: UInt32 = 0
+    /// Since the handler last ran, the cause it reported went away (the driver cleared it), whatever
+    /// else rose meanwhile (an error latched between the driver's DMASR read and its W1C: a new
+    /// cause, which the enable delivers correctly).
     @exclusivity(unchecked) var causeClearedSinceHandler = false
     /// A new cause rose while the handler's disable still held, after the driver had cleared the
     /// old one: when (the interrupt that can never be delivered).
@@ -33,6 +37,7 @@ extension ProtocolChecker {
         node.disabledByHandler = true
         node.interrupts += 1
         // A spurious pulse reports no cause: there is nothing to clear.
+        node.reportedCause = node.channel.cause
         node.causeClearedSinceHandler = node.channel.cause == 0
         node.undeliveredSince = nil
     }
@@ -64,9 +69,10 @@ extension ProtocolChecker {
     /// The channel's `DMASR & DMACR & 0x7000` changed.
     func causeChanged(_ channel: ChannelState) {
         for node in channel.nodes where node.disabledByHandler {  // bounded: the board's UIO nodes
-            if channel.cause == 0 {
+            if channel.cause & node.reportedCause == 0 && !node.causeClearedSinceHandler {
                 node.causeClearedSinceHandler = true
-            } else if node.causeClearedSinceHandler && node.undeliveredSince == nil {
+                if channel.cause != 0 && node.undeliveredSince == nil { node.undeliveredSince = now }
+            } else if channel.cause != 0 && node.causeClearedSinceHandler && node.undeliveredSince == nil {
                 node.undeliveredSince = now
             }
         }

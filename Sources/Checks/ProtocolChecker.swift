@@ -91,6 +91,8 @@ public final class ProtocolChecker: TraceSink {
         case let .channelStatus(channel, control, status): statusChanged(channel, control: control, status: status)
         case let .dmaStart(channel, address, bytes): transferStarted(channel, address: address, bytes: bytes)
         case let .dmaDone(channel, bytes): transferDone(channel, bytes: bytes)
+        case let .descriptorFetch(channel, address, next, buffer, control, _):
+            descriptorFetched(channel, address: address, next: next, buffer: buffer, control: control)
         case let .dmaError(channel, _): transferFailed(channel)
         case let .uioInterrupt(device, _): handlerRan(node: device)
         case let .uioEnable(device, enabled): interruptEnabled(node: device, enabled)

@@ -1,5 +1,5 @@
 /// The protocol checker's rules: what the datasheet (Xilinx PG021, AXI DMA v7.1, direct register
-/// mode), the kernel's UIO driver (`uio_pdrv_genirq`) and the Linux DMA API promise a driver, and
+/// and scatter-gather modes), the kernel's UIO driver (`uio_pdrv_genirq`) and the Linux DMA API promise a driver, and
 /// what breaks when it does otherwise. Each rule has a stable id (the `findings:` expectation key,
 /// the trace's `protocol-finding` event), one line saying what went wrong, and a fix.
 public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
@@ -18,6 +18,10 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
     case dmaOutsideBuffers = "DMA-OUTSIDE-BUFFERS"
     case dmaFreedBuffer = "DMA-FREED-BUFFER"
     case byteOrder = "REG-BYTE-ORDER"
+    case unalignedWithoutDRE = "ADDR-UNALIGNED"
+    case descriptorByteOrder = "SG-DESC-BYTE-ORDER"
+    case currentWhileRunning = "SG-CURDESC-RUNNING"
+    case descriptorPointer = "SG-DESC-POINTER"
 
     /// The id as scenarios and traces write it.
     public var id: String { rawValue }
@@ -55,6 +59,14 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
             "a transfer's address lies in a buffer that was freed: a stale DMA address (use after free)"
         case .byteOrder:
             "a register accessed assuming the wrong byte order: on PowerPC a native big-endian access to a little-endian AXI register reads and writes byte-swapped values"
+        case .unalignedWithoutDRE:
+            "a transfer's buffer address is not a multiple of the memory-map data width on a core built without the Data Realignment Engine (PG021 SA/DA, BUFFER_ADDRESS): MM2S reads from the address rounded down, S2MM loses the bytes on the strobed-off lanes"
+        case .descriptorByteOrder:
+            "a scatter-gather descriptor stored in the CPU's big-endian order: the engine reads descriptor words little-endian (AXI), so its NXTDESC, BUFFER_ADDRESS or CONTROL came out byte-swapped"
+        case .currentWhileRunning:
+            "CURDESC written while the channel runs: PG021 makes it read-only unless halted (RS = 0 and Halted = 1); the write is ignored and the engine goes on from where it was"
+        case .descriptorPointer:
+            "CURDESC or TAILDESC written with a value that cannot name a descriptor: not 16-word (0x40) aligned (PG021: the low 6 bits are reserved and read 0), or outside every live DMA buffer"
         }
     }
 
@@ -91,6 +103,14 @@ public enum ProtocolRule: String, CaseIterable, Sendable, Codable, Comparable {
             "stop the channel (RS = 0, wait for Halted) before freeing a buffer, and never program the address of a freed one"
         case .byteOrder:
             "use in_le32/out_le32 (le32toh/htole32, lwbrx/stwbrx) for the AXI DMA's little-endian registers"
+        case .unalignedWithoutDRE:
+            "align buffers to the data width (the profile's data-width-bytes: u-dma-buf buffers are page-aligned, offsets into them must keep it), or use a core built with DRE (dre: true)"
+        case .descriptorByteOrder:
+            "store every descriptor word with cpu_to_le32 / htole32 (st_le32, stwbrx) and read STATUS back with le32_to_cpu, as the registers"
+        case .currentWhileRunning:
+            "write CURDESC only before setting RS (after a reset, or once DMASR.Halted reads 1 after clearing RS); while running, extend the chain with TAILDESC"
+        case .descriptorPointer:
+            "keep descriptors 0x40-aligned in a DMA buffer (u-dma-buf) and write their DMA addresses, never a CPU pointer or an offset into the ring"
         }
     }
 

@@ -86,12 +86,23 @@ public enum DriverError: String, Equatable, Sendable, CaseIterable, Codable {
     case timeout
     /// IOC with a received length of 0 or more than the buffer.
     case badLength = "bad-length"
+    /// Scatter-gather: a fetched descriptor had Cmplt set (stale), and fetch/update bus errors.
+    case staleDescriptor = "SGIntErr"
+    case descriptorSlaveError = "SGSlvErr"
+    case descriptorDecodeError = "SGDecErr"
 
-    /// The most specific error bit set in a DMASR value (decode, then slave, then internal).
+    /// The most specific error bit set in a DMASR value (decode, then slave, then internal; data
+    /// errors before descriptor errors).
+    @inline(__always)
     static func from(status: UInt32) -> DriverError? {
+        // One test on the per-completion path, where no error bit is set.
+        guard status & AXIDMAHeader.errors != 0 else { return nil }
         if status & AXIDMAHeader.DMADecErr != 0 { return .decodeError }
         if status & AXIDMAHeader.DMASlvErr != 0 { return .slaveError }
         if status & AXIDMAHeader.DMAIntErr != 0 { return .internalError }
+        if status & AXIDMAHeader.SGDecErr != 0 { return .descriptorDecodeError }
+        if status & AXIDMAHeader.SGSlvErr != 0 { return .descriptorSlaveError }
+        if status & AXIDMAHeader.SGIntErr != 0 { return .staleDescriptor }
         return nil
     }
 }

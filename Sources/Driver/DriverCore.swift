@@ -35,13 +35,20 @@ struct DriverCore: Sendable {
     /// spurious one (no cause in DMASR) with only a re-enable, write the cause back (W1C) before
     /// anything else touches the engine, leave a late one alone while recovering or failed
     /// (re-enabling while recovering), and sort the rest.
+    /// `reapOnDelay`: a scatter-gather driver reaps on Dly_Irq as on IOC_Irq (the delay timer says
+    /// completed descriptors wait below the coalescing threshold); both are counted.
     @inline(__always)
-    mutating func interrupt<Action: ChannelActions>(eventCount: Int32, status: UInt32, _ actions: inout ActionList<Action>) -> Triage {
+    mutating func interrupt<Action: ChannelActions>(eventCount: Int32, status: UInt32, reapOnDelay: Bool = false,
+                                                    _ actions: inout ActionList<Action>) -> Triage {
         switch state {
         case let .running(active):
             guard clearCause(eventCount: eventCount, status: status, &actions) else { return .handled }
             if let error = DriverError.from(status: status) { return .error(error, active: active) }
-            if status & AXIDMAHeader.IOC_Irq == 0 {
+            if reapOnDelay {
+                if status & AXIDMAHeader.Dly_Irq != 0 { metrics.delayInterrupts += 1 }
+                if let active { return .completed(slot: active) }
+                metrics.unexpectedCompletions += 1
+            } else if status & AXIDMAHeader.IOC_Irq == 0 {
                 metrics.delayInterrupts += 1
             } else if let active {
                 return .completed(slot: active)
@@ -90,12 +97,18 @@ struct DriverCore: Sendable {
     /// Start or restart (from stopped or failed): `eventCount` is the baseline for lost-interrupt
     /// detection (nil: nothing to read, see `EventCountTracker.reset`); the core is reset and programmed.
     mutating func start<Action: ChannelActions>(eventCount: Int32?, _ actions: inout ActionList<Action>) {
+        beginStart(eventCount: eventCount, &actions)
+        actions.append(.writeControl(runControl))
+    }
+
+    /// The first half of `start`: the baseline and the soft reset; the machine programs the core
+    /// (the scatter-gather driver writes CURDESC before RS: PG021 lets it be written only while halted).
+    mutating func beginStart<Action: ChannelActions>(eventCount: Int32?, _ actions: inout ActionList<Action>) {
         switch state {
         case .stopped, .failed:
             eventCounts.reset(to: eventCount)
             errorsInARow = 0
             actions.append(.resetCore)
-            actions.append(.writeControl(runControl))
         case .running, .recovering:
             preconditionFailure("start while \(state): stop the driver first")
         }
@@ -103,10 +116,17 @@ struct DriverCore: Sendable {
 
     /// The back-off is over: re-program the core; returns the slot to arm again.
     mutating func retryTimerFired<Action: ChannelActions>(_ actions: inout ActionList<Action>) -> Int {
+        let slot = beginRetry()
+        actions.append(.writeControl(runControl))
+        return slot
+    }
+
+    /// The back-off is over: counts the recovery and returns the slot to retry; the machine
+    /// programs the core.
+    mutating func beginRetry() -> Int {
         switch state {
         case let .recovering(_, slot):
             metrics.recoveries += 1
-            actions.append(.writeControl(runControl))
             return slot
         case .stopped, .running, .failed:
             preconditionFailure("retry timer while \(state): it is armed only on entering recovering, and stop disarms it")
@@ -182,4 +202,5 @@ protocol ChannelActions: Equatable, Sendable {
 }
 
 extension ReceiveStateMachine.Action: ChannelActions {}
+extension SGReceiveStateMachine.Action: ChannelActions {}
 extension TransmitStateMachine.Action: ChannelActions {}

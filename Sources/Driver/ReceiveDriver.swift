@@ -40,6 +40,10 @@ public struct DriverConfiguration: Sendable {
     /// A deliberate mistake, so tests and the protocol checker's scenarios can show the emulation
     /// catches it (`driver: { bug: ... }`). Never set it in a real driver.
     public var plantedBug: PlantedBug? = nil
+    /// Scatter-gather receive: interrupt coalescing (DMACR.IRQThreshold, IRQDelay).
+    public var coalescing = SGReceiveStateMachine.Coalescing()
+    /// Scatter-gather receive: cyclic BD mode (DMACR bit 4).
+    public var cyclic = false
 
     /// The planted bug `enableBeforeClear`.
     public var enableBeforeClearForTesting: Bool {
@@ -77,6 +81,9 @@ public enum PlantedBug: String, Sendable, CaseIterable {
     case noSyncForDevice = "no-sync-for-device"
     /// Program the buffer's CPU virtual address instead of its DMA address (DMA-OUTSIDE-BUFFERS).
     case virtualAddress = "virtual-address"
+    /// Scatter-gather: store descriptor words in the big-endian CPU's order instead of
+    /// little-endian (SG-DESC-BYTE-ORDER).
+    case descriptorByteOrder = "descriptor-byte-order"
 
     /// What `virtualAddress` programs for a buffer at `dmaAddress`: where a 64-bit process's mmap of
     /// it could be.

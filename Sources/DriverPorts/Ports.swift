@@ -55,9 +55,20 @@ public protocol DMABufferHandle: AnyObject {
     func syncForDevice(length: Int)
     /// dma_sync_single_for_cpu: take `length` bytes from the start back for the CPU.
     func syncForCPU(length: Int)
+    /// dma_sync_single_for_device over `length` bytes from `offset` (a descriptor in a ring).
+    func syncRangeForDevice(offset: Int, length: Int)
+    /// dma_sync_single_for_cpu over `length` bytes from `offset`.
+    func syncRangeForCPU(offset: Int, length: Int)
     /// The CPU's view of the first `count` bytes.
     func withCPUBytes<R>(count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
     func withMutableCPUBytes<R>(count: Int, _ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R
+}
+
+extension DMABufferHandle {
+    /// A platform without ranged syncs syncs from the start through the range's end: more bytes
+    /// than asked, never fewer.
+    public func syncRangeForDevice(offset: Int, length: Int) { syncForDevice(length: offset + length) }
+    public func syncRangeForCPU(offset: Int, length: Int) { syncForCPU(length: offset + length) }
 }
 
 /// Where the driver's buffers come from: allocated once, at start.

@@ -181,7 +181,7 @@ public final class AttachWorkload: Workload {
         m.completions = completions
         m.driverState = session.isFinished ? "stopped" : "running"
         // The program's own counters and checks are its business; the board sees none of them.
-        for key in ["lost-irqs", "spurious-irqs", "recoveries", "errors", "mismatched-bytes", "verified-bytes", "latency-p99"] {
+        for key in ["lost-irqs", "spurious-irqs", "recoveries", "errors", "mismatched-bytes", "verified-bytes", "latency-p99", "delay-irqs"] {
             m.unmeasured[key] = "an attached program keeps its own counters (mode: attached)"
         }
     }

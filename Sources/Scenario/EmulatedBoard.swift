@@ -68,6 +68,15 @@ public struct EmulatedBoard {
         return MappedChannel(node: node, mapping: mapping, channel: channel)
     }
 
+    /// A direct-register-mode driver needs a core built without scatter-gather: on one built with it
+    /// SA/DA and LENGTH do not exist (PG021), and the driver would wait for ever.
+    static func requireDirectMode(_ mapped: MappedChannel) throws(WorkloadError) {
+        guard mapped.channel.scatterGather else { return }
+        throw WorkloadError("UIO node \(mapped.node.name)'s AXI DMA is built with scatter-gather (scatter-gather: true): the direct-register-mode "
+                            + "driver cannot drive it (no SA/DA or LENGTH); write mode: sg-receive, or use a profile without scatter-gather",
+                            isInputError: true)
+    }
+
     /// `configuration` with the register poll interval of a driver on `mapped` set to one access of
     /// its device on this board's bus (the profile's `access-time`): how long each read of a core
     /// that has not caught up yet takes (`CoreWait`).

@@ -6,7 +6,7 @@ import Trace
 import UIO
 
 /// A workload whose driver object runs in this process on one UIO node of an emulated board (the
-/// receive and transmit workloads; the scatter-gather driver's will be one too). What they share is
+/// receive, transmit and scatter-gather receive workloads). What they share is
 /// written once here: the board they read through, how the driver starts, restarts and is traced,
 /// and the driver's counters in the measures.
 public protocol EmulatedDriverWorkload: Workload {
@@ -77,6 +77,7 @@ extension EmulatedDriverWorkload {
         m.completions = metrics.completions
         m.lostInterrupts = metrics.lostInterrupts
         m.spuriousInterrupts = metrics.spuriousInterrupts
+        m.delayInterrupts = metrics.delayInterrupts
         m.recoveries = metrics.recoveries
         m.errors = Dictionary(uniqueKeysWithValues: metrics.errors.map { ($0.key.rawValue, $0.value) })
         m.driverState = "\(driver.state)"

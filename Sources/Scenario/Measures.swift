@@ -9,6 +9,8 @@ public struct Measures: Sendable {
     public var dropped: [DropReason: UInt64] = [:]
     public var lostInterrupts = 0
     public var spuriousInterrupts = 0
+    /// Interrupts with Dly_Irq set (scatter-gather: the IRQDelay timer; direct mode: only a fault).
+    public var delayInterrupts = 0
     public var recoveries = 0
     public var errors: [String: Int] = [:]
     public var findings: [String: Int] = [:]
@@ -57,6 +59,7 @@ public struct Measures: Sendable {
             case let .bytesDropped(reason?): actual = Int64(dropped[reason] ?? 0)
             case .lostInterrupts: actual = Int64(lostInterrupts)
             case .spuriousInterrupts: actual = Int64(spuriousInterrupts)
+            case .delayInterrupts: actual = Int64(delayInterrupts)
             case .recoveries: actual = Int64(recoveries)
             case .errors(nil): actual = Int64(errors.values.reduce(0, +))
             case let .errors(kind?): actual = Int64(errors[kind.rawValue] ?? 0)

@@ -30,6 +30,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
     public init(profile: BoardProfile, seed: UInt64 = 1, configuration: WorkloadConfiguration = WorkloadConfiguration()) throws(WorkloadError) {
         emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
         mapped = try emulated.mappedChannel(node: configuration.uioNode, .s2mm)
+        try EmulatedBoard.requireDirectMode(mapped)
         mapped.channel.attach(configuration.source)
         file = mapped.node.open(nonBlocking: true)
         consumer = VerifyingConsumer(channel: mapped.channel, pattern: configuration.source.pattern,

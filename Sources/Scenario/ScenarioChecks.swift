@@ -1,4 +1,5 @@
 import Board
+import Devices
 
 /// What a parsed scenario must satisfy before it runs, beyond each value's own form: the steps its
 /// mode can play and the ring slots its driver has. Part of parsing, so `validate` and `play`
@@ -6,6 +7,11 @@ import Board
 enum ScenarioChecks {
     static func check(_ spec: ScenarioSpec, _ diagnostics: inout Diagnostics) {
         for step in spec.timeline {
+            if case let .inject(fault, _) = step.action, fault.isDescriptorFault, spec.mode == .receive || spec.mode == .transmit {
+                diagnostics.error("inject: \(fault) acts on the scatter-gather engine's descriptor fetch; mode: \(spec.mode.rawValue) drives the "
+                                  + "core in direct register mode, which fetches no descriptors (write mode: sg-receive)",
+                                  at: step.actionLocation ?? step.location)
+            }
             guard case let .workload(action) = step.action else { continue }
             let location = step.actionLocation ?? step.location
             if let problem = modeProblem(action, spec.mode) {
@@ -26,12 +32,12 @@ enum ScenarioChecks {
             return nil
         case (_, .uioRead), (_, .uioWrite):
             return "\(action.name) acts on the board's UIO node as a script does: it needs mode: script"
-        case (.receive, _):
+        case (.receive, _), (.sgReceive, _):
             return nil
         case (.transmit, .restartDriver):
             return nil
         case (.transmit, _):
-            return "\(action.name) needs mode: receive (a stream source and a consumer); mode: transmit has neither"
+            return "\(action.name) needs mode: receive or sg-receive (a stream source and a consumer); mode: transmit has neither"
         case (.script, _):
             return "\(action.name) needs a driver (mode: receive or transmit); mode: script has none"
         case (.attached, .setRate), (.attached, .pauseSource), (.attached, .resumeSource), (.attached, .maskInterrupt),
@@ -39,6 +45,16 @@ enum ScenarioChecks {
             return nil
         case (.attached, _):
             return "\(action.name) acts on the built-in driver; an attached program's buffers and state are its own"
+        }
+    }
+}
+
+extension AXIDMAFault {
+    /// A fault of the scatter-gather descriptor fetch.
+    var isDescriptorFault: Bool {
+        switch self {
+        case .descriptorSlaveError, .descriptorDecodeError, .staleDescriptor: true
+        default: false
         }
     }
 }

@@ -12,7 +12,11 @@ extension Reader {
     /// writes; whether it lies inside the window is the board's to say, when the step runs).
     mutating func registerTarget(_ v: YAMLValue) -> ScenarioSpec.RegisterTarget? {
         let map = AXIDMARegisterMap(lengthWidthBits: 26)
-        if let text = v.scalarText, let register = map.registers.first(where: { $0.name == text }) {
+        // The scatter-gather registers (CURDESC, TAILDESC and their MSB halves) by name too: on a
+        // core built without scatter-gather their offsets are reserved (read 0, writes ignored).
+        let sgMap = AXIDMARegisterMap(lengthWidthBits: 26, scatterGather: true)
+        if let text = v.scalarText,
+           let register = map.registers.first(where: { $0.name == text }) ?? sgMap.registers.first(where: { $0.name == text }) {
             return ScenarioSpec.RegisterTarget(offset: register.offset, description: register)
         }
         if let text = v.scalarText, let offset = YAMLValue.parseInteger(text) {
@@ -21,8 +25,9 @@ extension Reader {
             }
             return ScenarioSpec.RegisterTarget(offset: UInt32(offset), description: map.register(at: UInt32(offset)))
         }
-        return v.mismatch("a register name (\(map.registers.map(\.name).joined(separator: ", "))) or an offset in the window", &diagnostics,
-                          suggestion: v.scalarText.flatMap { Suggestion.closest(to: $0, among: map.registers.map(\.name)) })
+        let names = map.registers.map(\.name) + sgMap.registers.map(\.name).filter { name in !map.registers.contains { $0.name == name } }
+        return v.mismatch("a register name (\(names.joined(separator: ", "))) or an offset in the window", &diagnostics,
+                          suggestion: v.scalarText.flatMap { Suggestion.closest(to: $0, among: names) })
     }
 
     /// The steps of this file, or nil when `key` is not one of them.

@@ -10,7 +10,11 @@ import Reactor
 /// readers and diagnostics, shared).
 public enum ScenarioParser {
     static let topKeys = ["name", "description", "board", "seed", "time", "duration", "mode", "driver", "stream", "timeline", "expect"]
-    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command", "bug"]
+    static let driverKeys = ["uio", "ring", "buffer-size", "watchdog", "max-retries", "consumer", "command", "bug", "coalesce", "cyclic"]
+    /// `driver: { coalesce: ... }` (mode: sg-receive): DMACR.IRQThreshold and IRQDelay.
+    static let coalesceKeys = ["threshold", "delay"]
+    /// The planted bugs each built-in driver can make.
+    static let sgBugs: [PlantedBug] = [.descriptorByteOrder]
     static let consumerKeys = ["processing", "hold"]
     static let streamKeys = ["pattern", "packet-size", "rate", "back-pressure", "sink-rate", "loopback"]
     static let triggerKeys = ["at", "after"]
@@ -20,9 +24,12 @@ public enum ScenarioParser {
                              "expect-line", "read-memory", "uio-read", "uio-write", "advance"]
     static let simpleActions = ["pause-source", "resume-source", "restart-driver", "mask-irq", "unmask-irq", "stop"]
     public static let faultNames = ["slave-error", "decode-error", "internal-error", "stall", "delay-completion", "short-packet",
-                             "corrupt-byte", "delay-interrupt", "spurious-interrupt", "lost-interrupt"]
+                             "corrupt-byte", "delay-interrupt", "spurious-interrupt", "lost-interrupt",
+                             "descriptor-slave-error", "descriptor-decode-error", "stale-descriptor"]
+    /// Faults of the scatter-gather engine: they need mode: sg-receive (or a profile with scatter-gather).
+    static let descriptorFaultNames = ["descriptor-slave-error", "descriptor-decode-error", "stale-descriptor"]
     public static let metricKeys = ["completions", "bytes-delivered", "bytes-dropped", "lost-irqs", "spurious-irqs", "recoveries", "errors",
-                             "violations", "mismatched-bytes", "verified-bytes", "storms", "latency-p99", "script-failures",
+                             "violations", "mismatched-bytes", "verified-bytes", "storms", "latency-p99", "script-failures", "delay-irqs",
                              "driver-state", "trace-hash", "findings", "enables-with-cause-asserted", "after-last-step"]
     /// What `after-last-step` counts.
     static let afterLastStepKeys = ["completions", "bytes-delivered", "verified-bytes"]
@@ -88,7 +95,7 @@ struct Reader {
         }
         let modeText = top["mode"].flatMap { $0.choice("the mode", among: ScenarioSpec.Mode.allCases.map(\.rawValue), &diagnostics) }
         var mode = modeText.flatMap(ScenarioSpec.Mode.init(rawValue:)) ?? .receive
-        if let driver = top["driver"] { readDriver(driver, into: &workload, file: file) }
+        if let driver = top["driver"] { readDriver(driver, into: &workload, file: file, mode: mode) }
         if workload.command != nil {
             // An external driver replaces the built-in one: the run attaches it.
             if let modeValue = top["mode"], modeText != nil, mode != .attached {
@@ -126,14 +133,37 @@ struct Reader {
 
     /// The `driver:` section: the UIO node, the driver's configuration and the consumer's pace; or
     /// an external driver's command.
-    mutating func readDriver(_ value: YAMLValue, into w: inout WorkloadConfiguration, file: String) {
+    mutating func readDriver(_ value: YAMLValue, into w: inout WorkloadConfiguration, file: String, mode: ScenarioSpec.Mode) {
         guard let m = value.mapping("the driver section", keys: ScenarioParser.driverKeys, &diagnostics) else { return }
         if let v = m["command"] { w.command = command(v, file: file) }
         if let v = m["uio"] { w.uioNode = v.name(&diagnostics) }
-        if let v = m["bug"], let bug = v.choice("a planted bug", among: PlantedBug.allCases.map(\.rawValue), &diagnostics) {
-            w.driver.plantedBug = PlantedBug(rawValue: bug)
+        let sg = mode == .sgReceive
+        if let v = m["bug"] {
+            // Each driver makes the mistakes it has code for: a bug it cannot make would plant nothing.
+            let bugs = sg ? ScenarioParser.sgBugs : PlantedBug.allCases.filter { !ScenarioParser.sgBugs.contains($0) }
+            if let bug = v.choice(sg ? "a planted bug of the scatter-gather driver" : "a planted bug", among: bugs.map(\.rawValue), &diagnostics) {
+                w.driver.plantedBug = PlantedBug(rawValue: bug)
+            }
         }
-        if let v = m["ring"], let n = v.integer("a ring size (1 to 256 buffers)", in: 1...256, &diagnostics) { w.driver.ringSize = Int(n) }
+        for key in ["coalesce", "cyclic"] where !sg {
+            if let v = m[key] {
+                diagnostics.error("'\(key)' configures the scatter-gather receive driver: expected mode: sg-receive beside it", at: v.location)
+            }
+        }
+        if let v = m["coalesce"], sg, let c = v.mapping("the coalesce section", keys: ScenarioParser.coalesceKeys, &diagnostics) {
+            // PG021 DMACR.IRQThreshold: 0x01 minimum (a write of 0 has no effect); IRQDelay 0 turns the delay timer off.
+            if let t = c["threshold"], let n = t.integer("an interrupt threshold in packets (DMACR.IRQThreshold)", in: 1...255, &diagnostics) {
+                w.driver.coalescing.threshold = Int(n)
+            }
+            if let d = c["delay"], let n = d.integer("an interrupt delay in units of 125 SG clock periods (DMACR.IRQDelay)", in: 0...255, &diagnostics) {
+                w.driver.coalescing.delay = Int(n)
+            }
+        }
+        if let v = m["cyclic"], sg, let b = v.bool(&diagnostics) { w.driver.cyclic = b }
+        let ringRange: ClosedRange<UInt64> = sg ? 2...256 : 1...256
+        if let v = m["ring"], let n = v.integer(sg ? "a ring size in descriptors" : "a ring size (1 to 256 buffers)", in: ringRange, &diagnostics) {
+            w.driver.ringSize = Int(n)
+        }
         if let v = m["buffer-size"], let n = v.size(&diagnostics) {
             if n > 64 * 1024 * 1024 { diagnostics.error("expected a buffer size of at most 64 MiB, found \(n) bytes", at: v.location) } else { w.driver.bufferBytes = Int(n) }
         }
@@ -318,6 +348,9 @@ struct Reader {
         case "delay-interrupt": fault = .delayInterrupt
         case "spurious-interrupt": fault = .spuriousInterrupt
         case "lost-interrupt": fault = .lostInterrupt
+        case "descriptor-slave-error": fault = .descriptorSlaveError
+        case "descriptor-decode-error": fault = .descriptorDecodeError
+        case "stale-descriptor": fault = .staleDescriptor
         case "delay-completion":
             guard let by = mapping?.required("by", expecting: ScenarioParser.durationExpectation, &diagnostics).flatMap({ duration($0) }) else {
                 if mapping == nil { diagnostics.error("expected delay-completion as a mapping with 'by: DURATION'", at: v.location) }
@@ -402,6 +435,7 @@ struct Reader {
                 case "bytes-delivered": metric = .bytesDelivered
                 case "lost-irqs": metric = .lostInterrupts
                 case "spurious-irqs": metric = .spuriousInterrupts
+                case "delay-irqs": metric = .delayInterrupts
                 case "recoveries": metric = .recoveries
                 case "mismatched-bytes": metric = .mismatchedBytes
                 case "verified-bytes": metric = .verifiedBytes

@@ -66,7 +66,9 @@ public struct ScenarioRunner {
 
     public init(spec: ScenarioSpec, profile: BoardProfile, seed: UInt64? = nil, strict: Bool = false) {
         self.spec = spec
-        self.profile = profile
+        // mode: sg-receive builds the driver's core with scatter-gather: the checker must decode the
+        // same register map as the device (an unknown node is reported when the workload is built).
+        self.profile = spec.mode == .sgReceive ? (try? SGReceiveWorkload.sgProfile(profile, node: spec.workload.uioNode)) ?? profile : profile
         self.seed = seed ?? spec.seed
         self.strict = strict
     }
@@ -75,6 +77,7 @@ public struct ScenarioRunner {
     public func makeWorkload() throws(WorkloadError) -> any Workload {
         switch spec.mode {
         case .receive: try ReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
+        case .sgReceive: try SGReceiveWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .transmit: try TransmitWorkload(profile: profile, seed: seed, configuration: spec.workload)
         case .script: try ScriptWorkload(profile: profile, seed: seed, configuration: spec.workload, withUIO: spec.usesUIO)
         case .attached: try AttachWorkload(profile: profile, seed: seed, scenario: spec.workload)

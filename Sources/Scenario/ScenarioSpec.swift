@@ -16,6 +16,9 @@ public struct ScenarioSpec: Sendable {
         case script
         /// The user's own driver program (`driver: { command: [...] }`), attached to the board.
         case attached
+        /// The scatter-gather receive driver on the S2MM channel (the AXI DMA built with
+        /// scatter-gather), fed by a stream source.
+        case sgReceive = "sg-receive"
     }
 
     public var name: String
@@ -121,6 +124,8 @@ public struct ScenarioSpec: Sendable {
         case bytesDropped(DropReason?)
         case lostInterrupts
         case spuriousInterrupts
+        /// Interrupts the driver handled with Dly_Irq set.
+        case delayInterrupts
         case recoveries
         case errors(DriverErrorName?)
         case violations(String?)
@@ -146,6 +151,7 @@ public struct ScenarioSpec: Sendable {
             case let .bytesDropped(reason?): "bytes-dropped.\(reason)"
             case .lostInterrupts: "lost-irqs"
             case .spuriousInterrupts: "spurious-irqs"
+            case .delayInterrupts: "delay-irqs"
             case .recoveries: "recoveries"
             case .errors(nil): "errors"
             case let .errors(kind?): "errors.\(kind.rawValue)"
@@ -171,7 +177,7 @@ public struct ScenarioSpec: Sendable {
 
     /// Driver error names as scenarios write them (the DMASR bit names, `timeout`, `bad-length`).
     public enum DriverErrorName: String, Sendable, CaseIterable {
-        case DMAIntErr, DMASlvErr, DMADecErr, timeout
+        case DMAIntErr, DMASlvErr, DMADecErr, SGIntErr, SGSlvErr, SGDecErr, timeout
         case badLength = "bad-length"
     }
 

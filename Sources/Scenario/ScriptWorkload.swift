@@ -98,7 +98,7 @@ public final class ScriptWorkload: Workload {
         // With UIO steps the kernel side exists: its storms, enables and the heap's findings count.
         let measuredWithUIO: Set<String> = node != nil ? ["violations", "enables-with-cause-asserted", "storms"] : []
         for key in ["lost-irqs", "spurious-irqs", "recoveries", "errors", "violations", "mismatched-bytes", "verified-bytes",
-                    "latency-p99", "driver-state", "enables-with-cause-asserted", "storms"] where !measuredWithUIO.contains(key) {
+                    "latency-p99", "driver-state", "enables-with-cause-asserted", "storms", "delay-irqs"] where !measuredWithUIO.contains(key) {
             m.unmeasured[key] = "mode: script has no driver"
         }
     }

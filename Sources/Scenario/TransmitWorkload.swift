@@ -55,6 +55,7 @@ public final class TransmitWorkload: EmulatedDriverWorkload {
                                    packetLimit: configuration.packetLimit, ringSize: configuration.driver.ringSize)
         emulated = EmulatedBoard(profile: profile, clock: configuration.clock, seed: seed)
         mapped = try emulated.mappedChannel(node: configuration.uioNode, .mm2s)
+        try EmulatedBoard.requireDirectMode(mapped)
         mapped.channel.attach(configuration.sink)
         file = mapped.node.open(nonBlocking: true)
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,

@@ -14,7 +14,7 @@ import UIO
 /// reason (counted in its stream accounting) or ones the device delivered that the driver gave up
 /// on after an error (a timeout, a too-long packet), each such transfer matched by a driver error.
 /// A gap neither explains (a driver that loses completed buffers) is counted in `unexplainedGaps`.
-public final class VerifyingConsumer: ReceiveConsumer {
+public final class VerifyingConsumer: ReceiveConsumer, PacketConsumer {
     public struct Statistics: Equatable, Sendable {
         public var buffers = 0
         public var verifiedBytes: UInt64 = 0
@@ -36,6 +36,10 @@ public final class VerifyingConsumer: ReceiveConsumer {
         /// exactly the buffers it allocated).
         public var addressChanges = 0
         public var maxHeld = 0
+        /// Scatter-gather: packets the device began that never reached the consumer (abandoned
+        /// with an error, or flushed by a reset), and buffers whose packet the log did not hold.
+        public var skippedPackets: UInt64 = 0
+        public var packetsNotLogged: UInt64 = 0
     }
 
     public typealias Buffer = DMABuffer
@@ -79,6 +83,8 @@ public final class VerifyingConsumer: ReceiveConsumer {
     // What earlier gaps already used to explain themselves.
     @exclusivity(unchecked) private var droppedBytesExplained: UInt64 = 0
     @exclusivity(unchecked) private var driverErrorsExplained = 0
+    /// Scatter-gather: the next entry of the channel's packet log to search from (0: none found yet).
+    @exclusivity(unchecked) private var packetLogCursor: UInt64 = 0
 
     init(channel: DMAChannel, pattern: StreamPattern, bufferBytes: Int, ringSize: Int, reactor: Reactor, pace: Pace = Pace()) {
         self.channel = channel
@@ -101,11 +107,23 @@ public final class VerifyingConsumer: ReceiveConsumer {
     deinit { expected.deallocate() }
 
     public func receive(slot: Int, buffer: DMABuffer, length: Int, transfer: UInt64) -> ConsumerDecision {
+        take(slot: slot, buffer: buffer, length: length, start: channel.completedPacketStreamOffset)
+    }
+
+    /// A scatter-gather driver's buffer: a packet's first (RXSOF) is lined up with the stream where
+    /// the channel's packet log says the packet that began in this buffer started; the next ones of
+    /// the same packet follow on.
+    public func receive(slot: Int, buffer: DMABuffer, length: Int, transfer: UInt64, startsPacket: Bool, endsPacket: Bool) -> ConsumerDecision {
+        take(slot: slot, buffer: buffer, length: length, start: startsPacket ? packetStart(buffer.dmaAddress) : streamPosition)
+    }
+
+    @inline(__always)
+    private func take(slot: Int, buffer: DMABuffer, length: Int, start: UInt64) -> ConsumerDecision {
         statistics.buffers += 1
         if stalled {
             // A stalled consumer keeps everything it gets until the stall ends.
             if addressBySlot[slot] == 0 { addressBySlot[slot] = buffer.dmaAddress }
-            check(buffer, length)
+            check(buffer, length, start: start)
             stalledSlots.append(slot)
             return .keep
         }
@@ -114,7 +132,7 @@ public final class VerifyingConsumer: ReceiveConsumer {
         } else if addressBySlot[slot] != buffer.dmaAddress {
             statistics.addressChanges += 1
         }
-        check(buffer, length)
+        check(buffer, length, start: start)
         guard hold > 0 && processing > .zero && heldCount < hold else { return .release }
         held[(heldHead + heldCount) % held.count] = slot
         heldCount += 1
@@ -126,10 +144,9 @@ public final class VerifyingConsumer: ReceiveConsumer {
     /// Lines the buffer up with the stream (reconciling a gap before it) and, when the pattern
     /// carries data, compares every byte.
     @inline(__always)
-    private func check(_ buffer: DMABuffer, _ length: Int) {
-        let start = channel.completedPacketStreamOffset
+    private func check(_ buffer: DMABuffer, _ length: Int, start: UInt64) {
         if start > streamPosition {
-            reconcileGap(to: start, length: length)
+            if packetLogCursor > 0 { reconcilePacketGap(to: start) } else { reconcileGap(to: start, length: length) }
             if checksData { generator.skip(Int(start - streamPosition)) }
             statistics.skippedBytes += start - streamPosition
             streamPosition = start
@@ -178,6 +195,56 @@ public final class VerifyingConsumer: ReceiveConsumer {
             if statistics.firstUnexplainedGap == nil {
                 statistics.firstUnexplainedGap = "stream bytes \(streamPosition)..<\(start): \(problem)"
             }
+        }
+    }
+
+    /// Scatter-gather: the stream offset of the packet that began in the buffer at `address`: the
+    /// latest entry of the channel's packet log naming it (a buffer takes a new packet only once the
+    /// driver has it back from this consumer, so an earlier entry for it is a packet abandoned on an
+    /// error, begun again after the recovery). Entries before it never reached this consumer
+    /// (`skippedPackets`). Searched from the newest back to the last one found: bounded by the
+    /// packets the engine began meanwhile (at most a ring ahead), and by the log's capacity. A
+    /// packet not found is counted and lined up where the stream position is.
+    private func packetStart(_ address: UInt64) -> UInt64 {
+        let begun = channel.packetsBegun
+        var number = begun
+        while number > packetLogCursor {  // bounded: the packets begun since the last one found
+            number -= 1
+            guard let entry = channel.packetStart(number) else { break }
+            if entry.buffer == address {
+                statistics.skippedPackets += number - packetLogCursor
+                packetLogCursor = number + 1
+                return entry.streamOffset
+            }
+        }
+        statistics.packetsNotLogged += 1
+        return streamPosition
+    }
+
+    /// Scatter-gather: a gap before a packet. Its bytes must be ones the device dropped with a
+    /// reason (a transfer error's rest, a reset's flush, a FIFO overflow) not already used by an
+    /// earlier gap, or belong to descriptors the driver abandoned, each matched by a driver error.
+    @inline(never)
+    private func reconcilePacketGap(to start: UInt64) {
+        let gap = start - streamPosition
+        let dropped = channel.accounting.dropped.total
+        let available = dropped > droppedBytesExplained ? dropped - droppedBytesExplained : 0
+        if gap <= available {
+            droppedBytesExplained += gap
+            return
+        }
+        let errors = driverErrors?() ?? 0
+        if errors > driverErrorsExplained {
+            driverErrorsExplained += 1
+            droppedBytesExplained = dropped
+            statistics.abandonedBytes += gap - available
+            statistics.abandonedTransfers += 1
+            return
+        }
+        statistics.unexplainedGaps += 1
+        if statistics.firstUnexplainedGap == nil {
+            statistics.firstUnexplainedGap = "stream bytes \(streamPosition)..<\(start): \(gap - available) bytes are missing but the device dropped only "
+                + "\(available) more and the driver recorded no error for them"
         }
     }
 

@@ -6,9 +6,10 @@ import UIO
 
 /// What the scenario runner plays: one class per driver kind builds its board, its driver and what
 /// feeds and drains it, and is played as it is by `play`, `run` and the benchmark. Today: receive,
-/// transmit and script (no driver). A new kind conforms and adds one `ScenarioSpec.Mode` case:
-/// an attached driver process has no driver object and counts `completions` from UIO and DMA
-/// events; the scatter-gather driver brings its own driver and the same board.
+/// transmit, scatter-gather receive, script (no driver) and attached. A new kind conforms and adds
+/// one `ScenarioSpec.Mode` case: an attached driver process has no driver object and counts
+/// `completions` from UIO and DMA events; the scatter-gather driver brings its own driver on the
+/// same board, its AXI DMA built with scatter-gather.
 ///
 /// The runner does every step that needs only the board (`inject`, `advance`, `stop` and the
 /// register steps) and takes the measures every run has (the DMA heap's findings and the UIO

@@ -15,7 +15,7 @@
 /// - A record is: the kind (one byte, `TraceEvent.kindNumber`: register 1, irq 2, uio-read 3,
 ///   uio-enable 4, uio-irq 5, uio-storm 6, dma-start 7, dma-done 8, dma-error 9, dma-status 10,
 ///   driver-state 11, slot-owner 12, buffer-owner 13, buffer 14, buffer-sync 15, cpu-access 16,
-///   byte-order 17, lost-irqs 18, fault 19, finding 20, protocol-finding 21); the time `t` less the
+///   byte-order 17, lost-irqs 18, fault 19, finding 20, protocol-finding 21, descriptor-fetch 22); the time `t` less the
 ///   previous record's (the first: less 0) as a number; then the values of the JSON line's other
 ///   keys, in the line's order, each a number (JSON integers, 0/1 booleans included) or a string
 ///   (JSON strings, unescaped).

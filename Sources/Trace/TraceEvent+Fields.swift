@@ -36,6 +36,7 @@ extension TraceEvent {
         case .fault: 19
         case .finding: 20
         case .protocolFinding: 21
+        case .descriptorFetch: 22
         }
     }
 
@@ -69,6 +70,13 @@ extension TraceEvent {
             w.field("channel", channel)
             w.field("address", unsigned: address)
             w.field("bytes", Int64(bytes))
+        case let .descriptorFetch(channel, address, next, buffer, control, status):
+            w.field("channel", channel)
+            w.field("address", unsigned: address)
+            w.field("nxtdesc", Int64(next))
+            w.field("buffer-address", Int64(buffer))
+            w.field("control", Int64(control))
+            w.field("status", Int64(status))
         case let .dmaDone(channel, bytes):
             w.field("channel", channel)
             w.field("bytes", Int64(bytes))

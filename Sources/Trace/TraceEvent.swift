@@ -24,6 +24,10 @@ public enum TraceEvent: Sendable, Hashable {
     case uioStorm(device: String, events: Int)
     /// A DMA channel began moving `bytes` at `address` (S2MM: once a packet is there).
     case dmaStart(channel: String, address: UInt64, bytes: Int)
+    /// Scatter-gather: the engine fetched the descriptor at `address`; its NXTDESC, BUFFER_ADDRESS,
+    /// CONTROL and STATUS words as the AXI side read them (little-endian, before any masking), so a
+    /// checker can tell a descriptor stored in the wrong byte order.
+    case descriptorFetch(channel: String, address: UInt64, next: UInt32, buffer: UInt32, control: UInt32, status: UInt32)
     /// A transfer completed: `bytes` moved (S2MM: what LENGTH reports).
     case dmaDone(channel: String, bytes: Int)
     /// A transfer ended in an error; `status` is DMASR after the error was latched.
@@ -75,6 +79,7 @@ public enum TraceEvent: Sendable, Hashable {
         case .uioInterrupt: "uio-irq"
         case .uioStorm: "uio-storm"
         case .dmaStart: "dma-start"
+        case .descriptorFetch: "descriptor-fetch"
         case .dmaDone: "dma-done"
         case .dmaError: "dma-error"
         case .channelStatus: "dma-status"

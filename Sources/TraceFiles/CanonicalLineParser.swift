@@ -160,6 +160,10 @@ private struct FieldReader {
         case "uio-storm": return .uioStorm(device: try string("device"), events: try integer("events", Int.self))
         case "dma-start":
             return .dmaStart(channel: try string("channel"), address: try integer("address", UInt64.self), bytes: try integer("bytes", Int.self))
+        case "descriptor-fetch":
+            return .descriptorFetch(channel: try string("channel"), address: try integer("address", UInt64.self), next: try integer("nxtdesc", UInt32.self),
+                                    buffer: try integer("buffer-address", UInt32.self), control: try integer("control", UInt32.self),
+                                    status: try integer("status", UInt32.self))
         case "dma-done": return .dmaDone(channel: try string("channel"), bytes: try integer("bytes", Int.self))
         case "dma-error": return .dmaError(channel: try string("channel"), status: try integer("dmasr", UInt32.self))
         case "dma-status":

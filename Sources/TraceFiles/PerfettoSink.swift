@@ -84,6 +84,9 @@ public final class PerfettoSink: TraceSink {
             instant(on: driver, "\(count) lost interrupt(s)", at: ns, args: "")
         case let .fault(channel, fault):
             instant(on: channel, "fault: \(fault)", at: ns, args: "")
+        case let .descriptorFetch(channel, address, next, buffer, control, status):
+            instant(on: channel, "descriptor \(hex(address))", at: ns,
+                    args: "\"nxtdesc\":\(json(hex(next))),\"buffer\":\(json(hex(buffer))),\"control\":\(json(hex(control))),\"status\":\(json(hex(status)))")
         case let .finding(kind, severity, detail):
             instant(on: "findings", kind, at: ns, args: "\"severity\":\(json(severity)),\"detail\":\(json(detail))")
         case let .protocolFinding(rule, device, register, values):

@@ -33,6 +33,8 @@ extension DMABuffer: DMABufferHandle {
     // would; the driver's port has no use for the error, so none is built.
     public func syncForDevice(length: Int) { _ = sync(to: .device, offset: 0, length: UInt64(length)) }
     public func syncForCPU(length: Int) { _ = sync(to: .cpu, offset: 0, length: UInt64(length)) }
+    public func syncRangeForDevice(offset: Int, length: Int) { _ = sync(to: .device, offset: UInt64(offset), length: UInt64(length)) }
+    public func syncRangeForCPU(offset: Int, length: Int) { _ = sync(to: .cpu, offset: UInt64(offset), length: UInt64(length)) }
 
     @inline(__always)
     public func withCPUBytes<R>(count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

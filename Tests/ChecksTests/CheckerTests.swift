@@ -222,3 +222,37 @@ func shippedScenarios() -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? ["(scenarios/ is missing)"]
     return names.filter { $0.hasSuffix(".yaml") || $0.hasPrefix("(") }.sorted().map { dir.appendingPathComponent($0).path }
 }
+
+@Suite("the protocol checker's UIO rules and new causes")
+struct NewCauseTests {
+    @Test("a cause that rises between the driver's DMASR read and its W1C is a new one: clearing the reported cause and re-enabling is no UIO-ENABLE-CAUSE, and the new cause is delivered at once")
+    func newCauseBeforeTheEnable() throws {
+        let text = """
+            board: p2020-fpga
+            seed: 1
+            mode: script
+            duration: 200us
+            stream: { pattern: counter, packet-size: 256 B }
+            timeline:
+              - write: { register: S2MM_DMACR, value: 0x00003001 }
+              - advance: 40ns
+              - write: { register: S2MM_DA, value: 0x3c000000 }
+              - write: { register: S2MM_LENGTH, value: 4096 }
+              - uio-read: { expect: 1 }
+              - read: { register: S2MM_DMASR, expect: 0x1000, mask: 0x7000 }
+              - inject: delay-interrupt
+              - write: { register: S2MM_DMASR, value: 0x1000 }
+              - uio-write: 1
+              - uio-read: { nonblocking: true, expect: 2 }
+            expect:
+              script-failures: 0
+              findings: 0
+            """
+        let outcome = try play(text, file: repositoryRoot.appendingPathComponent("scenarios/checks/new-cause.yaml").path, strict: true)
+        #expect(outcome.passed, "\(outcome.failures) \(outcome.findings.lines)")
+        // Without the W1C the reported IOC is still set: the rule fires.
+        let unclear = text.replacingOccurrences(of: "  - write: { register: S2MM_DMASR, value: 0x1000 }\n", with: "")
+        let buggy = try play(unclear, file: repositoryRoot.appendingPathComponent("scenarios/checks/new-cause.yaml").path)
+        #expect(buggy.findings.counts["UIO-ENABLE-CAUSE"] == 1, "\(buggy.findings.lines)")
+    }
+}

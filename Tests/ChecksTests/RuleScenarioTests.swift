@@ -50,6 +50,14 @@ struct RuleCase: CustomTestStringConvertible, Sendable {
         RuleCase(file: "mm2s-no-sync.yaml", rules: [.sendWithoutSync], mistake: "  bug: no-sync-for-device\n", fix: "  ring: 8\n"),
         RuleCase(file: "dma-outside-buffers.yaml", rules: [.dmaOutsideBuffers], mistake: "  bug: virtual-address\n", fix: ""),
         RuleCase(file: "dma-freed-buffer.yaml", rules: [.dmaFreedBuffer], mistake: "    free-buffer: 3\n", fix: "    advance: 1us\n"),
+        RuleCase(file: "addr-unaligned.yaml", rules: [.unalignedWithoutDRE],
+                 mistake: "value: 0x3c000002 }   # the bug: 2 bytes off the 4-byte width", fix: "value: 0x3c000000 }"),
+        // The engine reads the swapped BUFFER_ADDRESS too: the guard refuses it (DMA-OUTSIDE-BUFFERS).
+        RuleCase(file: "sg-desc-byte-order.yaml", rules: [.descriptorByteOrder, .dmaOutsideBuffers], mistake: "  bug: descriptor-byte-order\n", fix: ""),
+        RuleCase(file: "sg-curdesc-running.yaml", rules: [.currentWhileRunning],
+                 mistake: "  - write: { register: S2MM_CURDESC, value: 0x3c000040 }  # the bug: the channel runs\n", fix: ""),
+        RuleCase(file: "sg-desc-pointer.yaml", rules: [.descriptorPointer], mistake: "value: 0x3c000020 }  # the bug: 0x20 apart",
+                 fix: "value: 0x3c000000 }"),
     ]
 }
 

@@ -38,6 +38,17 @@ struct DriverAllocationTests {
         #expect(try tracer.finish()?.count == 64)
     }
 
+    @Test("scatter-gather: 20,000 descriptor completions after warm-up allocate nothing (reap, deliver, recycle, TAILDESC), every byte verified",
+          arguments: [1, 4])
+    func zeroAllocationsPerSGCompletion(threshold: Int) throws {
+        let w = sgWorkload { $0.driver.ringSize = 16; $0.driver.coalescing = .init(threshold: threshold, delay: 10) }
+        try w.run(completions: 1_000)  // warm-up
+        let mallocs = mallocsOnThisThread { try? w.run(completions: 21_000) }
+        #expect(w.completions >= 21_000)
+        #expect(w.consumer.statistics.mismatchedBytes == 0 && w.consumer.statistics.verifiedBytes == w.consumer.statistics.receivedBytes)
+        #expect(mallocs == 0)
+    }
+
     @Test("the count is real: a run that allocates per completion is seen")
     func countingWorks() {
         var kept: [[UInt8]] = []

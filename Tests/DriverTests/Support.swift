@@ -37,3 +37,13 @@ func workload(_ profile: BoardProfile = profile(), seed: UInt64 = 1, _ configure
     try! w.start()
     return w
 }
+
+func sgWorkload(_ profile: BoardProfile = profile(), seed: UInt64 = 1, _ configure: (inout WorkloadConfiguration) -> Void = { _ in })
+    -> SGReceiveWorkload
+{
+    var configuration = WorkloadConfiguration()
+    configure(&configuration)
+    let w = try! SGReceiveWorkload(profile: profile, seed: seed, configuration: configuration)
+    try! w.start()
+    return w
+}

@@ -24,6 +24,20 @@ struct TraceHashCommandTests {
         #expect(runHash != printed)
     }
 
+    @Test("a scatter-gather run's trace (descriptor fetches included) hashes from its file to the hash play printed")
+    func scatterGatherTrace() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-sg-hash-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trace = directory.appendingPathComponent("sg.jsonl").path
+        let play = try runUIOEmu(["play", "--json", "scenarios/sg-steady-stream.yaml", "--trace", trace])
+        #expect(play.status == 0, "\(play.err)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(play.out.utf8)) as? [String: Any])
+        let printed = try #require(object["trace_hash"] as? String)
+        #expect(try String(contentsOfFile: trace, encoding: .utf8).contains(#""ev":"descriptor-fetch""#))
+        #expect(try runUIOEmu(["trace", "hash", trace]).out == "\(printed)  \(trace)\n")
+    }
+
     @Test("a file that is not a canonical trace is refused with its line and column (exit 2); a missing one with its path")
     func badInput() throws {
         let (directory, file) = try temporaryScenario(#"{"t":0,"ev":"irq","line":2,"level":1}"# + "\n" + #"{"t":5,"ev":"irq","line":2,"level":7}"# + "\n",

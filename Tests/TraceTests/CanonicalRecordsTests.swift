@@ -102,7 +102,7 @@ struct CanonicalRecordsTests {
     static let kinds: [String: UInt8] = [
         "register": 1, "irq": 2, "uio-read": 3, "uio-enable": 4, "uio-irq": 5, "uio-storm": 6, "dma-start": 7, "dma-done": 8,
         "dma-error": 9, "dma-status": 10, "driver-state": 11, "slot-owner": 12, "buffer-owner": 13, "buffer": 14, "buffer-sync": 15,
-        "cpu-access": 16, "byte-order": 17, "lost-irqs": 18, "fault": 19, "finding": 20, "protocol-finding": 21,
+        "cpu-access": 16, "byte-order": 17, "lost-irqs": 18, "fault": 19, "finding": 20, "protocol-finding": 21, "descriptor-fetch": 22,
     ]
 }
 

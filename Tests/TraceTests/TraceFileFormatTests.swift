@@ -17,6 +17,7 @@ struct TraceFileFormatTests {
         "uio-storm": ["device", "events"],
         "dma-start": ["channel", "address", "bytes"],
         "dma-done": ["channel", "bytes"],
+        "descriptor-fetch": ["channel", "address", "nxtdesc", "buffer-address", "control", "status"],
         "dma-error": ["channel", "dmasr"],
         "dma-status": ["channel", "dmacr", "dmasr"],
         "driver-state": ["driver", "from", "to", "code"],

@@ -110,7 +110,7 @@ struct TraceReadbackTests {
             import hashlib, json, sys
             kinds = ["register", "irq", "uio-read", "uio-enable", "uio-irq", "uio-storm", "dma-start", "dma-done", "dma-error",
                      "dma-status", "driver-state", "slot-owner", "buffer-owner", "buffer", "buffer-sync", "cpu-access", "byte-order",
-                     "lost-irqs", "fault", "finding", "protocol-finding"]
+                     "lost-irqs", "fault", "finding", "protocol-finding", "descriptor-fetch"]
             def number(v):
                 v &= (1 << 64) - 1
                 out = bytearray()

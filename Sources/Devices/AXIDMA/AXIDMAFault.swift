@@ -26,6 +26,14 @@ public enum AXIDMAFault: Sendable, Hashable, CustomStringConvertible {
     case spuriousInterrupt
     /// The next assertion of the line never reaches the controller (edge lines only).
     case lostInterrupt
+    /// Scatter-gather: the next descriptor fetch gets an AXI SLVERR (SGSlvErr).
+    case descriptorSlaveError
+    /// Scatter-gather: the next descriptor fetch gets an AXI DECERR (SGDecErr).
+    case descriptorDecodeError
+    /// Scatter-gather: the next descriptor fetched reads with Cmplt set, as one whose STATUS clear
+    /// never reached memory would (a driver that recycled it without clearing Cmplt, or cleared it
+    /// in a cache it did not flush): a stale descriptor, SGIntErr. Memory is not changed.
+    case staleDescriptor
 
     public var description: String {
         switch self {
@@ -39,6 +47,9 @@ public enum AXIDMAFault: Sendable, Hashable, CustomStringConvertible {
         case .delayInterrupt: "delay-interrupt"
         case .spuriousInterrupt: "spurious-interrupt"
         case .lostInterrupt: "lost-interrupt"
+        case .descriptorSlaveError: "descriptor-slave-error"
+        case .descriptorDecodeError: "descriptor-decode-error"
+        case .staleDescriptor: "stale-descriptor"
         }
     }
 }
@@ -65,6 +76,8 @@ public enum FaultRejection: Error, Hashable, Sendable, CustomStringConvertible {
     case notApplicable(AXIDMAFault, DMADirection)
     /// A parameter is out of range (a negative delay, an empty packet, a negative offset).
     case invalidParameter(AXIDMAFault)
+    /// A descriptor fault on a core built without scatter-gather (no descriptors are fetched).
+    case needsScatterGather(AXIDMAFault)
 
     public var description: String {
         switch self {
@@ -72,6 +85,7 @@ public enum FaultRejection: Error, Hashable, Sendable, CustomStringConvertible {
             "line \(line) is level-sensitive: a level cannot be lost while the device still drives it"
         case .notApplicable(let fault, let direction): "\(fault) does not apply to \(direction)"
         case .invalidParameter(let fault): "\(fault): parameter out of range"
+        case .needsScatterGather(let fault): "\(fault) needs a core built with scatter-gather (profile: scatter-gather: true, or mode: sg-receive)"
         }
     }
 }
@@ -110,6 +124,7 @@ extension AXIDMAFault {
         case .corruptByte: "the next transfer to complete"
         case .delayInterrupt, .spuriousInterrupt: "nothing (it acts when injected)"
         case .lostInterrupt: "the line's next assertion"
+        case .descriptorSlaveError, .descriptorDecodeError, .staleDescriptor: "the next descriptor fetch"
         }
     }
 }
@@ -168,6 +183,10 @@ struct PendingFaults {
     var corruption: Corruption? = nil
     var loseNextInterrupt = false
     var lostInterruptRecord = -1
+    /// Scatter-gather: what the next descriptor fetch meets: SGSlvErr, SGDecErr, or `SGStatus.Cmplt`
+    /// (a stale descriptor); 0: nothing.
+    var descriptorFault: UInt32 = 0
+    var descriptorFaultRecord = -1
 
     mutating func takeCorruption() -> Corruption? {
         defer { corruption = nil }
@@ -222,6 +241,22 @@ extension DMAChannel {
         faults.loseNextInterrupt = false
         faultLog.tookEffect(faults.lostInterruptRecord, clock: reactor)
         faults.lostInterruptRecord = -1
+    }
+
+    /// What the descriptor fetch finishing now meets (the caller checked `descriptorFault != 0`):
+    /// SGSlvErr, SGDecErr or `SGStatus.Cmplt`. In cyclic BD mode a stale descriptor is missed
+    /// (the engine ignores Cmplt there).
+    @inline(never)
+    func takeDescriptorFault(cyclic: Bool) -> UInt32 {
+        let fault = faults.descriptorFault
+        faults.descriptorFault = 0
+        if fault == SGStatus.Cmplt && cyclic {
+            faultLog.missed(faults.descriptorFaultRecord, "the channel runs in cyclic BD mode, where Cmplt is ignored", clock: reactor)
+        } else {
+            faultLog.tookEffect(faults.descriptorFaultRecord, clock: reactor)
+        }
+        faults.descriptorFaultRecord = -1
+        return fault
     }
 
     /// The length of the source's next packet: `drawn`, or the short-packet fault's.
@@ -303,6 +338,12 @@ extension DMAChannel {
             record = faultLog.record(fault, at: now)
             faults.lostInterruptRecord = record
             faults.loseNextInterrupt = true
+        case .descriptorSlaveError, .descriptorDecodeError, .staleDescriptor:
+            guard scatterGather else { throw .needsScatterGather(fault) }
+            faultLog.replace(faults.descriptorFaultRecord, at: now)
+            record = faultLog.record(fault, at: now)
+            faults.descriptorFaultRecord = record
+            faults.descriptorFault = fault == .descriptorSlaveError ? DMASR.SGSlvErr : fault == .descriptorDecodeError ? DMASR.SGDecErr : SGStatus.Cmplt
         }
         // Traced once accepted (the two that act at once were traced before their effects).
         if tracer != nil, !fault.actsAtOnce { traceFault(fault) }

@@ -175,7 +175,13 @@ extension DMAChannel {
         if let error = descriptorAccessError(at, bytes, .descriptorFetch) { return failDescriptor(error) }
         let buffer = UnsafeMutableRawBufferPointer(rebasing: descriptorBytes[0..<bytes])
         _ = bus._withUnsafeGuaranteedRef { $0.read(into: buffer, from: at) }
-        let descriptor = SGDescriptor(fetched: UnsafeRawBufferPointer(buffer), from: at, addressWidthBits: addressWidthBits)
+        if tracer != nil { traceDescriptorFetch(at: at) }
+        var descriptor = SGDescriptor(fetched: UnsafeRawBufferPointer(buffer), from: at, addressWidthBits: addressWidthBits)
+        if faults.descriptorFault != 0 {
+            let fault = takeDescriptorFault(cyclic: dmacr & DMACR.CyclicBDEnable != 0)
+            if fault != SGStatus.Cmplt { return failDescriptor(fault) }
+            descriptor.status |= SGStatus.Cmplt
+        }
         if descriptor.isComplete && dmacr & DMACR.CyclicBDEnable == 0 {
             counters.staleDescriptors += 1
             return failDescriptor(DMASR.SGIntErr)
@@ -202,6 +208,7 @@ extension DMAChannel {
     func packetArrived(_ bytes: Int) {
         sg.packetBytes = bytes
         sg.packetDone = 0
+        packetLog.record(buffer: sg.descriptor.bufferAddress.rawValue, streamOffset: inFlightStreamOffset)
         stopDelayTimer()  // PG021: the delay timer "resets with the receipt of a new packet"
         beginDescriptorData(min(bytes, sg.descriptor.bufferLength(mask: lengthMask)))
     }

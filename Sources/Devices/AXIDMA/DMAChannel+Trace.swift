@@ -40,6 +40,16 @@ extension DMAChannel {
         tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.channelStatus(channel: traceName, control: dmacr, status: dmasr)) }
     }
 
+    /// Scatter-gather: the descriptor just fetched into `descriptorBytes`, its words as read.
+    @inline(never)
+    func traceDescriptorFetch(at address: PhysicalAddress) {
+        func word(_ w: DescriptorWord) -> UInt32 {
+            UInt32(littleEndian: descriptorBytes.loadUnaligned(fromByteOffset: Int(w.rawValue), as: UInt32.self))
+        }
+        tracer?.record(.descriptorFetch(channel: traceName, address: address.rawValue, next: word(.NXTDESC), buffer: word(.BUFFER_ADDRESS),
+                                        control: word(.CONTROL), status: word(.STATUS)))
+    }
+
     @inline(never)
     func traceFault(_ fault: AXIDMAFault) {
         tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.fault(channel: traceName, fault: fault.description)) }

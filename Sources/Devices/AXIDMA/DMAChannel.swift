@@ -108,6 +108,8 @@ public final class DMAChannel: ReactorTarget {
     let expected: UnsafeMutableRawBufferPointer
     /// Scatter-gather: one descriptor's bytes on their way in or out.
     let descriptorBytes: UnsafeMutableRawBufferPointer
+    /// Scatter-gather S2MM: where each packet began in the stream (a checker's view, `SGPacketLog`).
+    let packetLog: SGPacketLog
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
     @exclusivity(unchecked) var completionTimer: TimerID!
     @exclusivity(unchecked) var sourceTimer: TimerID!
@@ -215,6 +217,7 @@ public final class DMAChannel: ReactorTarget {
         scratch = .allocate(byteCount: Self.chunkBytes, alignment: 16)
         expected = .allocate(byteCount: direction == .mm2s ? Self.chunkBytes : 0, alignment: 16)
         descriptorBytes = .allocate(byteCount: Int(SGDescriptor.alignment), alignment: 16)
+        packetLog = SGPacketLog(enabled: scatterGather && direction == .s2mm)
         dmacr = controlSemantics.resetValue
         dmasr = statusSemantics.resetValue
         self.random = random
