@@ -183,7 +183,7 @@ public enum ScenarioWriter {
     }
 
     /// A plain scalar when `text` is one YAML reads back as the same string, else double-quoted.
-    static func word(_ text: String) -> String {
+    public static func word(_ text: String) -> String {
         let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { s in
             s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || "-_./+@".unicodeScalars.contains(s))
         } && !(text.first.map { "-.".contains($0) } ?? false) && !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(text.lowercased())
@@ -193,7 +193,7 @@ public enum ScenarioWriter {
 
     /// A YAML double-quoted scalar: backslash, quote and every character below 0x20 (and DEL,
     /// C1 controls, line and paragraph separators, NEL) escaped.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {  // bounded by the text
             switch scalar {
