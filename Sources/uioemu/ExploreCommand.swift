@@ -77,6 +77,7 @@ struct ExploreCommand: ParsableCommand {
         defer { signals.handleStopSignals(false) }
         let progress = isatty(2) == 1 && !json
         var shrunkKinds = Set<String>()
+        let running = URL(fileURLWithPath: out).appendingPathComponent("explore-running.yaml").path
         for (done, index) in indices.enumerated() {  // bounded: the shard's runs
             if let signal = signals.takeStopSignal() {
                 report.interrupted = signal
@@ -84,6 +85,9 @@ struct ExploreCommand: ParsableCommand {
             }
             if progress { PlayCommand.progress("explore \(spec.name): run \(done + 1)/\(indices.count), \(report.failedRuns) failed") }
             let perturbation = exploration.perturbation(seed: seed, run: index)
+            // The run plays in this process: if it traps (a precondition in the emulator or the
+            // driver), this file, left behind, is the scenario that does it (removed at the end).
+            try writeRunning(exploration, perturbation, index: index, to: running)
             let run: Exploration.Run
             do throws(WorkloadError) {
                 run = try exploration.play(perturbation, handleSignals: true, signalsSince: signals)
@@ -114,7 +118,7 @@ struct ExploreCommand: ParsableCommand {
                 "shrunk for \(kind) from \(run.perturbation.faults.count) fault(s) to \(shrunk.run.perturbation.faults.count) in \(shrunk.runs) run(s)",
                 "replay: \(reproduce)",
             ]
-            let text = exploration.reproducer(shrunk.run, in: URL(fileURLWithPath: out).path, header: header)
+            let text = exploration.reproducer(shrunk.run.scenario, in: URL(fileURLWithPath: out).path, header: header)
             do {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: file))
             } catch {
@@ -124,8 +128,21 @@ struct ExploreCommand: ParsableCommand {
             report.failure(run, index: index, kind: kind, shrunk: shrunk, file: file, reproduce: reproduce)
         }
         if progress { PlayCommand.progress("") }
+        try? FileManager.default.removeItem(atPath: running)
         try report.finish()
         if let signal = report.interrupted { throw ExitCode(128 + signal) }
         if report.failedRuns > 0 { throw ExitCode.failure }
+    }
+
+    /// The scenario run `index` plays, unshrunk, at `file` (before the run: see its caller).
+    private func writeRunning(_ exploration: Exploration, _ perturbation: Perturbation, index: Int, to file: String) throws {
+        let header = ["uioemu explore \(scenario) --seed \(seed): run \(index) (seed \(perturbation.seed)) was running when explore ended without",
+                      "finishing it (a crash: replay with uioemu play on this file)"]
+        let text = exploration.reproducer(exploration.scenario(for: perturbation), in: URL(fileURLWithPath: out).path, header: header)
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        } catch {
+            throw InputError("cannot write: \((error as NSError).localizedDescription)", path: file)
+        }
     }
 }

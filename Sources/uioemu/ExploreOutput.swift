@@ -21,6 +21,8 @@ struct ExploreReport {
     private var boardTimeBound: TimeSpan = .zero
     private var wallLimit: Double = 0
     var interrupted: Int32? = nil
+    /// Failing runs printed in full (text); the rest are counted.
+    static let failuresShown = 20
 
     init(scenario: String, seed: UInt64, shard: String, json: Bool) {
         self.scenario = scenario
@@ -65,9 +67,10 @@ struct ExploreReport {
                                 failureKinds: run.failureKinds, faults: run.perturbation.faults.map(\.description), endState: run.endState,
                                 completions: run.outcome.completions, boardTimeNanoseconds: run.outcome.boardTime.nanosecondsSinceStart,
                                 wallSeconds: run.wallSeconds))
-        } else if run.failed {
+        } else if run.failed && failedRuns <= Self.failuresShown {
             print("FAIL  run \(index) seed \(run.perturbation.seed): \(run.failureKinds.joined(separator: ", "))")
             for line in run.outcome.failures.prefix(3) { print("    \(line.message)") }
+            if failedRuns == Self.failuresShown { print("(later failing runs are counted in the summary; --json lists every run)") }
         }
     }
 
@@ -93,6 +96,7 @@ struct ExploreReport {
                                     shrinkRuns: shrunk.runs, repro: file, reproduce: reproduce))
             return
         }
+        if failedRuns > Self.failuresShown { print("FAIL  run \(index) seed \(run.perturbation.seed): \(run.failureKinds.joined(separator: ", "))") }
         print("    shrunk for \(kind): \(run.perturbation.faults.count) fault(s) → \(faults.count) in \(shrunk.runs) run(s)"
               + (faults.isEmpty ? " (it fails without any)" : ": " + faults.map(\.description).joined(separator: "; ")))
         print("    repro: \(file)")

@@ -71,7 +71,7 @@ struct ExploreTests {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent(Exploration.reproducerName(seed: shrunk.run.perturbation.seed)).path
-        try Data(exploration.reproducer(shrunk.run, in: directory.path, header: ["test"]).utf8).write(to: URL(fileURLWithPath: file))
+        try Data(exploration.reproducer(shrunk.run.scenario, in: directory.path, header: ["test"]).utf8).write(to: URL(fileURLWithPath: file))
         let replayed = try ScenarioParser.load(path: file, testOnlyBugs: true)
         let outcome = try ScenarioRunner(spec: replayed, profile: board(for: replayed)).run()
         #expect(outcome.verdict == .fail)

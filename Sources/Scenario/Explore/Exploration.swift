@@ -84,11 +84,11 @@ public struct ExploreError: Error, CustomStringConvertible {
 }
 
 extension Exploration {
-    /// The reproducer of a failed run: the scenario the run played as a file for `directory`
+    /// The reproducer of a failed run: the scenario the run played (`Run.scenario`) as a file for `directory`
     /// (`board:` a name where one finds the same profile from there, else the profile's absolute
     /// path; an attached program by its absolute path), with `header` as comments.
-    public func reproducer(_ run: Run, in directory: String, header: [String]) -> String {
-        var scenario = run.scenario
+    public func reproducer(_ scenario: ScenarioSpec, in directory: String, header: [String]) -> String {
+        var scenario = scenario
         if var command = scenario.workload.command, let program = command.first, program.contains("/"), !program.hasPrefix("/") {
             command[0] = URL(fileURLWithPath: program).standardizedFileURL.path
             scenario.workload.command = command
