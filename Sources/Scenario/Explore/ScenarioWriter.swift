@@ -7,8 +7,6 @@ import Reactor
 /// (`uioemu explore`'s reproducers). Block style, one key per line, the timeline's steps as flow
 /// mappings where they have parameters; every string that is not a plain word is double-quoted
 /// with YAML's escapes, so a description or a command word with any characters survives.
-/// `mode: script` steps on the UIO files (`uio-read`, `uio-write`) are not written: explore never
-/// plays script mode.
 public enum ScenarioWriter {
     /// The file's text; `header` lines go first, as comments. `board` is what the `board:` key
     /// says (a name, or a profile path the reader can find from where the file is written).
@@ -123,7 +121,17 @@ public enum ScenarioWriter {
             case let .consumerStall(span): return "consumer-stall: \(span)"
             case let .cpuReadBuffer(slot): return "cpu-read-buffer: \(slot.map { "\($0)" } ?? "armed")"
             case let .freeBuffer(slot): return "free-buffer: \(slot)"
-            case .uioRead, .uioWrite: return "advance: 0ns  # a uio step (script mode only) is not written"
+            case let .uioRead(read):
+                let expected: String
+                switch read.expected {
+                case nil: expected = ""
+                case let .count(n)?: expected = ", expect: \(n)"
+                case let .error(errno)?: expected = ", expect: \(ScenarioSpec.UIOOutcome.name(of: errno))"
+                }
+                return "uio-read: { file: \(read.file), bytes: \(read.bytes), nonblocking: \(read.nonBlocking)\(expected) }"
+            case let .uioWrite(write):
+                let expected = write.expectedError.map { ", expect: \(ScenarioSpec.UIOOutcome.name(of: $0))" } ?? ""
+                return "uio-write: { value: \(write.value), file: \(write.file), bytes: \(write.bytes)\(expected), repeat: \(write.times) }"
             }
         }
     }
