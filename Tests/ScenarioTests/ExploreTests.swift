@@ -1,5 +1,6 @@
 import Board
 import Foundation
+import Glibc
 import Testing
 import Scenario
 
@@ -164,6 +165,20 @@ struct ExploreTests {
         let sharded = try runs(["--shard", "1/2"]) + runs(["--shard", "2/2"])
         #expect(whole.count == 6)
         #expect(Set(sharded) == Set(whole) && sharded.count == whole.count)
+    }
+
+    @Test("SIGINT ends explore between runs or in one: INTERRUPTED with the summary of the runs until then, exit 130, no reproducer left behind")
+    func interrupted() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let process = try SpawnedUIOEmu(["explore", "scenarios/steady-stream.yaml", "--runs", "100000", "--out", directory.path])
+        #expect(process.waitForStopSignalHandlers())
+        kill(process.pid, SIGINT)
+        let r = process.wait()
+        #expect(r.exited && r.status == 130, "\(r)")
+        #expect(r.out.contains("INTERRUPTED by SIGINT after "), "\(r.out)")
+        #expect(r.out.contains("failures by kind: none"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
     @Test("bad arguments and inputs exit 2 with a located error", arguments: [
