@@ -78,6 +78,7 @@ struct ExploreCommand: ParsableCommand {
         let progress = isatty(2) == 1 && !json
         var shrunkKinds = Set<String>()
         let running = URL(fileURLWithPath: out).appendingPathComponent("explore-running.yaml").path
+        let attached = ProgramOutput(onStderr: spec.mode == .attached)
         for (done, index) in indices.enumerated() {  // bounded: the shard's runs
             if let signal = signals.takeStopSignal() {
                 report.interrupted = signal
@@ -90,7 +91,7 @@ struct ExploreCommand: ParsableCommand {
             try writeRunning(exploration, perturbation, index: index, to: running)
             let run: Exploration.Run
             do throws(WorkloadError) {
-                run = try exploration.play(perturbation, handleSignals: true, signalsSince: signals)
+                run = try attached.around { () throws(WorkloadError) in try exploration.play(perturbation, handleSignals: true, signalsSince: signals) }
             } catch {
                 if progress { PlayCommand.progress("") }
                 throw InputError(error.message, path: scenario)
@@ -106,7 +107,7 @@ struct ExploreCommand: ParsableCommand {
             if progress { PlayCommand.progress("explore \(spec.name): run \(done + 1)/\(indices.count): shrinking \(kind)...") }
             let shrunk: Shrinker.Result
             do throws(WorkloadError) {
-                shrunk = try exploration.shrink(run, kind: kind)
+                shrunk = try attached.around { () throws(WorkloadError) in try exploration.shrink(run, kind: kind) }
             } catch {
                 throw InputError(error.message, path: scenario)
             }
@@ -144,5 +145,24 @@ struct ExploreCommand: ParsableCommand {
         } catch {
             throw InputError("cannot write: \((error as NSError).localizedDescription)", path: file)
         }
+    }
+}
+
+/// An attached program inherits uioemu's stdout and stderr; explore's stdout is its report (and with
+/// `--json`, one object per line), so while runs play the program's stdout goes to stderr.
+struct ProgramOutput {
+    let onStderr: Bool
+
+    func around<T>(_ body: () throws(WorkloadError) -> T) throws(WorkloadError) -> T {
+        guard onStderr else { return try body() }
+        fflush(nil)
+        let saved = dup(1)
+        dup2(2, 1)
+        defer {
+            fflush(nil)
+            dup2(saved, 1)
+            close(saved)
+        }
+        return try body()
     }
 }

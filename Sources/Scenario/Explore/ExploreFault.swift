@@ -68,8 +68,10 @@ public struct ExploreFault: Sendable, Hashable, CustomStringConvertible {
 
     /// The timeline steps, at `at` (and `at + length` for the second of a pair); every one optional:
     /// a fault the run ends before, or that never finds what it waits for, is no failure.
-    func steps(channel: DMADirection, scenarioRate: UInt64?, file: String) -> [ScenarioSpec.Step] {
-        let here = SourceLocation(file: file, line: 1, column: 1)
+    /// `number`: the fault's place in its perturbation; its steps' location is line
+    /// `stepLine + number` of the scenario (no such line: a failure names the fault it came from).
+    func steps(channel: DMADirection, scenarioRate: UInt64?, file: String, number: Int) -> [ScenarioSpec.Step] {
+        let here = SourceLocation(file: file, line: Self.stepLine + number, column: 1)
         func step(_ time: TimeSpan, _ action: ScenarioSpec.Step.Action) -> ScenarioSpec.Step {
             ScenarioSpec.Step(trigger: .at(time), action: action, location: here, optional: true)
         }
@@ -82,6 +84,9 @@ public struct ExploreFault: Sendable, Hashable, CustomStringConvertible {
         case let .freeBuffer(slot): return [step(at, .workload(.freeBuffer(slot: slot)))]
         }
     }
+
+    /// Where explore's steps are "written" in the scenario a run plays (before the file exists).
+    static let stepLine = 200_000
 
     /// Smaller versions of this fault, for shrinking: shorter lengths, fewer bytes, a smaller
     /// offset and a one-bit mask, in the order tried.

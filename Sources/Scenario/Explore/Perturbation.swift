@@ -62,13 +62,18 @@ public struct Perturbation: Sendable, Hashable {
             }
             own.append((last, step))
         }
-        // A buffer is freed once: a second free of the same slot (drawn, or made by shrinking) is left out.
-        var freed = Set<Int>()
-        let once = faults.filter { fault in
+        // A buffer is freed once: a second free of the same slot (drawn, made by shrinking, or the
+        // scenario's own) is left out.
+        var freed = Set(spec.timeline.compactMap { step -> Int? in
+            if case let .workload(.freeBuffer(slot)) = step.action { return slot } else { return nil }
+        })
+        let once = faults.enumerated().filter { _, fault in
             guard case let .freeBuffer(slot) = fault.action else { return true }
             return freed.insert(slot).inserted
         }
-        let added = once.flatMap { $0.steps(channel: catalogue.channel, scenarioRate: catalogue.scenarioRate, file: spec.file) }
+        let added = once.flatMap { number, fault in
+            fault.steps(channel: catalogue.channel, scenarioRate: catalogue.scenarioRate, file: spec.file, number: number)
+        }
             .map { step -> (time: TimeSpan, step: ScenarioSpec.Step) in
                 guard case let .at(time) = step.trigger else { preconditionFailure("explore's steps are at a time") }
                 return (time, step)
