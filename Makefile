@@ -70,7 +70,7 @@ soak: deps
 # uioemu explore's long runs (README, "Explore" and "Reliability"): the built-in receive driver
 # passes 2,000 runs of the whole fault catalogue, the C example driver (attached) 200; release
 # build, reproducers of any failure in .build/explore. Not part of `make test` (which explores
-# the planted bugs, 100 runs of the built-in driver and 2 of the C one): about 10 minutes.
+# the planted bugs, 100 runs of the built-in driver and 2 of the C one): about 4 minutes.
 EXPLORE_SEED ?= 1
 explore: release examples
 	$(RELEASE_BIN)/uioemu explore scenarios/explore/receive-p2020.yaml --runs 2000 --seed $(EXPLORE_SEED) --out .build/explore
