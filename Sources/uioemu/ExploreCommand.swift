@@ -105,7 +105,7 @@ struct ExploreCommand: ParsableCommand {
             guard let kind = run.failureKinds.first(where: { !shrunkKinds.contains($0) }) else { continue }
             shrunkKinds.formUnion(run.failureKinds)
             if progress { PlayCommand.progress("explore \(spec.name): run \(done + 1)/\(indices.count): shrinking \(kind)...") }
-            let shrunk: Shrinker.Result
+            let shrunk: Exploration.Shrunk
             do throws(WorkloadError) {
                 shrunk = try attached.around { () throws(WorkloadError) in try exploration.shrink(run, kind: kind) }
             } catch {

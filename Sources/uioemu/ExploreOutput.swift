@@ -88,7 +88,7 @@ struct ExploreReport {
         let reproduce: String
     }
 
-    mutating func failure(_ run: Exploration.Run, index: Int, kind: String, shrunk: Shrinker.Result, file: String, reproduce: String) {
+    mutating func failure(_ run: Exploration.Run, index: Int, kind: String, shrunk: Exploration.Shrunk, file: String, reproduce: String) {
         let faults = shrunk.run.perturbation.faults
         if json {
             printJSON(FailureRecord(scenario: scenario, run: index, seed: run.perturbation.seed, kind: kind, failureKinds: run.failureKinds,

@@ -1,6 +1,8 @@
 import Board
+import Devices
 import Foundation
 import Glibc
+import Reactor
 import Testing
 import Scenario
 
@@ -132,6 +134,32 @@ struct ExploreTests {
             #expect(run.endState == "stopped", "the program ended on its own")
             #expect(run.outcome.completions >= 500)
         }
+    }
+
+    @Test("the shrinker keeps only what the failure needs: the one fault it depends on, no jitter, moved to the end of the window, made as small as it still fails; within its budget")
+    func shrinkerAlone() throws {
+        let end = TimeSpan.milliseconds(6)
+        let faults = [
+            ExploreFault(at: .microseconds(700), action: .inject(.slaveError)),
+            ExploreFault(at: .microseconds(1_500), action: .consumerStall(.microseconds(800))),
+            ExploreFault(at: .microseconds(2_100), action: .inject(.shortPacket(bytes: 3_000))),
+            ExploreFault(at: .microseconds(4_000), action: .restartDriver),
+        ]
+        let failing = Perturbation(seed: 9, faults: faults, jitter: [1_234, -77])
+        // A failure that needs a consumer stall of at least 100 µs, and nothing else.
+        func fails(_ p: Perturbation) -> Bool {
+            p.faults.contains { if case let .consumerStall(span) = $0.action { return span >= .microseconds(100) } else { return false } }
+        }
+        var shrinker = Shrinker(budget: 150, windowEnd: end)
+        let smallest = shrinker.shrink(failing, stillFails: fails)
+        #expect(smallest.faults == [ExploreFault(at: end, action: .consumerStall(.microseconds(100)))], "\(smallest.faults)")
+        #expect(smallest.jitter.allSatisfy { $0 == 0 } && smallest.seed == 9)
+        #expect(shrinker.runs <= 150)
+
+        var tight = Shrinker(budget: 3, windowEnd: end)
+        let partly = tight.shrink(failing, stillFails: fails)
+        // Three runs: the restart and the short packet go, the stall stays (the third run fails without it).
+        #expect(tight.runs == 3 && fails(partly) && partly.faults.map(\.kind) == ["slave-error", "consumer-stall"], "\(partly.faults)")
     }
 
     @Test("a run is a function of the explore seed and its number: the same perturbation every time, another for another run or seed")

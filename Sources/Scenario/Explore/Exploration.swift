@@ -70,10 +70,26 @@ public struct Exploration {
         return Run(perturbation: perturbation, scenario: scenario, outcome: outcome, wallSeconds: seconds, failureKinds: kinds)
     }
 
-    /// Shrinks a failed run's perturbation while runs of it still fail with `kind`.
-    public func shrink(_ run: Run, kind: String) throws(WorkloadError) -> Shrinker.Result {
-        var shrinker = Shrinker(target: kind, budget: shrinkBudget, windowEnd: catalogue.windowEnd)
-        return try shrinker.shrink(run) { (candidate: Perturbation) throws(WorkloadError) -> Run in try self.play(candidate) }
+    /// What shrinking a failed run found.
+    public struct Shrunk: Sendable {
+        /// The run of the smallest perturbation that still fails with the kind (the original run
+        /// when nothing smaller does).
+        public let run: Run
+        /// Runs the shrink played.
+        public let runs: Int
+    }
+
+    /// Shrinks a failed run's perturbation while runs of it still fail with `kind` (`Shrinker`).
+    public func shrink(_ run: Run, kind: String) throws(WorkloadError) -> Shrunk {
+        var shrinker = Shrinker(budget: shrinkBudget, windowEnd: catalogue.windowEnd)
+        var smallest = run
+        _ = try shrinker.shrink(run.perturbation) { (candidate: Perturbation) throws(WorkloadError) -> Bool in
+            let played = try play(candidate)
+            guard played.failureKinds.contains(kind) else { return false }
+            smallest = played  // the shrinker keeps every candidate that still fails
+            return true
+        }
+        return Shrunk(run: smallest, runs: shrinker.runs)
     }
 }
 
