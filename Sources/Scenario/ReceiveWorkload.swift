@@ -38,7 +38,8 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
                         consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
-        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
+        // What explains a completed transfer that never reached the consumer: an error, or a stop.
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors + driver.metrics.abandonedAtStop }
         self.configuration = configuration
     }
 
