@@ -18,8 +18,6 @@ public struct DriverMetrics: Equatable, Sendable {
     public var maxHeldByConsumer = 0
     /// `release(slot:)` of a buffer the consumer does not hold.
     public var badReleases = 0
-    /// Transfers armed when the driver stopped (a restart): abandoned, completed or not.
-    public var abandonedAtStop = 0
     /// Breaches of the signal-once rules (a driver bug).
     public var completionMisuses = 0
     /// IOC with no transfer armed (a driver or device bug).

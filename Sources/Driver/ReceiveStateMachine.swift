@@ -122,15 +122,12 @@ public struct ReceiveStateMachine: Sendable {
     }
 
     /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
-    /// A transfer armed when it stops is abandoned (signalled with no bytes, and counted: the device
-    /// may have completed it unheard, with its interrupt masked or lost, and its bytes then never
-    /// reach the consumer; found by `uioemu explore`).
+    /// A transfer armed when it stops is abandoned, signalled with no bytes (the device may have
+    /// completed it unheard, its interrupt masked or lost: its bytes then never reach the consumer,
+    /// and the shell counts it, `ReceiveDriver.abandonedAtStop`; found by `uioemu explore`).
     public mutating func stop() -> Actions {
         var actions = Actions()
-        if case let .running(armed?) = core.state {
-            signal(armed, byteCount: 0)
-            core.metrics.abandonedAtStop += 1
-        }
+        if case let .running(armed?) = core.state { signal(armed, byteCount: 0) }
         core.stop(&actions)
         halted()
         return actions

@@ -39,7 +39,7 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
                         consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
         // What explains a completed transfer that never reached the consumer: an error, or a stop.
-        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors + driver.metrics.abandonedAtStop }
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors + driver.abandonedAtStop }
         self.configuration = configuration
     }
 
