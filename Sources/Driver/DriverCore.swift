@@ -17,8 +17,16 @@ struct DriverCore: Sendable {
     /// a recovery keeps counting toward `maxRetries`).
     private(set) var errorsInARow = 0
     private var transfers: UInt64 = 0
+    /// The planted bugs `ignoreErrorBits` and `noReenableAfterError`: tested only once an error bit
+    /// is set, off the per-completion path.
+    private let ignoresErrorBits: Bool
+    private let reenablesAfterError: Bool
 
-    init(maxRetries: Int) { self.maxRetries = maxRetries }
+    init(maxRetries: Int, plantedBug: PlantedBug? = nil) {
+        self.maxRetries = maxRetries
+        ignoresErrorBits = plantedBug == .ignoreErrorBits
+        reenablesAfterError = plantedBug != .noReenableAfterError
+    }
 
     /// What an interrupt leaves to the machine.
     enum Triage: Equatable {
@@ -43,7 +51,7 @@ struct DriverCore: Sendable {
         switch state {
         case let .running(active):
             guard clearCause(eventCount: eventCount, status: status, &actions) else { return .handled }
-            if let error = DriverError.from(status: status) { return .error(error, active: active) }
+            if let error = DriverError.from(status: status), !ignoresErrorBits { return .error(error, active: active) }
             if reapOnDelay {
                 if status & AXIDMAHeader.Dly_Irq != 0 { metrics.delayInterrupts += 1 }
                 if let active { return .completed(slot: active) }
@@ -164,7 +172,7 @@ struct DriverCore: Sendable {
         }
         state = .recovering(attempt: errorsInARow, slot: slot)
         actions.append(.scheduleRetry(attempt: errorsInARow))
-        actions.append(.enableInterrupt)
+        if reenablesAfterError { actions.append(.enableInterrupt) }
     }
 
     @inline(__always)

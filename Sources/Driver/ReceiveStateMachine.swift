@@ -54,15 +54,20 @@ public struct ReceiveStateMachine: Sendable {
     public private(set) var reaped: CompletionQueue
     private var core: DriverCore
     private var heldByConsumer = 0
+    /// The planted bug `rearmHeldBuffer` (tested only where the ring is full, off the per-completion path).
+    private let rearmsHeldBuffers: Bool
 
-    public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
+    /// `plantedBug`: the decisions of `rearmHeldBuffer`, `ignoreErrorBits` and `noReenableAfterError`
+    /// are the machine's (the other planted bugs are the shell's).
+    public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3, plantedBug: PlantedBug? = nil) {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
         self.ringSize = ringSize
         self.bufferBytes = bufferBytes
         owners = Array(repeating: .driver, count: ringSize)
         completions = (0..<ringSize).map { Completion(transfer: 0, slot: $0) }
         reaped = CompletionQueue(capacity: 4 * ringSize)
-        core = DriverCore(maxRetries: maxRetries)
+        core = DriverCore(maxRetries: maxRetries, plantedBug: plantedBug)
+        rearmsHeldBuffers = plantedBug == .rearmHeldBuffer
     }
 
     public var metrics: DriverMetrics { core.metrics }
@@ -117,8 +122,12 @@ public struct ReceiveStateMachine: Sendable {
     }
 
     /// Stop: halt the engine; buffers stay allocated (they are reused if started again).
+    /// A transfer armed when it stops is abandoned, signalled with no bytes (the device may have
+    /// completed it unheard, its interrupt masked or lost: its bytes then never reach the consumer,
+    /// and the shell counts it, `ReceiveDriver.abandonedAtStop`; found by `uioemu explore`).
     public mutating func stop() -> Actions {
         var actions = Actions()
+        if case let .running(armed?) = core.state { signal(armed, byteCount: 0) }
         core.stop(&actions)
         halted()
         return actions
@@ -171,10 +180,21 @@ public struct ReceiveStateMachine: Sendable {
         heldByConsumer += 1
         if heldByConsumer > core.metrics.maxHeldByConsumer { core.metrics.maxHeldByConsumer = heldByConsumer }
         actions.append(.deliver(slot: slot))
-        let next = nextFree(after: slot)
-        if let next { arm(next, &actions) } else { core.metrics.ringFullStalls += 1 }
+        var next = nextFree(after: slot)
+        if let next { arm(next, &actions) } else { next = ringFull(after: slot, &actions) }
         core.state = .running(active: next)
         actions.append(.enableInterrupt)
+    }
+
+    /// No buffer is free: wait for the consumer to give one back (counted). The planted bug
+    /// `rearmHeldBuffer` arms the next one in ring order anyway, though the consumer holds it.
+    @inline(never)
+    private mutating func ringFull(after slot: Int, _ actions: inout Actions) -> Int? {
+        core.metrics.ringFullStalls += 1
+        guard rearmsHeldBuffers else { return nil }
+        let next = slot + 1 == ringSize ? 0 : slot + 1
+        arm(next, &actions)
+        return next
     }
 
     /// An error ended the transfer in `armed` (if any): abandon it; the same buffer (or, none

@@ -39,7 +39,8 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
                         consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
-        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
+        // What explains a completed transfer that never reached the consumer: an error, or a stop.
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors + driver.abandonedAtStop }
         self.configuration = configuration
     }
 
@@ -109,6 +110,19 @@ public final class ReceiveWorkload: EmulatedDriverWorkload {
         }
         if consumer.checksData && v.verifiedBytes != v.receivedBytes {
             problems.append("the consumer received \(v.receivedBytes) bytes and verified \(v.verifiedBytes)")
+        }
+        // The rest of the invariants (`WorkloadReport`) no expectation names: a correct run never breaks them.
+        let a = channel.accounting
+        if a.producedBytes != a.deliveredBytes + a.heldBytes + a.dropped.total {
+            problems.append("bytes accounted: produced \(a.producedBytes) ≠ delivered \(a.deliveredBytes) + held \(a.heldBytes) + dropped \(a.dropped.total)")
+        }
+        if v.addressChanges > 0 || uio.heap.allocationsAfterStart > 0 {
+            problems.append("ring reused: \(v.addressChanges) ring slot(s) delivered at another DMA address, \(uio.heap.allocationsAfterStart) allocations after start")
+        }
+        let m = driver.metrics
+        if m.completionMisuses > 0 { problems.append("completions signalled once: \(m.completionMisuses) misuse(s)") }
+        if m.badReleases > 0 {
+            problems.append("each buffer has one owner: the consumer gave back \(m.badReleases) buffer(s) the driver no longer counted as the consumer's (armed while the consumer held it?)")
         }
         return problems
     }

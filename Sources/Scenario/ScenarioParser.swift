@@ -37,22 +37,27 @@ public enum ScenarioParser {
     public static let durationExpectation = DurationText.expectation
     public static let rateExpectation = "a rate: a number and B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s or GiB/s (such as 400 MB/s), or unlimited"
 
+    /// Whether a scenario may name a test-only planted bug (`PlantedBug.isTestOnly`, explore's
+    /// planted-bug tests): only with UIOEMU_TEST_ONLY_BUGS=1 in the environment.
+    public static var testOnlyBugsAllowed: Bool { ProcessInfo.processInfo.environment[PlantedBug.testOnlyVariable] == "1" }
+
     /// Parses `text`; the register names of script steps come from the AXI DMA register table.
-    public static func parse(_ text: String, file: String) throws(Diagnostics) -> ScenarioSpec {
+    /// `testOnlyBugs`: accept `driver: { bug: ... }` naming a test-only planted bug.
+    public static func parse(_ text: String, file: String, testOnlyBugs: Bool = testOnlyBugsAllowed) throws(Diagnostics) -> ScenarioSpec {
         var diagnostics = Diagnostics()
         let document = YAMLDocument(text: text, file: file, diagnostics: &diagnostics)
         guard let root = document.root else {
             if diagnostics.isEmpty { diagnostics.error("empty scenario: expected a mapping with board, duration and timeline", at: SourceLocation(file: file, line: 1, column: 1)) }
             throw diagnostics
         }
-        var reader = Reader(diagnostics: diagnostics)
+        var reader = Reader(diagnostics: diagnostics, testOnlyBugs: testOnlyBugs)
         let spec = reader.scenario(root, file: file)
         guard reader.diagnostics.isEmpty, let spec else { throw reader.diagnostics }
         return spec
     }
 
-    public static func load(path: String) throws(Diagnostics) -> ScenarioSpec {
-        try parse(InputFile.read(path, what: "a scenario"), file: path)
+    public static func load(path: String, testOnlyBugs: Bool = testOnlyBugsAllowed) throws(Diagnostics) -> ScenarioSpec {
+        try parse(InputFile.read(path, what: "a scenario"), file: path, testOnlyBugs: testOnlyBugs)
     }
 
     /// Parses a rate: `400 MB/s`, `390 MiB/s`, `unlimited` (nil inside `.some`).
@@ -74,6 +79,7 @@ public enum ScenarioParser {
 
 struct Reader {
     var diagnostics: Diagnostics
+    var testOnlyBugs = false
 
     mutating func scenario(_ root: YAMLValue, file: String) -> ScenarioSpec? {
         guard let top = root.mapping("the scenario", keys: ScenarioParser.topKeys, &diagnostics) else { return nil }
@@ -141,8 +147,14 @@ struct Reader {
         if let v = m["bug"] {
             // Each driver makes the mistakes it has code for: a bug it cannot make would plant nothing.
             let bugs = sg ? ScenarioParser.sgBugs : PlantedBug.allCases.filter { !ScenarioParser.sgBugs.contains($0) }
-            if let bug = v.choice(sg ? "a planted bug of the scatter-gather driver" : "a planted bug", among: bugs.map(\.rawValue), &diagnostics) {
-                w.driver.plantedBug = PlantedBug(rawValue: bug)
+            if let name = v.choice(sg ? "a planted bug of the scatter-gather driver" : "a planted bug", among: bugs.map(\.rawValue), &diagnostics),
+               let bug = PlantedBug(rawValue: name) {
+                if bug.isTestOnly && !testOnlyBugs {
+                    diagnostics.error("bug: \(name) is a test-only planted bug (explore's planted-bug tests): set \(PlantedBug.testOnlyVariable)=1 to play it",
+                                      at: v.location)
+                } else {
+                    w.driver.plantedBug = bug
+                }
             }
         }
         for key in ["coalesce", "cyclic"] where !sg {

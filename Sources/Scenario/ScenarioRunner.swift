@@ -51,6 +51,8 @@ public struct ScenarioRunner {
         public let traceWriteError: TraceError?
         /// The faults the timeline injected, and whether and when each took effect.
         public let faults: [FaultOutcome]
+        /// The figures the expectations were checked against (`uioemu explore` judges runs by them).
+        public var measures = Measures()
 
         public var stoppedBySignal: Bool { interruptedBy != nil }
         /// PASS only when every check ran and held: an interrupted run is INTERRUPTED.
@@ -164,11 +166,13 @@ public struct ScenarioRunner {
             }
         }
         if strict { failures += strictFailures(findings) }
-        return Outcome(scenario: spec.name, file: spec.file, seed: seed, failures: failures, completions: m.completions,
+        var outcome = Outcome(scenario: spec.name, file: spec.file, seed: seed, failures: failures, completions: m.completions,
                        bytesDelivered: m.bytesDelivered, bytesDropped: m.bytesDropped, lostInterrupts: m.lostInterrupts,
                        spuriousInterrupts: m.spuriousInterrupts, recoveries: m.recoveries, violations: m.violations,
                        virtualSeconds: Double(reactor.now.nanosecondsSinceStart) / 1e9, boardTime: reactor.now,
                        interruptedBy: interrupted, traceHash: traceHash, findings: findings, traceWriteError: traceWriteError,
                        faults: timeline.faultOutcomes)
+        outcome.measures = m
+        return outcome
     }
 }

@@ -12,7 +12,8 @@ import UIO
 /// instead of reporting a mismatch; bytes are only ever compared at their true stream position.
 /// Every gap is reconciled, not just skipped: its bytes are either ones the device dropped with a
 /// reason (counted in its stream accounting) or ones the device delivered that the driver gave up
-/// on after an error (a timeout, a too-long packet), each such transfer matched by a driver error.
+/// on after an error (a timeout, a too-long packet) or abandoned when it stopped (a restart), each
+/// such transfer matched by a driver error or a stop.
 /// A gap neither explains (a driver that loses completed buffers) is counted in `unexplainedGaps`.
 public final class VerifyingConsumer: ReceiveConsumer, PacketConsumer {
     public struct Statistics: Equatable, Sendable {

@@ -40,7 +40,13 @@ final class TerminalProgress {
         printed = false
     }
 
-    private func write(_ s: String) {
+    private func write(_ s: String) { Self.write(s) }
+
+    /// A line of the caller's own, rewritten in place (`explore`: run k of n); "" clears it. Only
+    /// for a caller that checked stderr is a terminal.
+    static func show(_ text: String) { write("\r\u{1B}[K" + text) }
+
+    private static func write(_ s: String) {
         var stderr = StandardError()
         print(s, terminator: "", to: &stderr)
     }

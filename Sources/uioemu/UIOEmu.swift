@@ -8,7 +8,7 @@ struct UIOEmu: ParsableCommand {
         abstract: "Run a userspace UIO DMA driver against an emulated PowerPC board with an FPGA AXI DMA block.",
         version: "0.1.0",
         subcommands: [SelfCheck.self, BoardsCommand.self, BoardCommand.self, ValidateCommand.self, SysfsCommand.self, RunCommand.self,
-                      PlayCommand.self, AttachCommand.self, DriverCommand.self, DiffCommand.self, TraceCommand.self]
+                      PlayCommand.self, ExploreCommand.self, AttachCommand.self, DriverCommand.self, DiffCommand.self, TraceCommand.self]
     )
 
     /// Parses and runs like `ParsableCommand.main()`, except that every bad-input error exits with 2

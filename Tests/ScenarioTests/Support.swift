@@ -63,7 +63,8 @@ var uioemuExecutable: URL {
 /// Through `posix_spawn` of `/bin/sh` with the output redirected to files, not Foundation's
 /// `Process` and `Pipe`: tests run in parallel in one process, and a descriptor closed twice by a
 /// pipe's bookkeeping would close another test's eventfd or socket that reused the number.
-func runUIOEmu(_ arguments: [String], executable: String = "uioemu") throws -> (status: Int32, out: String, err: String) {
+/// `environment`: variables set for the command only (`NAME=value`, as a shell sets them).
+func runUIOEmu(_ arguments: [String], executable: String = "uioemu", environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
     func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
     let stamp = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-out-\(stamp)").path
@@ -72,7 +73,8 @@ func runUIOEmu(_ arguments: [String], executable: String = "uioemu") throws -> (
         unlink(out)
         unlink(err)
     }
-    let command = "cd \(quote(repositoryRoot.path)) && " + ([uioemuExecutable.deletingLastPathComponent().appendingPathComponent(executable).path] + arguments).map(quote).joined(separator: " ")
+    let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(quote($0.value)) " }.joined()
+    let command = "cd \(quote(repositoryRoot.path)) && " + assignments + ([uioemuExecutable.deletingLastPathComponent().appendingPathComponent(executable).path] + arguments).map(quote).joined(separator: " ")
         + " >\(quote(out)) 2>\(quote(err))"
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
     defer { for p in argv { free(p) } }

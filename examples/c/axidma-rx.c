@@ -113,6 +113,25 @@ static void reset_channel(void)
    is byte n % 4 of word n / 4 (Sources/Devices/Streams/StreamPattern.swift). */
 static uint8_t counter_byte(uint64_t n) { return (uint8_t)((uint32_t)(n >> 2) >> (8 * (n & 3))); }
 
+static uint32_t le32_at(const volatile uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24; }
+
+/* Where in the stream a packet of `n` bytes starts, from its bytes: after a short packet the stream
+   is no longer word-aligned, so the first whole counter word may be 1 to 3 bytes in. Two
+   consecutive words w, w + 1 at byte r say the packet starts at 4w - r (at any other r the bytes
+   of two counters mix, and the second word is the first plus a power of two, never plus one).
+   0 when the packet is too short to tell. */
+static int packet_start(const volatile uint8_t *b, uint32_t n, unsigned long long *start)
+{
+    for (uint32_t r = 0; r < 4 && r + 8 <= n; r++) {
+        uint32_t w = le32_at(b + r);
+        if (le32_at(b + r + 4) == w + 1) {
+            *start = 4ull * w - r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *uio_name = "axi-dma-s2mm", *buffer_name = "udmabuf0";
@@ -161,12 +180,17 @@ int main(int argc, char **argv)
 
     unsigned long completions = 0, errors = 0, mismatches = 0, gaps = 0;
     unsigned long long bytes = 0, stream_offset = 0, lost = 0;
-    int resync = 0;
+    int resync = 0, armed = 0;
     while (completions < count) {
-        reg_write(S2MM_DA, (uint32_t)buffer_physical);
-        reg_write(S2MM_DA_MSB, (uint32_t)(buffer_physical >> 32));
-        sync_buffer(buffer_name, "sync_for_device", buffer_size);
-        reg_write(S2MM_LENGTH, (uint32_t)buffer_size);
+        /* Armed once per transfer: an interrupt without IOC (a spurious one, Dly_Irq) leaves the
+           transfer running, and LENGTH must not be written again while it is (PG021). */
+        if (!armed) {
+            reg_write(S2MM_DA, (uint32_t)buffer_physical);
+            reg_write(S2MM_DA_MSB, (uint32_t)(buffer_physical >> 32));
+            sync_buffer(buffer_name, "sync_for_device", buffer_size);
+            reg_write(S2MM_LENGTH, (uint32_t)buffer_size);
+            armed = 1;
+        }
 
         if (read(fd, &events, 4) != 4) die("cannot wait for the interrupt on", "/dev/uioN");
         uint32_t status = reg_read(S2MM_DMASR);
@@ -181,26 +205,33 @@ int main(int argc, char **argv)
             errors++;
             fprintf(stderr, "axidma-rx: error interrupt (DMASR 0x%08x): soft reset and re-arm\n", status);
             reset_channel();
+            armed = 0;
             resync = 1; /* the failed packet's bytes are gone: take the stream offset from the next one */
             continue;
         }
-        if (!(status & DMASR_IOC_IRQ)) continue; /* not ours */
+        if (!(status & DMASR_IOC_IRQ)) continue; /* not a completion: the transfer is still armed */
+        armed = 0;
 #ifndef BUG_NO_SYNC
         sync_buffer(buffer_name, "sync_for_cpu", buffer_size);
 #endif
         uint32_t received = reg_read(S2MM_LENGTH);
         if (received > buffer_size) received = (uint32_t)buffer_size;
-        if (received >= 4) {
-            /* The counter says where this packet sits in the stream: a packet that starts later than
-               expected means the device dropped bytes before it (a full FIFO, while nobody had a
-               transfer armed). Count the gap, and check the packet from where it really starts. */
-            unsigned long long start = 4ull * le32toh(*(const volatile uint32_t *)buffer);
-            if (!resync && start > stream_offset && (start & 3) == 0) {
+        /* The counter says where this packet sits in the stream: a packet that starts later than
+           expected means the device dropped bytes before it (a full FIFO, while nobody had a
+           transfer armed). Count the gap, and check the packet from where it really starts. */
+        unsigned long long start;
+        if (packet_start(buffer, received, &start)) {
+            if (!resync && start > stream_offset) {
                 gaps++;
                 lost += start - stream_offset;
             }
             if (resync || start > stream_offset) stream_offset = start;
             resync = 0;
+        } else if (resync) {
+            /* Too short to tell where it starts after an error: count it, check the next one. */
+            bytes += received;
+            completions++;
+            continue;
         }
         unsigned long bad = 0;
         for (uint32_t i = 0; i < received; i++)
