@@ -155,7 +155,7 @@ struct TimerQueue {
     /// Arms (or re-arms, moving it) the timer in `slot` for `deadline`, with a fresh sequence number.
     @inline(__always)
     mutating func arm(slot: Int, deadline: Int64) {
-        if records[slot].bucket >= 0 { unlink(Int32(slot)) } else { count += 1 }
+        if records[slot].bucket >= 0 { unlink(Int32(truncatingIfNeeded: slot)) } else { count &+= 1 }
         let sequence = nextSequence
         nextSequence &+= 1
         records.base[slot].deadline = deadline
@@ -165,13 +165,13 @@ struct TimerQueue {
         // The reactor never arms before its clock, and the base never passes the clock; a caller
         // that does (a negative first delay) gets the slow path, not a wrong order.
         if k < baseKey { rebase(to: k) }
-        link(Int32(slot), key: k)
+        link(Int32(truncatingIfNeeded: slot), key: k)
     }
 
     mutating func disarm(slot: Int) {
         guard records[slot].bucket >= 0 else { return }
-        unlink(Int32(slot))
-        count -= 1
+        unlink(Int32(truncatingIfNeeded: slot))
+        count &-= 1
         earliest = -1
     }
 
@@ -181,7 +181,7 @@ struct TimerQueue {
         let r = earliestRecord()
         let rec = records[Int(r)]
         unlink(r)
-        count -= 1
+        count &-= 1
         earliest = -1
         // The base moves up to this deadline: no timer is earlier, and the reactor arms nothing
         // before the deadline it is firing. Only the timers left in this timer's bucket can change
@@ -236,7 +236,7 @@ struct TimerQueue {
     @inline(__always)
     private mutating func link(_ r: Int32, key: UInt64) {
         let level = level(of: key)
-        let six = Int(truncatingIfNeeded: (key >> UInt64(level &* 6)) & 63)
+        let six = Int(truncatingIfNeeded: (key &>> UInt64(truncatingIfNeeded: level &* 6)) & 63)
         let bucket = level &* 64 &+ six
         let tail = buckets[bucket].tail
         records.base[Int(r)].bucket = Int32(truncatingIfNeeded: bucket)
@@ -244,8 +244,8 @@ struct TimerQueue {
         records.base[Int(r)].next = -1
         if tail >= 0 { records.base[Int(tail)].next = r } else { buckets.base[bucket].head = r }
         buckets.base[bucket].tail = r
-        occupied.base[level] |= 1 << UInt64(six)
-        occupiedLevels |= 1 << UInt32(level)
+        occupied.base[level] |= 1 &<< UInt64(truncatingIfNeeded: six)
+        occupiedLevels |= 1 &<< UInt32(truncatingIfNeeded: level)
     }
 
     @inline(__always)
@@ -261,8 +261,8 @@ struct TimerQueue {
     @inline(__always)
     private mutating func clearOccupied(_ bucket: Int) {
         let level = bucket >> 6
-        occupied.base[level] &= ~(1 << UInt64(bucket & 63))
-        if occupied[level] == 0 { occupiedLevels &= ~(1 << UInt32(level)) }
+        occupied.base[level] &= ~(1 &<< UInt64(truncatingIfNeeded: bucket & 63))
+        if occupied[level] == 0 { occupiedLevels &= ~(1 &<< UInt32(truncatingIfNeeded: level)) }
     }
 
     /// After the base moved up to the key of a timer popped from `bucket` (on level g ≥ 1): levels
