@@ -26,23 +26,24 @@ let package = Package(
         // libfdt, to read flattened device trees (Debian's libfdt-dev has no pkg-config file).
         .systemLibrary(name: "CFdt", providers: [.apt(["libfdt-dev"])]),
         .target(name: "CReactorSignals"),
-        .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"]),
+        .target(name: "Reactor", dependencies: ["CLibevent", "CReactorSignals"], swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // Typed events stamped with virtual time, their canonical JSON line and the sink protocol:
         // what the models record through. No I/O and no Crypto, so a model builds without them.
         .target(name: "Trace", dependencies: ["Reactor"]),
         // The sinks, used at the edge (Scenario, the CLI, the benchmark, tests): the JSON-lines,
         // Perfetto and VCD files and the SHA-256 of the canonical lines.
         .target(name: "TraceFiles", dependencies: ["Trace", "Reactor", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
-        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"]),
+        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"], swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
         // The protocols a driver talks through (registers, interrupt source, DMA buffers): what the
         // platforms implement, without the driver itself.
         .target(name: "DriverPorts", dependencies: ["Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "UIO",
-            dependencies: ["Board", "Reactor", "Devices", "DriverPorts", "Trace", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["Board", "Reactor", "Devices", "DriverPorts", "Trace", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .target(
             name: "Driver",

@@ -188,7 +188,9 @@ extension EndToEnd {
 
 extension EndToEnd {
     /// A P2020-shaped board with `channels` AXI DMAs in the FPGA window at 0xf_0000_0000, 64 KiB
-    /// apart, each S2MM channel on its own MPIC line with its own UIO node.
+    /// apart, each S2MM channel on its own MPIC line with its own UIO node. The engines are built
+    /// without their MM2S channel (PG021 c_include_mm2s = 0; the receive job never uses it), so
+    /// that 1,024 of them fit the MPIC's 1,024 lines.
     static func fleetProfile(channels: Int) throws -> BoardProfile {
         var text = """
             name: p2020-fleet-\(channels)
@@ -197,7 +199,7 @@ extension EndToEnd {
             memory:
               - { name: ddr, base: 0x0, size: 1 GiB }
             dma-pool: { base: 0x3c00_0000, size: 64 MiB, coherent: true }
-            interrupt-controller: { kind: mpic, lines: 256 }
+            interrupt-controller: { kind: mpic, lines: \(max(channels, 16)) }
             devices:
 
             """
@@ -213,8 +215,7 @@ extension EndToEnd {
                     fifo-depth: 64 KiB
                     length-width-bits: 23
                     setup-cycles: 100
-                    mm2s: { interrupt: \(2 * k + 1), sense: 2 }
-                    s2mm: { interrupt: \(2 * k + 2), sense: 2 }
+                    s2mm: { interrupt: \(k), sense: 2 }
 
                 """
         }
