@@ -34,7 +34,7 @@ struct ExploreCommand: ParsableCommand {
     @Flag(help: "One JSON object per line: one per run, one per failure, the summary last (shards' outputs concatenate).")
     var json = false
 
-    @Option(name: .customLong("wall-limit"), help: "Seconds of wall time a run may take before it counts as a hang.")
+    @Option(name: .customLong("wall-limit"), help: "Seconds of wall time a run may take: past it the run is stopped and counts as a hang.")
     var wallLimit: Double = 60
 
     @Option(name: .customLong("boards-dir"), help: "Directory of board profiles (default: $UIOEMU_BOARDS, else boards/ above the scenario file, else the nearest boards/).")

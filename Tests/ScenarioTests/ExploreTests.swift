@@ -123,6 +123,19 @@ struct ExploreTests {
         #expect(kinds.count == 14, "every kind was drawn: \(kinds.sorted())")
     }
 
+    @Test("a run past the wall-time limit is stopped, not waited for: it ends long before its board duration and fails as hang.wall-time")
+    func wallLimitStopsTheRun() throws {
+        guard case let .success(spec) = parse("board: p2020-fpga\nduration: 60s\n") else { Issue.record("did not parse"); return }
+        var exploration = try Exploration(spec: spec, profile: board(for: spec))
+        exploration.wallLimitSeconds = 0.05
+        let run = try exploration.play(exploration.perturbation(seed: 1, run: 0))
+        #expect(run.failureKinds.contains("hang.wall-time"), "\(run.failureKinds)")
+        // A minute of board time is about six million completions, some seconds of wall time even in
+        // a release build: stopped at 50 ms, the run saw a small part of it.
+        #expect(run.outcome.boardTime < .start + .seconds(30), "\(run.outcome.boardTime)")
+        #expect(run.wallSeconds < 20, "\(run.wallSeconds)")
+    }
+
     @Test("explore runs an attached C driver (driver: { command: [...] }) and its runs pass")
     func attachedDriver() throws {
         let spec = try ScenarioParser.load(path: repositoryRoot.appendingPathComponent("scenarios/explore/attached-c-driver.yaml").path)

@@ -11,8 +11,10 @@ public struct Exploration {
     public let spec: ScenarioSpec
     public let profile: BoardProfile
     public let catalogue: ExploreCatalogue
-    /// A run that takes longer than this on the wall clock fails as `hang.wall-time` (it is judged
-    /// when it returns: a run that never returns holds the command).
+    /// A run that takes longer than this on the wall clock is stopped and fails as `hang.wall-time`.
+    /// The clock is looked at every millisecond of board time (`RunProgress`), so a run whose board
+    /// time crawls is cut off; one stuck at a single instant of board time (an emulator bug: every
+    /// register access and poll costs board time) would still hold the command.
     public var wallLimitSeconds: Double = 60
     /// Runs a shrink may spend on one failure.
     public var shrinkBudget = 150
@@ -61,8 +63,13 @@ public struct Exploration {
         let scenario = scenario(for: perturbation)
         let clock = ContinuousClock()
         let started = clock.now
-        let outcome = try ScenarioRunner(spec: scenario, profile: profile).run(handleSignals: handleSignals, signalsSince: signalsSince,
-                                                                              trace: nil)
+        let deadline = started + .nanoseconds(Int64(min(wallLimitSeconds, 1e9) * 1e9))
+        var reactor: Reactor? = nil
+        // Past the limit every look stops the run's current step, so the timeline ends within a
+        // millisecond of board time per step left, and the run is judged with what it did.
+        let outcome = try ScenarioRunner(spec: scenario, profile: profile)
+            .run(handleSignals: handleSignals, signalsSince: signalsSince, trace: nil,
+                 progress: { _ in if clock.now > deadline { reactor?.stop() } }, prepare: { reactor = $0 })
         let wall = clock.now - started
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
         var kinds = ExploreOracle.failureKinds(outcome, spec: scenario)
