@@ -62,29 +62,12 @@ struct ProgressLineTests {
     func terminalOnly() throws {
         // `script` gives the command a pseudo-terminal; a run long enough to pass the first half second.
         let uioemu = uioemuExecutable.path
-        let tty = try shell("script -qec \(quote(uioemu + " run p2020-fpga --duration 2s")) /dev/null")
+        let tty = try runShellLine("script -qec \(shellQuoted(uioemu + " run p2020-fpga --duration 2s")) /dev/null </dev/null")
         #expect(tty.status == 0)
         #expect(tty.out.contains("p2020-fpga: board ") && tty.out.contains(" of 2.000 s (") && tty.out.contains("ETA"))
         let piped = try runUIOEmu(["run", "p2020-fpga", "--duration", "2s"])
         #expect(piped.status == 0 && !piped.err.contains("ETA") && !piped.out.contains("ETA"))
-        let json = try shell("script -qec \(quote(uioemu + " run p2020-fpga --duration 2s --json")) /dev/null")
+        let json = try runShellLine("script -qec \(shellQuoted(uioemu + " run p2020-fpga --duration 2s --json")) /dev/null </dev/null")
         #expect(json.status == 0 && !json.out.contains("ETA"))
-    }
-
-    private func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
-    /// `/bin/sh -c command` from the repository root, its output (stdout and stderr) read from a file.
-    private func shell(_ command: String) throws -> (status: Int32, out: String) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-progress-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
-        defer { unlink(out) }
-        let full = "cd \(quote(repositoryRoot.path)) && \(command) >\(quote(out)) 2>&1 </dev/null"
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(full), nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ)
-        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return ((status >> 8) & 0xFF, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 }

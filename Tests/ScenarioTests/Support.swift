@@ -65,17 +65,20 @@ var uioemuExecutable: URL {
 /// pipe's bookkeeping would close another test's eventfd or socket that reused the number.
 /// `environment`: variables set for the command only (`NAME=value`, as a shell sets them).
 func runUIOEmu(_ arguments: [String], executable: String = "uioemu", environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-    func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-    let stamp = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-out-\(stamp)").path
-    let err = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-err-\(stamp)").path
-    defer {
-        unlink(out)
-        unlink(err)
-    }
-    let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(quote($0.value)) " }.joined()
-    let command = "cd \(quote(repositoryRoot.path)) && " + assignments + ([uioemuExecutable.deletingLastPathComponent().appendingPathComponent(executable).path] + arguments).map(quote).joined(separator: " ")
-        + " >\(quote(out)) 2>\(quote(err))"
+    let err = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-err-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+    defer { unlink(err) }
+    let assignments = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuoted($0.value)) " }.joined()
+    let command = assignments + ([uioemuExecutable.deletingLastPathComponent().appendingPathComponent(executable).path] + arguments).map(shellQuoted).joined(separator: " ")
+    let run = try runShellLine(command + " 2>\(shellQuoted(err))")
+    return (run.status, run.out, (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
+
+/// A command line for /bin/sh, run from the repository root (through `posix_spawn`, as `runUIOEmu`
+/// says why); its exit status and what it wrote to stdout, which goes to a file.
+func runShellLine(_ line: String) throws -> (status: Int32, out: String) {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-out-\(getpid())-\(UInt64.random(in: 0...UInt64.max))").path
+    defer { unlink(out) }
+    let command = "cd \(shellQuoted(repositoryRoot.path)) && " + line + " >\(shellQuoted(out))"
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
     defer { for p in argv { free(p) } }
     var pid: pid_t = 0
@@ -83,9 +86,11 @@ func runUIOEmu(_ arguments: [String], executable: String = "uioemu", environment
     guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let exitStatus = (status >> 8) & 0xFF
-    return (exitStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+    return ((status >> 8) & 0xFF, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
 }
+
+/// `s` as one word for /bin/sh.
+func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
 /// A `uioemu` process started on its own (not through `runUIOEmu`'s shell), its output going to
 /// files, so a test can signal exactly it and see how it exits. It starts with SIGINT and SIGTERM
