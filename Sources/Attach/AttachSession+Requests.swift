@@ -36,33 +36,20 @@ extension AttachSession {
     /// eventfd write, an epoll wake-up and a dispatch), then asleep again: the processes wake the
     /// reactor through the notify eventfd only while `emulator_sleeping` is set.
     func serveRealTimeRequests() {
-        for p in processes where !p.isGone { p.mailbox.setEmulatorSleeping(false) }  // bounded: the processes
-        var liveCount = 0
-        var only: AttachedProcess? = nil
-        for p in processes where !p.isGone {  // bounded: the processes
-            liveCount += 1
-            only = p
-        }
-        var lastServed = AttachSystemCalls.monotonicNanoseconds()
-        while true {  // bounded: ends spinNanoseconds after the last request served
+        let live = processes.filter { !$0.isGone }
+        for p in live { p.mailbox.setEmulatorSleeping(false) }
+        var idle = 0
+        while idle < 4_000 {  // bounded: ~10 µs without a request ends the spin
             var served = false
-            for p in processes where !p.isGone && p.hasRequest {  // bounded: the processes
+            for p in live where !p.isGone && p.hasRequest {
                 handleRequest(of: p)
                 served = true
             }
-            if served {
-                lastServed = AttachSystemCalls.monotonicNanoseconds()
-                continue
-            }
-            let left = lastServed + AttachSession.spinNanoseconds - AttachSystemCalls.monotonicNanoseconds()
-            if left <= 0 { break }
-            // One process (the usual case): spin in C on its request word for the rest of the time.
-            if liveCount == 1, let only, !only.isGone,
-               uioemu_host_spin_while_equal(only.mailbox.requestSequenceWord, only.answeredSequence, left) == 0 { break }
+            idle = served ? 0 : idle + 1
         }
-        for p in processes where !p.isGone { p.mailbox.setEmulatorSleeping(true) }  // bounded: the processes
+        for p in live where !p.isGone { p.mailbox.setEmulatorSleeping(true) }
         // A request stored before the flag was seen did not notify: serve it now (seq_cst on both sides).
-        for p in processes where !p.isGone && p.hasRequest { handleRequest(of: p) }  // bounded: the processes
+        for p in live where !p.isGone && p.hasRequest { handleRequest(of: p) }
     }
 
     private func begin(_ outcome: Outcome, for p: AttachedProcess, sequence: UInt32) {
