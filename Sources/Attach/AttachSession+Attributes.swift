@@ -76,6 +76,9 @@ extension AttachSession {
     /// What the program wrote into attribute pipes since the last look: applied before any request,
     /// so a sync written with stdio lands before the next register access or buffer touch.
     func drainAttributeWriters() {
+        // Most requests find no attribute open for writing (a driver opens sync_for_cpu, writes
+        // and closes it): then there is nothing to look at.
+        guard attributeWriters > 0 else { return }
         for p in processes where !p.isGone {
             for (_, handle) in p.handles {
                 if case let .attribute(attribute, writer?) = handle {

@@ -102,7 +102,7 @@ extension AttachSession {
         }
         p.mailbox.write(reply, protectionChanges: p.pendingProtection)
         p.pendingProtection.removeAll(keepingCapacity: true)
-        p.mailbox.publishReply(sequence)
+        p.wokeAtLastReply = p.mailbox.publishReply(sequence, cpu: uioemu_host_cpu_plus_one())
     }
 
     // MARK: the operations
@@ -119,7 +119,7 @@ extension AttachSession {
         case UIOEMU_OP_MMAP.rawValue:
             return .reply(map(p, handle: Int(m.argument(0)), offset: UInt64(bitPattern: m.argument(1)), length: UInt64(bitPattern: m.argument(2))))
         case UIOEMU_OP_MUNMAP.rawValue:
-            p.registerTargets[Int(m.argument(0))] = nil
+            p.setRegisterTarget(Int(m.argument(0)), nil)
             return .reply(Mailbox.Reply())
         case UIOEMU_OP_REGISTER_READ.rawValue, UIOEMU_OP_REGISTER_WRITE.rawValue:
             return registerAccess(p, isWrite: m.operation == UIOEMU_OP_REGISTER_WRITE.rawValue, mapping: Int(m.argument(0)),
@@ -214,6 +214,7 @@ extension AttachSession {
                 AttachSystemCalls.close(pipe.read); AttachSystemCalls.close(pipe.write)
                 return .reply(.error(EMFILE))
             }
+            attributeWriters += 1
             var reply = Mailbox.Reply(result: Int64(n), values: (Int64(UIOEMU_KIND_ATTRIBUTE.rawValue), 0, 0, 0))
             let message = ControlMessage.descriptor(handle: UInt32(n), purpose: UIOEMU_FD_ATTRIBUTE_WRITER.rawValue)
             if AttachSystemCalls.send(p.socket, message.encoded(), descriptors: [pipe.write]) == nil { reply.descriptorFollows = true }
@@ -228,6 +229,7 @@ extension AttachSession {
         case let .attribute(attribute, writer?):
             apply(AttachSystemCalls.drainPipe(writer), to: attribute)
             AttachSystemCalls.close(writer)
+            attributeWriters -= 1
         case .attribute, .buffer, .devmem, .eventCount: break
         }
     }
@@ -343,7 +345,7 @@ extension AttachSession {
     private func registerMapping(_ p: AttachedProcess, _ target: RegisterTarget) -> Mailbox.Reply {
         let id = p.nextMapping
         p.nextMapping += 1
-        p.registerTargets[id] = target
+        p.setRegisterTarget(id, target)
         return Mailbox.Reply(result: 0, values: (Int64(UIOEMU_MAPPING_REGISTERS.rawValue), Int64(id), 0, Int64(bitPattern: target.physicalBase.rawValue)))
     }
 
@@ -383,25 +385,26 @@ extension AttachSession {
 
     private func registerAccess(_ p: AttachedProcess, isWrite: Bool, mapping: Int, offset: UInt64, width: Int, value: UInt64,
                                 instruction: UInt64) -> Outcome {
-        let at = "instruction 0x\(String(instruction, radix: 16)) of process \(p.pid) (\(p.name))"
-        guard let target = p.registerTargets[mapping] else {
-            return .stop("\(at) accessed a register mapping uioemu does not know (\(mapping))")
+        // The messages are made only when needed: this runs once per access of the program.
+        func at() -> String { "instruction 0x\(String(instruction, radix: 16)) of process \(p.pid) (\(p.name))" }
+        guard let target = p.registerTarget(mapping) else {
+            return .stop("\(at()) accessed a register mapping uioemu does not know (\(mapping))")
         }
         guard width > 0, offset < target.length, UInt64(width) <= target.length - offset else {
-            return .stop("\(at) accessed \(width) byte(s) at offset 0x\(String(offset, radix: 16)) of a \(target.length)-byte register mapping: the preload library and uioemu disagree about the mapping")
+            return .stop("\(at()) accessed \(width) byte(s) at offset 0x\(String(offset, radix: 16)) of a \(target.length)-byte register mapping: the preload library and uioemu disagree about the mapping")
         }
         let address = target.physicalBase + offset
         registerAccesses += 1
-        let where_ = "0x\(String(address.rawValue, radix: 16))"
+        func where_() -> String { "0x\(String(address.rawValue, radix: 16))" }
         switch (isWrite, width) {
         case (_, 4) where offset % 4 == 0, (_, 8) where offset % 4 == 0:
             break
         case (false, 1), (false, 2):
             break
         case (true, 1), (true, 2):
-            return .stop("\(at) stores \(width) byte(s) to register \(where_): the AXI DMA's registers take 32-bit writes only (a narrower store would change bytes it does not name); use a 32-bit store")
+            return .stop("\(at()) stores \(width) byte(s) to register \(where_()): the AXI DMA's registers take 32-bit writes only (a narrower store would change bytes it does not name); use a 32-bit store")
         default:
-            return .stop("\(at) accesses \(width) byte(s) at register \(where_), which is not aligned to 4: the AXI DMA's registers are 32-bit words")
+            return .stop("\(at()) accesses \(width) byte(s) at register \(where_()), which is not aligned to 4: the AXI DMA's registers are 32-bit words")
         }
         var result: UInt64 = 0
         if isWrite {

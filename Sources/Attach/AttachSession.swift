@@ -68,20 +68,25 @@ public final class AttachSession: ClockGate {
     /// Physical address of the pool memfd's first byte, and its size.
     let poolMemoryBase: PhysicalAddress
     let poolMemoryBytes: UInt64
-    var processes: [AttachedProcess] = []
+    // The stored `var`s the request path reads are `@exclusivity(unchecked)`: one reactor thread, no
+    // overlapping access (DESIGN.md, hot path: each register access of the program is a request).
+    @exclusivity(unchecked) var processes: [AttachedProcess] = []
     /// Handshakes so far (numbers the processes in connection order).
     var connections = 0
     /// Processes that exist but have not connected yet: the spawned child before its handshake, a
     /// process another one started (OP_FORKED), one between its exec and its new image's handshake.
     /// Board time waits for them, so nothing runs ahead while a program starts.
-    var expectedPIDs: [Int32: Int32] = [:]  // pid -> its parent's pid
+    @exclusivity(unchecked) var expectedPIDs: [Int32: Int32] = [:]  // pid -> its parent's pid
     var syncSettings: [ObjectIdentifier: BufferSyncSettings] = [:]
+    /// Attributes open for writing (a pipe each) in all processes: each request drains them first,
+    /// so that a value written reaches the buffer before the request it precedes.
+    @exclusivity(unchecked) var attributeWriters = 0
     var childPID: pid_t = 0
     /// Wall time of the spawn, for the "has not connected" warning.
     var spawnedAt: Int64 = 0
     var warnedNotConnected = false
     public private(set) var childConnected = false
-    public private(set) var ending: Ending? = nil
+    @exclusivity(unchecked) public private(set) var ending: Ending? = nil
     /// Board time when the child ended (or was stopped).
     public private(set) var endedAt: Instant? = nil
     /// Problems that stopped the run (an instruction the trap cannot complete exactly, a second
@@ -90,11 +95,11 @@ public final class AttachSession: ClockGate {
     /// Things said once on stderr-worthy occasions (the CLI prints them).
     public internal(set) var notes: [String] = []
     /// Register accesses the attached processes made.
-    public internal(set) var registerAccesses = 0
+    @exclusivity(unchecked) public internal(set) var registerAccesses = 0
     /// CPU touches of device-owned buffers caught by page protection.
     public internal(set) var cpuTouches = 0
     /// Set when something requires the run to end (a problem); the runner stops the reactor.
-    public private(set) var wantsStop = false
+    @exclusivity(unchecked) public private(set) var wantsStop = false
     /// Records what the attached processes do to UIO files (reads, enables) when set.
     public var tracer: Tracer? = nil
     private var realTimeTarget: RealTimeEvents? = nil
@@ -277,37 +282,72 @@ public final class AttachSession: ClockGate {
     /// Blocks until a clock-holding process has a request, serves one, or returns after a
     /// liveness interval (so the loop notices signals and exits).
     private func serveNextRequest() {
-        // Any live process may send a request: a detached one attaches again by doing so.
-        let live = processes.filter { !$0.isGone }
-        let holders = live.filter { $0.isRunning && $0.holdsClockWhenRunning }
-        guard !holders.isEmpty else {
+        // Any live process may send a request: a detached one attaches again by doing so. This runs
+        // once per request of a program (each register access): it allocates nothing and, with one
+        // process, spins in C on that process's request word alone.
+        var first: AttachedProcess? = nil
+        var liveCount = 0
+        for p in processes where !p.isGone {  // bounded: the connected processes
+            liveCount += 1
+            if first == nil && p.isRunning && p.holdsClockWhenRunning { first = p }
+        }
+        guard let first else {
             waitForExpected()
             return
         }
-        for _ in 0..<20_000 {  // bounded: ~20-50 µs of spinning before sleeping
-            for p in live where p.hasRequest {
-                handleRequest(of: p)
+        if liveCount == 1 {
+            // Spin only while the process can be running beside us: not just woken by the last
+            // reply (a woken task is often placed on its waker's CPU) and last seen on another CPU;
+            // otherwise it runs only once we sleep. Every 64th wait spins anyway, so that two
+            // processes the scheduler has spread over two CPUs find out and stay spinning.
+            let cpu = uioemu_host_cpu_plus_one()
+            let childCPU = first.mailbox.childCPU
+            first.requestWaits &+= 1
+            let besideUs = !first.wokeAtLastReply && (childCPU == 0 || cpu == 0 || childCPU != cpu)
+            if besideUs || first.requestWaits & 63 == 0,
+               uioemu_host_spin_while_equal(first.mailbox.requestSequenceWord, first.answeredSequence, AttachSession.spinNanoseconds) != 0 {
+                handleRequest(of: first)
                 return
             }
+        } else {
+            let deadline = AttachSystemCalls.monotonicNanoseconds() + AttachSession.spinNanoseconds
+            while AttachSystemCalls.monotonicNanoseconds() < deadline {  // bounded: spinNanoseconds of wall time
+                if serveAnyRequest() { return }
+            }
         }
-        let first = holders[0]
         let expected = first.answeredSequence
         first.mailbox.setEmulatorSleeping(true)
         if !first.hasRequest {
             // Short when several processes run: the others' requests are seen only between sleeps.
-            let timeout = live.count == 1 ? Int64(UIOEMU_LIVENESS_CHECK_NS) : 1_000_000
+            let timeout = liveCount == 1 ? Int64(UIOEMU_LIVENESS_CHECK_NS) : 1_000_000
             _ = uioemu_host_futex_wait(first.mailbox.requestSequenceWord, expected, timeout)
         }
         first.mailbox.setEmulatorSleeping(false)
-        for p in live where p.hasRequest {
-            handleRequest(of: p)
-            return
-        }
+        if serveAnyRequest() { return }
         // Nothing came: is everyone still there?
-        if debugRequests { debugLog("waiting for \(holders.map { "\($0.pid) (\($0.name))" }), expected \(expectedPIDs.keys.sorted())") }
+        if debugRequests {
+            let holders = processes.filter { !$0.isGone && $0.isRunning && $0.holdsClockWhenRunning }
+            debugLog("waiting for \(holders.map { "\($0.pid) (\($0.name))" }), expected \(expectedPIDs.keys.sorted())")
+        }
         acceptConnections()
-        for p in live where AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
+        for p in processes where !p.isGone && AttachSystemCalls.peerClosed(p.socket) { disconnect(p) }
         checkChild()
+    }
+
+    /// How long the emulator spins for a process's next request before it sleeps on the futex. A
+    /// program's next register access comes a trap and a return later (a few µs on an idle
+    /// machine); sleeping costs a futex wake in the program and the emulator's wake-up (about 5 to
+    /// 10 µs and two system calls). Kept short so that on a loaded machine a program that is not
+    /// running costs little CPU.
+    static let spinNanoseconds: Int64 = 20_000
+
+    /// Serves the first live process's pending request; false when none has one.
+    private func serveAnyRequest() -> Bool {
+        for p in processes where !p.isGone && p.hasRequest {  // bounded: the connected processes
+            handleRequest(of: p)
+            return true
+        }
+        return false
     }
 
     /// Only processes that have not connected yet hold the clock: wait in wall time for their

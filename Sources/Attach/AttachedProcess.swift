@@ -47,21 +47,31 @@ final class AttachedProcess {
     let isSpawnedChild: Bool
     /// The order in which processes connected (the session's counter at this one's handshake).
     let connectionNumber: Int
-    var state: State = .running
+    // The stored `var`s the request path reads are `@exclusivity(unchecked)`: one reactor thread, no
+    // overlapping access (DESIGN.md, hot path: each register access of the program is a request).
+    @exclusivity(unchecked) var state: State = .running
     /// Holds board time while running. Every connected process does (the time a program computes
     /// between two requests must not let the board run ahead, or runs would differ); one that blocks
     /// outside the board detaches first (`detached`: waitpid, a read of a pipe).
-    var holdsClockWhenRunning = true
+    @exclusivity(unchecked) var holdsClockWhenRunning = true
     /// The last request sequence answered (or being answered).
-    var answeredSequence: UInt32 = 0
-    var handles: [Int: BoardHandle] = [:]
+    @exclusivity(unchecked) var answeredSequence: UInt32 = 0
+    /// The last reply had to wake the process (it slept on the futex): it may now run on the
+    /// emulator's own CPU, so the emulator does not spin for its next request.
+    @exclusivity(unchecked) var wokeAtLastReply = false
+    /// The emulator's waits for this process's requests, for its occasional spin (see serveNextRequest).
+    @exclusivity(unchecked) var requestWaits: UInt32 = 0
+    @exclusivity(unchecked) var handles: [Int: BoardHandle] = [:]
     var nextHandle = 0
-    var registerTargets: [Int: RegisterTarget] = [:]
+    @exclusivity(unchecked) private(set) var registerTargets: [Int: RegisterTarget] = [:]
+    /// The mapping the last register access went to (a driver's accesses nearly all go to one): found
+    /// again without hashing.
+    @exclusivity(unchecked) private var lastTarget: (id: Int, target: RegisterTarget)? = nil
     var nextMapping = 1
     /// Changes to the process's view of the DMA pool, sent with its next reply.
-    var pendingProtection: [uioemu_protection_change] = []
+    @exclusivity(unchecked) var pendingProtection: [uioemu_protection_change] = []
     /// Reusable timer for this process's waits.
-    var deadlineTimer: TimerID? = nil
+    @exclusivity(unchecked) var deadlineTimer: TimerID? = nil
     /// The first thread that touched the board (virtual time allows only one).
     var boardThread: Int32? = nil
 
@@ -82,6 +92,19 @@ final class AttachedProcess {
 
     /// A request is waiting in the mailbox.
     var hasRequest: Bool { mailbox.requestSequence != answeredSequence }
+
+    /// The register mapping `id` (OP_MMAP's mapping id), if mapped.
+    func registerTarget(_ id: Int) -> RegisterTarget? {
+        if let last = lastTarget, last.id == id { return last.target }
+        guard let target = registerTargets[id] else { return nil }
+        lastTarget = (id, target)
+        return target
+    }
+
+    func setRegisterTarget(_ id: Int, _ target: RegisterTarget?) {
+        registerTargets[id] = target
+        if lastTarget?.id == id { lastTarget = nil }
+    }
 
     func allocateHandle(_ handle: BoardHandle) -> Int? {
         for _ in 0..<Int(UIOEMU_MAX_HANDLES) {  // bounded: the handle space

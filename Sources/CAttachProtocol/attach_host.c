@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -87,6 +88,30 @@ int uioemu_host_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns
     long r = syscall(SYS_futex, word, FUTEX_WAIT, expected, &timeout, NULL, 0);
     if (r == 0 || errno == EAGAIN) return 0;
     return -1;
+}
+
+static int64_t monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+int uioemu_host_spin_while_equal(const uint32_t *word, uint32_t expected, int64_t spin_ns) {
+    int64_t deadline = monotonic_ns() + spin_ns;
+    for (;;) { /* bounded: spin_ns of wall time */
+        for (int i = 0; i < 32; i++) {
+            if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) return 1;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (monotonic_ns() >= deadline) return __atomic_load_n(word, __ATOMIC_SEQ_CST) != expected;
+    }
+}
+
+int32_t uioemu_host_cpu_plus_one(void) {
+    int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : cpu + 1;
 }
 
 void uioemu_host_futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); }

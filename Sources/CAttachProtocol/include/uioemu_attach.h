@@ -237,6 +237,14 @@ struct uioemu_mailbox {
     uint8_t readable[UIOEMU_MAX_HANDLES];
     struct uioemu_request request;
     struct uioemu_reply reply;
+    /* Where each side runs, as CPU number + 1 (0: not known), stored just before it starts waiting
+       for the other: the child before it publishes a request, the emulator before it publishes a
+       reply. A side spins for the other only while the other can be running beside it: awake (not
+       asleep, nor just woken: a woken task is often placed on its waker's CPU) and on another CPU.
+       Spinning for a peer that waits for this very CPU only delays it. (At the end: the fields
+       before keep their offsets.) */
+    int32_t child_cpu;
+    int32_t emulator_cpu;
 };
 
 #endif

@@ -37,6 +37,14 @@ void uioemu_host_store64(int64_t *word, int64_t value);
    word differs, -1 with errno (ETIMEDOUT, EINTR) otherwise. */
 int uioemu_host_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 
+/* Spins (PAUSE) while `*word == expected`, for at most `spin_ns` of wall time (CLOCK_MONOTONIC,
+   read every 32 spins). Returns 1 when the word changed, 0 when the time ran out. The emulator's
+   wait for a process's next request: one word, no Swift on the spinning path. */
+int uioemu_host_spin_while_equal(const uint32_t *word, uint32_t expected, int64_t spin_ns);
+
+/* The CPU the calling thread runs on, + 1 (0 when not known): the mailbox's `emulator_cpu`. */
+int32_t uioemu_host_cpu_plus_one(void);
+
 /* FUTEX_WAKE (shared) on `word`. */
 void uioemu_host_futex_wake(uint32_t *word);
 
