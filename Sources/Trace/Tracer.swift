@@ -93,7 +93,15 @@ public final class Tracer {
         if !eventSinks.isEmpty {
             isWriting = true
             let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
-            for sink in eventSinks { sink.write(event, at: nanoseconds, line: bytes) }
+            // Through the array's buffer: `for sink in eventSinks` copies each sink out of the array,
+            // a retain and a release per sink per event (the protocol checker of every `play`).
+            eventSinks.withUnsafeBufferPointer { sinks in
+                var k = 0
+                while k < sinks.count {  // bounded: the sinks
+                    sinks[k].write(event, at: nanoseconds, line: bytes)
+                    k += 1
+                }
+            }
             isWriting = false
         }
         // After the event sinks: `line.bytes` is theirs until then.
