@@ -59,14 +59,17 @@ extension ProtocolChecker {
         // Only the cause the handler reported counts: a cause that became pending while another
         // file had the line disabled, or a new one after the driver cleared the old, is delivered
         // correctly by this enable.
-        let channel = node.channel
-        if node.disabledByHandler && !node.causeClearedSinceHandler && channel.cause != 0 {
-            report(.enableWithCause, device: node.name, register: "",
-                   values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
-        }
+        if node.disabledByHandler && !node.causeClearedSinceHandler && node.channel.cause != 0 { enableWithCause(node) }
         node.disabled = false
         node.disabledByHandler = false
         node.undeliveredSince = nil
+    }
+
+    @inline(never)
+    private func enableWithCause(_ node: NodeState) {
+        let channel = node.channel
+        report(.enableWithCause, device: node.name, register: "",
+               values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
     }
 
     /// The channel's `DMASR & DMACR & 0x7000` changed.

@@ -75,10 +75,12 @@ struct TraceStrings {
         return miss(name)
     }
 
-    /// `name`'s JSON form (valid until the next new string).
+    /// `name`'s JSON form (valid until the next new string). The span is read here, not through
+    /// `json(_:)`: a non-mutating call from here copies the struct (its dictionary retained).
     @inline(__always)
     mutating func jsonForm(of name: TraceName) -> UnsafeRawBufferPointer {
-        json(id(of: name).id)
+        let span = spans[Int(id(of: name).id) - 1]
+        return UnsafeRawBufferPointer(start: arena + span.jsonStart, count: span.jsonCount)
     }
 
     @inline(never)
