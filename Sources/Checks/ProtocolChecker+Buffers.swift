@@ -1,8 +1,10 @@
 import Devices
+import Trace
 
 /// What the checker knows of one DMA buffer: where it is, and which bytes are not synced yet.
 final class BufferState {
     let name: String
+    let traceName: TraceName
     let address: UInt64
     let size: UInt64
     /// Bytes the device wrote since the CPU last synced them for itself.
@@ -11,8 +13,9 @@ final class BufferState {
     @exclusivity(unchecked) var cpuWritten: ByteRange?
     @exclusivity(unchecked) var isLive = true
 
-    init(name: String, address: UInt64, size: UInt64) {
-        self.name = name
+    init(name: TraceName, address: UInt64, size: UInt64) {
+        self.name = name.string
+        traceName = name
         self.address = address
         self.size = size
     }
@@ -30,11 +33,14 @@ final class BufferState {
 /// DMA"; u-dma-buf): a transfer stays inside one live buffer; the CPU reads what the device wrote
 /// only after sync_for_cpu, and the device reads what the CPU wrote only after sync_for_device.
 extension ProtocolChecker {
-    func bufferChanged(_ name: String, address: UInt64, bytes: UInt64, live: Bool) {
+    func bufferChanged(_ name: TraceName, address: UInt64, bytes: UInt64, live: Bool) {
         hasBuffers = true
+        // The unretained caches may name a buffer dropped below.
+        lastBuffer = nil
+        lastNamedBuffer = nil
         if live {
             buffers[name] = BufferState(name: name, address: address, size: bytes)
-            freed.removeAll { $0.name == name }
+            freed.removeAll { $0.traceName == name }
         } else if let buffer = buffers.removeValue(forKey: name) {
             buffer.isLive = false
             freed.append(buffer)
@@ -42,47 +48,69 @@ extension ProtocolChecker {
         }
     }
 
-    func bufferSynced(_ name: String, toDevice: Bool, offset: UInt64, bytes: UInt64) {
+    func bufferSynced(_ name: TraceName, toDevice: Bool, offset: UInt64, bytes: UInt64) {
         guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
-        if toDevice {
-            buffer.cpuWritten = buffer.cpuWritten?.removing(range)
-        } else {
-            buffer.deviceWritten = buffer.deviceWritten?.removing(range)
+        buffer._withUnsafeGuaranteedRef { buffer in
+            if toDevice {
+                buffer.cpuWritten = buffer.cpuWritten?.removing(range)
+            } else {
+                buffer.deviceWritten = buffer.deviceWritten?.removing(range)
+            }
         }
     }
 
-    func cpuAccessed(_ name: String, offset: UInt64, bytes: UInt64, write: Bool) {
+    func cpuAccessed(_ name: TraceName, offset: UInt64, bytes: UInt64, write: Bool) {
         guard let buffer = buffer(name), let range = ByteRange(offset: offset, bytes: bytes) else { return }
-        if write {
-            buffer.cpuWritten = buffer.cpuWritten.map { $0.joined(range) } ?? range
-        } else if let stale = buffer.deviceWritten, stale.overlaps(range) {
-            report(.cpuReadWithoutSync, device: name,
-                   values: "CPU read of \(range) while the device's \(stale) were not synced for the CPU since it wrote them")
+        buffer._withUnsafeGuaranteedRef { buffer in
+            if write {
+                buffer.cpuWritten = buffer.cpuWritten.map { $0.joined(range) } ?? range
+            } else if let stale = buffer.deviceWritten, stale.overlaps(range) {
+                report(.cpuReadWithoutSync, device: buffer.name,
+                       values: "CPU read of \(range) while the device's \(stale) were not synced for the CPU since it wrote them")
+            }
         }
     }
 
     /// An S2MM transfer wrote `bytes` at `address`.
     func deviceWrote(address: UInt64, bytes: UInt64) {
-        guard let buffer = liveBuffer(holding: address, 1),
-              let range = ByteRange(offset: address - buffer.address, bytes: min(bytes, buffer.size - (address - buffer.address)))
-        else { return }
-        buffer.deviceWritten = buffer.deviceWritten.map { $0.joined(range) } ?? range
+        liveBuffer(holding: address, 1)?._withUnsafeGuaranteedRef { buffer in
+            guard let range = ByteRange(offset: address - buffer.address, bytes: min(bytes, buffer.size - (address - buffer.address))) else { return }
+            buffer.deviceWritten = buffer.deviceWritten.map { $0.joined(range) } ?? range
+        }
     }
 
     /// A transfer of `bytes` at `address` started: it must lie in one live buffer; MM2S must not read
     /// bytes the CPU wrote and did not sync for the device.
-    func dmaAddressed(channel: String, direction: DMADirection, address: UInt64, bytes: UInt64) {
+    func dmaAddressed(_ channelState: ChannelState, address: UInt64, bytes: UInt64) {
         guard hasBuffers, bytes > 0 else { return }
-        // Scatter-gather: the address came from a descriptor, not a register.
-        let register = self.channel(channel)?.scatterGather == true ? "descriptor BUFFER_ADDRESS" : direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
-        if let buffer = liveBuffer(holding: address, bytes) {
-            let name = buffer.name
-            guard direction == .mm2s, let written = buffer.cpuWritten,
-                  let range = ByteRange(offset: address - buffer.address, bytes: bytes), written.overlaps(range) else { return }
-            report(.sendWithoutSync, device: channel, register: register,
-                   values: "sends \(range) of \(name) while the CPU's \(written) were not synced for the device since it wrote them")
+        let direction = channelState.direction
+        if let found = liveBuffer(holding: address, bytes) {
+            let unsynced = found._withUnsafeGuaranteedRef { buffer -> (ByteRange, ByteRange)? in
+                guard direction == .mm2s, let written = buffer.cpuWritten,
+                      let range = ByteRange(offset: address - buffer.address, bytes: bytes), written.overlaps(range) else { return nil }
+                return (range, written)
+            }
+            if let (range, written) = unsynced { sendWithoutSync(channelState, found.takeUnretainedValue(), range, written) }
             return
         }
+        outsideBuffers(channelState, address: address, bytes: bytes)
+    }
+
+    @inline(never)
+    private func sendWithoutSync(_ channelState: ChannelState, _ buffer: BufferState, _ range: ByteRange, _ written: ByteRange) {
+        report(.sendWithoutSync, device: channelState.name, register: dmaAddressRegister(channelState),
+               values: "sends \(range) of \(buffer.name) while the CPU's \(written) were not synced for the device since it wrote them")
+    }
+
+    /// The register a transfer's address came from (scatter-gather: a descriptor, not a register).
+    private func dmaAddressRegister(_ channel: ChannelState) -> String {
+        channel.scatterGather ? "descriptor BUFFER_ADDRESS" : channel.direction == .mm2s ? "MM2S_SA" : "S2MM_DA"
+    }
+
+    @inline(never)
+    private func outsideBuffers(_ channelState: ChannelState, address: UInt64, bytes: UInt64) {
+        let channel = channelState.name
+        let register = dmaAddressRegister(channelState)
         let span = "\(hex(address)) +\(bytes) bytes"
         if let stale = freed.last(where: { $0.overlaps(address, bytes) }) {
             report(.dmaFreedBuffer, device: channel, register: register,
@@ -98,10 +126,11 @@ extension ProtocolChecker {
         report(.dmaOutsideBuffers, device: channel, register: register, values: "\(span) is outside every live buffer\(hint)")
     }
 
-    /// The live buffer holding all of `[address, address + bytes)`: the last one found, or a search.
-    private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> BufferState? {
-        if let last = lastBuffer, last.isLive, last.holds(address, bytes) { return last }
-        lastBuffer = buffers.values.first { $0.holds(address, bytes) }
+    /// The live buffer holding all of `[address, address + bytes)`: the last one found, or a
+    /// search; unretained.
+    private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> Unmanaged<BufferState>? {
+        if let last = lastBuffer, last._withUnsafeGuaranteedRef({ $0.isLive && $0.holds(address, bytes) }) { return last }
+        lastBuffer = buffers.values.first { $0.holds(address, bytes) }.map { .passUnretained($0) }
         return lastBuffer
     }
 

@@ -5,6 +5,7 @@ import Trace
 /// the transfer LENGTH started.
 final class ChannelState {
     let name: String
+    let traceName: TraceName
     let direction: DMADirection
     let lengthMask: UInt32
     let lengthWidthBits: Int
@@ -21,11 +22,12 @@ final class ChannelState {
     @exclusivity(unchecked) var programmedLength: UInt32 = 0
     /// Where the transfer in flight (or the last one) reads or writes.
     @exclusivity(unchecked) var transferAddress: UInt64 = 0
-    /// The UIO nodes that report this channel's interrupt, by name.
-    @exclusivity(unchecked) var nodes: [NodeState] = []
+    /// The UIO nodes that report this channel's interrupt (unretained: the checker owns them).
+    @exclusivity(unchecked) var nodes: [Unmanaged<NodeState>] = []
 
     init(_ channel: CheckedBoard.Channel) {
         name = channel.name
+        traceName = TraceName(channel.name)
         direction = channel.direction
         lengthMask = channel.lengthMask
         lengthWidthBits = channel.lengthWidthBits
@@ -37,24 +39,27 @@ final class ChannelState {
     var cause: UInt32 { dmasr & dmacr & DMACR.allIrqEn }
 }
 
-/// An AXI DMA's registers by word offset (offset / 4), as the device decodes them: the channel, the
-/// register and its PG021 name; nil for a reserved offset.
-struct RegisterDecoder {
+/// An AXI DMA's registers by word offset (offset / 4), as the device decodes them: the channel
+/// (unretained: the checker owns it), the register and its PG021 name; nil for a reserved offset.
+final class RegisterDecoder {
     let device: String
-    let table: [(channel: ChannelState, register: ChannelRegister, name: String)?]
+    let traceName: TraceName
+    let table: [(channel: Unmanaged<ChannelState>, register: ChannelRegister, name: TraceName)?]
 
     init(_ device: CheckedBoard.Device, channels: [String: ChannelState]) {
         self.device = device.name
-        var table = [(channel: ChannelState, register: ChannelRegister, name: String)?](
+        traceName = TraceName(device.name)
+        var table = [(channel: Unmanaged<ChannelState>, register: ChannelRegister, name: TraceName)?](
             repeating: nil, count: Int((device.registerMap.registers.map(\.offset).max() ?? 0) / 4) + 1)
         for description in device.registerMap.registers {
             guard let name = device.channels[description.direction], let channel = channels[name] else { continue }
-            table[Int(description.offset / 4)] = (channel, description.register, description.name)
+            table[Int(description.offset / 4)] = (.passUnretained(channel), description.register, TraceName(description.name))
         }
         self.table = table
     }
 
-    func decode(_ offset: UInt32) -> (channel: ChannelState, register: ChannelRegister, name: String)? {
+    @inline(__always)
+    func decode(_ offset: UInt32) -> (channel: Unmanaged<ChannelState>, register: ChannelRegister, name: TraceName)? {
         let index = Int(offset / 4)
         guard offset % 4 == 0, index < table.count else { return nil }
         return table[index]
@@ -65,14 +70,17 @@ struct RegisterDecoder {
 /// channel, after the address, within the length width and not while one is in progress; nothing
 /// is written while a soft reset is in progress.
 extension ProtocolChecker {
-    func registerWritten(device: String, offset: UInt32, value: UInt32) {
-        if lastDecoder?.device != device { lastDecoder = decoders[device] }
-        guard let (channel, kind, register) = lastDecoder?.decode(offset) else { return }
+    func registerWritten(_ decoder: RegisterDecoder, offset: UInt32, value: UInt32) {
+        guard let (channel, kind, register) = decoder.decode(offset) else { return }
+        channel._withUnsafeGuaranteedRef { registerWritten($0, kind, register: register, value: value) }
+    }
+
+    private func registerWritten(_ channel: ChannelState, _ kind: ChannelRegister, register: TraceName, value: UInt32) {
         let name = channel.name
         // PG021 DMACR.Reset: the whole core resets; until the bit reads 0 again writes are lost.
         if channel.dmacr & DMACR.Reset != 0 {
             if !(kind == .DMACR && value & DMACR.Reset != 0) {
-                report(.writeDuringReset, device: name, register: register,
+                report(.writeDuringReset, device: name, register: register.string,
                        values: "wrote \(hex(value)) while DMACR reads \(hex(channel.dmacr)) (Reset=1)")
             }
             return
@@ -82,7 +90,7 @@ extension ProtocolChecker {
             lengthWritten(channel, register: register, value: value)
         case .address, .addressMSB:
             if channel.inFlight {
-                report(.addressAfterLength, device: name, register: register,
+                report(.addressAfterLength, device: name, register: register.string,
                        values: "wrote \(hex(value)) while the transfer LENGTH started (\(channel.programmedLength) bytes at \(hex(channel.transferAddress))) is in progress")
             }
             let word = UInt64(value)
@@ -96,25 +104,26 @@ extension ProtocolChecker {
 
     /// PG021 S2MM_LENGTH / MM2S_LENGTH: a non-zero write on a running channel starts the transfer;
     /// written while halted it has no effect; bits above the configured width read as zero.
-    private func lengthWritten(_ channel: ChannelState, register: String, value: UInt32) {
+    private func lengthWritten(_ channel: ChannelState, register name: TraceName, value: UInt32) {
+        @inline(never) func register() -> String { name.string }
         let kept = value & channel.lengthMask
         if kept != value {
-            report(.lengthTruncated, device: channel.name, register: register,
+            report(.lengthTruncated, device: channel.name, register: register(),
                    values: "wrote \(value) (\(hex(value))) to a \(channel.lengthWidthBits)-bit LENGTH: the core keeps \(kept)")
         }
         guard kept != 0 else { return }
         if channel.inFlight {
-            report(.lengthWhileBusy, device: channel.name, register: register,
+            report(.lengthWhileBusy, device: channel.name, register: register(),
                    values: "wrote \(kept) while the transfer of \(channel.programmedLength) bytes at \(hex(channel.transferAddress)) is in progress")
             return
         }
         if channel.dmacr & DMACR.RS == 0 {
-            report(.lengthWhileHalted, device: channel.name, register: register,
+            report(.lengthWhileHalted, device: channel.name, register: register(),
                    values: "wrote \(kept) while DMACR is \(hex(channel.dmacr)) (RS=0) and DMASR \(hex(channel.dmasr))")
             return
         }
         if channel.dmasr & DMASR.Halted != 0 {
-            report(.lengthBeforeRunning, device: channel.name, register: register,
+            report(.lengthBeforeRunning, device: channel.name, register: register(),
                    values: "wrote \(kept) while DMASR still reads \(hex(channel.dmasr)) (Halted=1) after RS=1 (DMACR \(hex(channel.dmacr)))")
             return
         }
@@ -123,8 +132,7 @@ extension ProtocolChecker {
         channel.transferAddress = channel.address
     }
 
-    func statusChanged(_ name: String, control: UInt32, status: UInt32) {
-        guard let channel = channel(name) else { return }
+    func statusChanged(_ channel: ChannelState, control: UInt32, status: UInt32) {
         let before = channel.cause
         channel.dmacr = control
         channel.dmasr = status
@@ -135,15 +143,14 @@ extension ProtocolChecker {
         if before != channel.cause { causeChanged(channel) }
     }
 
-    func transferStarted(_ name: String, address: UInt64, bytes: Int) {
-        guard let channel = channel(name) else { return }
+    func transferStarted(_ channel: ChannelState, address: UInt64, bytes: Int) {
         channel.inFlight = true
         channel.transferAddress = address
         if address & channel.alignmentMask != 0 { unalignedTransfer(channel, address: address) }
         // S2MM moves at most what LENGTH allows; MM2S moves LENGTH. Scatter-gather: a descriptor's
         // data start carries what moves into its buffer (no LENGTH register).
         let moved = channel.direction == .s2mm && !channel.scatterGather ? min(UInt64(bytes), UInt64(channel.programmedLength)) : UInt64(bytes)
-        dmaAddressed(channel: name, direction: channel.direction, address: address, bytes: moved)
+        dmaAddressed(channel, address: address, bytes: moved)
     }
 
     /// PG021: without DRE the buffer address must be aligned to the memory-map data width.
@@ -154,20 +161,16 @@ extension ProtocolChecker {
                values: "\(hex(address)) is \(address & channel.alignmentMask) byte(s) off the \(channel.alignmentMask + 1)-byte data width, and the core has no DRE")
     }
 
-    func transferDone(_ name: String, bytes: Int) {
-        guard let channel = channel(name) else { return }
+    func transferDone(_ channel: ChannelState, bytes: Int) {
         channel.inFlight = false
         if channel.direction == .s2mm { deviceWrote(address: channel.transferAddress, bytes: UInt64(bytes)) }
     }
 
-    func transferFailed(_ name: String) {
-        channel(name)?.inFlight = false
-    }
-
     /// A register access in the wrong byte order (the bus swapped it; Board's byte-order model).
-    func byteOrderMismatch(_ device: String, offset: UInt32, access: TraceEvent.RegisterAccess, assumed: String,
+    func byteOrderMismatch(_ name: TraceName, offset: UInt32, access: TraceEvent.RegisterAccess, assumed: String,
                            deviceValue: UInt32, cpuValue: UInt32) {
-        let register = decoders[device]?.decode(offset)?.name ?? "offset \(hex(offset))"
+        let device = name.string
+        let register = decoders[device]?.decode(offset)?.name.string ?? "offset \(hex(offset))"
         let values = access == .read
             ? "read assuming \(assumed)-endian: the register holds \(hex(deviceValue)), the CPU saw \(hex(cpuValue))"
             : "write assuming \(assumed)-endian: the CPU meant \(hex(cpuValue)), the register got \(hex(deviceValue))"

@@ -1,4 +1,5 @@
 import Board
+import Trace
 import Devices
 
 /// The scatter-gather rules (PG021 "Scatter Gather Descriptor" and the SG register map): CURDESC is
@@ -7,7 +8,8 @@ import Devices
 extension ProtocolChecker {
     /// CURDESC, TAILDESC or their MSB halves written (the channel's registers as the trace showed
     /// them before this write).
-    func descriptorPointerWritten(_ channel: ChannelState, _ kind: ChannelRegister, register: String, value: UInt32) {
+    func descriptorPointerWritten(_ channel: ChannelState, _ kind: ChannelRegister, register name: TraceName, value: UInt32) {
+        let register = name.string  // a descriptor pointer write: a few per run, not per completion
         switch kind {
         case .CURDESC_MSB:
             channel.pointerMSB.current = value
@@ -48,8 +50,7 @@ extension ProtocolChecker {
     /// The engine fetched a descriptor: words that make no sense as read but do byte-swapped were
     /// stored in the CPU's order. A pointer makes sense inside RAM (NXTDESC also 0x40-aligned);
     /// CONTROL makes sense with nothing set above the length field (and, MM2S, SOF/EOF).
-    func descriptorFetched(_ name: String, address: UInt64, next: UInt32, buffer: UInt32, control: UInt32) {
-        guard let channel = channel(name) else { return }
+    func descriptorFetched(_ channel: ChannelState, address: UInt64, next: UInt32, buffer: UInt32, control: UInt32) {
         func inMemory(_ a: UInt32) -> Bool { board.memory.contains { $0.contains(PhysicalAddress(UInt64(a))) } }
         func descriptorPointer(_ a: UInt32) -> Bool { inMemory(a) && UInt64(a) & (SGDescriptor.alignment - 1) == 0 }
         let controlBits = channel.lengthMask | (channel.direction == .mm2s ? SGControl.SOF | SGControl.EOF : 0)
@@ -61,7 +62,7 @@ extension ProtocolChecker {
             swapped.append("CONTROL \(hex(control)) (\(hex(control.byteSwapped)) swapped)")
         }
         guard !swapped.isEmpty else { return }
-        report(.descriptorByteOrder, device: name, register: "descriptor \(hex(address))",
+        report(.descriptorByteOrder, device: channel.name, register: "descriptor \(hex(address))",
                values: "the engine read " + swapped.joined(separator: ", ") + ": stored big-endian, read little-endian")
     }
 }

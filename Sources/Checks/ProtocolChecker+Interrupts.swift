@@ -1,9 +1,13 @@
+import Trace
+
 /// What the checker knows of one UIO node (`uio_pdrv_genirq`): whether its line is disabled and by
 /// whom, and what happened to the channel's cause since the handler last ran.
 final class NodeState {
     let name: String
-    /// The channel whose interrupt the node reports.
-    unowned let channel: ChannelState
+    let traceName: TraceName
+    /// The channel whose interrupt the node reports. `unowned(unsafe)`: the checker owns both for
+    /// its whole life, and a checked `unowned` read costs a strong retain and release per event.
+    unowned(unsafe) let channel: ChannelState
     /// The line is disabled (by the handler or a write of 0). uio_pdrv_genirq starts with it enabled.
     @exclusivity(unchecked) var disabled = false
     /// Disabled by the in-kernel handler, and nobody wrote 1 since: the driver owes a re-enable.
@@ -23,6 +27,7 @@ final class NodeState {
 
     init(name: String, channel: ChannelState) {
         self.name = name
+        traceName = TraceName(name)
         self.channel = channel
     }
 }
@@ -31,8 +36,7 @@ final class NodeState {
 /// interrupt, so the driver must clear the cause and then write 1, every time; a read returns the
 /// total count, and a jump of more than one is interrupts the driver did not see.
 extension ProtocolChecker {
-    func handlerRan(node name: String) {
-        guard let node = node(name) else { return }
+    func handlerRan(_ node: NodeState) {
         node.disabled = true
         node.disabledByHandler = true
         node.interrupts += 1
@@ -42,8 +46,7 @@ extension ProtocolChecker {
         node.undeliveredSince = nil
     }
 
-    func interruptEnabled(node name: String, _ enabled: Bool) {
-        guard let node = node(name) else { return }
+    func interruptEnabled(_ node: NodeState, _ enabled: Bool) {
         guard enabled else {
             // irqcontrol(0) is idempotent: a line the handler disabled stays "owed" a re-enable.
             if !node.disabled {
@@ -56,31 +59,38 @@ extension ProtocolChecker {
         // Only the cause the handler reported counts: a cause that became pending while another
         // file had the line disabled, or a new one after the driver cleared the old, is delivered
         // correctly by this enable.
-        let channel = node.channel
-        if node.disabledByHandler && !node.causeClearedSinceHandler && channel.cause != 0 {
-            report(.enableWithCause, device: name, register: "",
-                   values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
-        }
+        if node.disabledByHandler && !node.causeClearedSinceHandler && node.channel.cause != 0 { enableWithCause(node) }
         node.disabled = false
         node.disabledByHandler = false
         node.undeliveredSince = nil
     }
 
+    @inline(never)
+    private func enableWithCause(_ node: NodeState) {
+        let channel = node.channel
+        report(.enableWithCause, device: node.name, register: "",
+               values: "write 1 while \(channel.name) DMASR \(hex(channel.dmasr)) & DMACR \(hex(channel.dmacr)) leaves cause \(hex(channel.cause)) set (interrupt #\(node.interrupts))")
+    }
+
     /// The channel's `DMASR & DMACR & 0x7000` changed.
     func causeChanged(_ channel: ChannelState) {
-        for node in channel.nodes where node.disabledByHandler {  // bounded: the board's UIO nodes
-            if channel.cause & node.reportedCause == 0 && !node.causeClearedSinceHandler {
-                node.causeClearedSinceHandler = true
-                if channel.cause != 0 && node.undeliveredSince == nil { node.undeliveredSince = now }
-            } else if channel.cause != 0 && node.causeClearedSinceHandler && node.undeliveredSince == nil {
-                node.undeliveredSince = now
+        var k = 0
+        while k < channel.nodes.count {  // bounded: the board's UIO nodes
+            channel.nodes[k]._withUnsafeGuaranteedRef { node in
+                guard node.disabledByHandler else { return }
+                if channel.cause & node.reportedCause == 0 && !node.causeClearedSinceHandler {
+                    node.causeClearedSinceHandler = true
+                    if channel.cause != 0 && node.undeliveredSince == nil { node.undeliveredSince = now }
+                } else if channel.cause != 0 && node.causeClearedSinceHandler && node.undeliveredSince == nil {
+                    node.undeliveredSince = now
+                }
             }
+            k += 1
         }
     }
 
-    func countRead(node name: String, count: Int32, previous: Int32) {
-        guard let node = node(name) else { return }
-        if let jump = node.unaccountedJump { reportJump(name, jump) }
+    func countRead(_ node: NodeState, count: Int32, previous: Int32) {
+        if let jump = node.unaccountedJump { reportJump(node.name, jump) }
         node.unaccountedJump = nil
         if count &- previous > 1 { node.unaccountedJump = (now, count, previous) }
     }
@@ -92,8 +102,8 @@ extension ProtocolChecker {
         if let latest { nodes[latest.key]?.unaccountedJump = nil }
     }
 
-    func stormDetected(node name: String, events: Int) {
-        report(.interruptStorm, device: name,
+    func stormDetected(node name: TraceName, events: Int) {
+        report(.interruptStorm, device: name.string,
                values: "\(events) interrupts in a row with no register write to the device; the line is held disabled")
     }
 

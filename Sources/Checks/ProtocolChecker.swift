@@ -33,20 +33,22 @@ public final class ProtocolChecker: TraceSink {
     @exclusivity(unchecked) private(set) var isFinished = false
 
     /// Per channel (trace name), per UIO node, per DMA buffer: what the events so far say. Objects,
-    /// so a rule updates them in place (no copy and write-back per event).
+    /// so a rule updates them in place (no copy and write-back per event). These own them.
     let channels: [String: ChannelState]
     let nodes: [String: NodeState]
-    @exclusivity(unchecked) var buffers: [String: BufferState] = [:]
-    /// The buffer the last DMA address fell in (a ring is walked in order).
-    @exclusivity(unchecked) var lastBuffer: BufferState?
-    /// Each AXI DMA's register decode, by device name; the last one looked up, kept (one device
-    /// takes nearly every access). The same for channels and buffers by name: most events name the
-    /// one the previous event named, and comparing a short name costs less than hashing it.
+    @exclusivity(unchecked) var buffers: [TraceName: BufferState] = [:]
+    /// The buffer the last DMA address fell in (a ring is walked in order), and the one the last
+    /// buffer event named. Unretained (`buffers` and `freed` own them): both are cleared whenever a
+    /// buffer comes or goes, so they never outlive their buffer.
+    @exclusivity(unchecked) var lastBuffer: Unmanaged<BufferState>?
+    @exclusivity(unchecked) var lastNamedBuffer: Unmanaged<BufferState>?
+    /// Each AXI DMA's register decode, by device name (the end-of-run and byte-order rules).
     let decoders: [String: RegisterDecoder]
-    @exclusivity(unchecked) var lastDecoder: RegisterDecoder?
-    @exclusivity(unchecked) var lastChannel: ChannelState?
-    @exclusivity(unchecked) var lastNode: NodeState?
-    @exclusivity(unchecked) var lastNamedBuffer: BufferState?
+    /// The per-event lookups: the state of the device, channel or UIO node an event names, by the
+    /// name's number (an array index: no hash, no string compared, no reference counted).
+    let decoderIndex: NameIndex<RegisterDecoder>
+    let channelIndex: NameIndex<ChannelState>
+    let nodeIndex: NameIndex<NodeState>
     /// Buffers freed so far (the last `freedLimit`), to tell a stale address from a wild one.
     @exclusivity(unchecked) var freed: [BufferState] = []
     static let freedLimit = 64
@@ -62,11 +64,15 @@ public final class ProtocolChecker: TraceSink {
             guard let state = channels[channel] else { continue }
             let node = NodeState(name: name, channel: state)
             nodes[name] = node
-            state.nodes.append(node)
+            state.nodes.append(.passUnretained(node))
         }
         self.channels = channels
         self.nodes = nodes
-        decoders = board.devices.mapValues { RegisterDecoder($0, channels: channels) }
+        let decoders = board.devices.mapValues { RegisterDecoder($0, channels: channels) }
+        self.decoders = decoders
+        decoderIndex = NameIndex(decoders.values.map { ($0.traceName, $0) })
+        channelIndex = NameIndex(channels.values.map { ($0.traceName, $0) })
+        nodeIndex = NameIndex(nodes.values.map { ($0.traceName, $0) })
     }
 
     /// Everything found so far.
@@ -85,18 +91,29 @@ public final class ProtocolChecker: TraceSink {
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
         guard !isFinished else { return }
         now = nanoseconds
+        // The channel and node handlers take their state guaranteed (unretained, owned by the
+        // dictionaries): no retain or release per event.
         switch event {
         case let .register(device, _, offset, value, access):
-            if access == .write { registerWritten(device: device, offset: offset, value: value) }
-        case let .channelStatus(channel, control, status): statusChanged(channel, control: control, status: status)
-        case let .dmaStart(channel, address, bytes): transferStarted(channel, address: address, bytes: bytes)
-        case let .dmaDone(channel, bytes): transferDone(channel, bytes: bytes)
+            if access == .write, let decoder = decoderIndex[device] {
+                decoder._withUnsafeGuaranteedRef { registerWritten($0, offset: offset, value: value) }
+            }
+        case let .channelStatus(channel, control, status):
+            channelIndex[channel]?._withUnsafeGuaranteedRef { statusChanged($0, control: control, status: status) }
+        case let .dmaStart(channel, address, bytes):
+            channelIndex[channel]?._withUnsafeGuaranteedRef { transferStarted($0, address: address, bytes: bytes) }
+        case let .dmaDone(channel, bytes):
+            channelIndex[channel]?._withUnsafeGuaranteedRef { transferDone($0, bytes: bytes) }
         case let .descriptorFetch(channel, address, next, buffer, control, _):
-            descriptorFetched(channel, address: address, next: next, buffer: buffer, control: control)
-        case let .dmaError(channel, _): transferFailed(channel)
-        case let .uioInterrupt(device, _): handlerRan(node: device)
-        case let .uioEnable(device, enabled): interruptEnabled(node: device, enabled)
-        case let .uioRead(device, count, previous): countRead(node: device, count: count, previous: previous)
+            channelIndex[channel]?._withUnsafeGuaranteedRef { descriptorFetched($0, address: address, next: next, buffer: buffer, control: control) }
+        case let .dmaError(channel, _):
+            channelIndex[channel]?._withUnsafeGuaranteedRef { $0.inFlight = false }
+        case let .uioInterrupt(device, _):
+            nodeIndex[device]?._withUnsafeGuaranteedRef { handlerRan($0) }
+        case let .uioEnable(device, enabled):
+            nodeIndex[device]?._withUnsafeGuaranteedRef { interruptEnabled($0, enabled) }
+        case let .uioRead(device, count, previous):
+            nodeIndex[device]?._withUnsafeGuaranteedRef { countRead($0, count: count, previous: previous) }
         case let .uioStorm(device, events): stormDetected(node: device, events: events)
         case let .lostInterrupts(_, count): lostInterruptsAccounted(count)
         case let .bufferLifetime(buffer, address, bytes, live): bufferChanged(buffer, address: address, bytes: bytes, live: live)
@@ -129,24 +146,28 @@ public final class ProtocolChecker: TraceSink {
         tracer?._withUnsafeGuaranteedRef { $0.record(.protocolFinding(rule: rule.id, device: device, register: register, values: values)) }
     }
 
-    /// The channel named `name` (the last one asked for, or a lookup).
-    func channel(_ name: String) -> ChannelState? {
-        if let last = lastChannel, last.name == name { return last }
-        lastChannel = channels[name]
-        return lastChannel
-    }
-
-    /// The UIO node named `name` (the last one asked for, or a lookup).
-    func node(_ name: String) -> NodeState? {
-        if let last = lastNode, last.name == name { return last }
-        lastNode = nodes[name]
-        return lastNode
-    }
-
-    /// The live buffer named `name` (the last one asked for, or a lookup).
-    func buffer(_ name: String) -> BufferState? {
-        if let last = lastNamedBuffer, last.isLive, last.name == name { return last }
-        lastNamedBuffer = buffers[name]
+    /// The live buffer named `name` (the last one asked for, or a lookup), unretained.
+    func buffer(_ name: TraceName) -> Unmanaged<BufferState>? {
+        if let last = lastNamedBuffer, last._withUnsafeGuaranteedRef({ $0.isLive && $0.traceName == name }) { return last }
+        lastNamedBuffer = buffers[name].map { .passUnretained($0) }
         return lastNamedBuffer
+    }
+}
+
+/// States by the number of the `TraceName` that names them: an array index per event. Unretained:
+/// the checker's dictionaries own the states for its whole life.
+struct NameIndex<State: AnyObject> {
+    private let table: [Unmanaged<State>?]
+
+    init(_ states: [(TraceName, State)]) {
+        var table = [Unmanaged<State>?](repeating: nil, count: Int(states.map(\.0.number).max() ?? 0) + 1)
+        for (name, state) in states { table[Int(name.number)] = .passUnretained(state) }  // bounded: the states
+        self.table = table
+    }
+
+    @inline(__always)
+    subscript(name: TraceName) -> Unmanaged<State>? {
+        let index = Int(name.number)
+        return index < table.count ? table[index] : nil
     }
 }

@@ -288,7 +288,10 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
     /// rest until it has. While the driver waits, new actions queue behind the parked ones.
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        if recorder.isTracing {
+            // The owners through their buffer: passing the array itself retains and releases it.
+            machine.owners.withUnsafeBufferPointer { recorder.record(state: machine.state, owners: $0, lostInterrupts: machine.metrics.lostInterrupts) }
+        }
         guard !wait.isWaiting && !mistakes.enableFirst else {
             performAside(actions)
             return

@@ -167,7 +167,10 @@ open class SGReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource,
 
     @inline(__always)
     private func perform(_ actions: Machine.Actions) {
-        if recorder.isTracing { recorder.record(state: machine.state, owners: machine.owners, lostInterrupts: machine.metrics.lostInterrupts) }
+        if recorder.isTracing {
+            // The owners through their buffer: passing the array itself retains and releases it.
+            machine.owners.withUnsafeBufferPointer { recorder.record(state: machine.state, owners: $0, lostInterrupts: machine.metrics.lostInterrupts) }
+        }
         guard !wait.isWaiting else {
             wait.enqueue(actions)
             return

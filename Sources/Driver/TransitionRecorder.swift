@@ -10,11 +10,16 @@ struct TransitionRecorder<Owner: TracedOwner> {
     private(set) var tracer: Tracer?
     /// The driver's name in traces.
     let traceName: String
+    /// The same as events carry it.
+    private let tracedName: TraceName
     private var tracedState = DriverState.stopped
     private var tracedOwners: [Owner] = []
     private var tracedLostInterrupts = 0
 
-    init(traceName: String) { self.traceName = traceName }
+    init(traceName: String) {
+        self.traceName = traceName
+        tracedName = TraceName(traceName)
+    }
 
     /// Starts (or, with nil, stops) recording from the machine as it is now.
     mutating func attach(_ tracer: Tracer?, state: DriverState, owners: [Owner], lostInterrupts: Int) {
@@ -28,50 +33,57 @@ struct TransitionRecorder<Owner: TracedOwner> {
 
     /// `lostInterrupts`: the machine's count of interrupts it noticed it missed (UIO count jumps);
     /// an increase is recorded as the driver accounting for them.
+    /// Each event is made before the call that records it (plain values), so the closure captures
+    /// no array and nothing is retained per event.
     @inline(never)
-    mutating func record(state: DriverState, owners: [Owner], lostInterrupts: Int) {
+    mutating func record(state: DriverState, owners: UnsafeBufferPointer<Owner>, lostInterrupts: Int) {
         // Unretained: the driver holds the tracer (through `self.tracer`) for the whole call.
         guard let tracer = tracer.unretained else { return }
         if lostInterrupts > tracedLostInterrupts {
-            tracer._withUnsafeGuaranteedRef { $0.record(.lostInterrupts(driver: traceName, count: lostInterrupts - tracedLostInterrupts)) }
+            let event = TraceEvent.lostInterrupts(driver: tracedName, count: lostInterrupts - tracedLostInterrupts)
+            tracer._withUnsafeGuaranteedRef { $0.record(event) }
             tracedLostInterrupts = lostInterrupts
         }
         if state != tracedState {
-            tracer._withUnsafeGuaranteedRef {
-                $0.record(.driverState(driver: traceName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode))
-            }
+            let event = TraceEvent.driverState(driver: tracedName, from: tracedState.traceLabel, to: state.traceLabel, code: state.traceCode)
+            tracer._withUnsafeGuaranteedRef { $0.record(event) }
             tracedState = state
         }
-        for slot in 0..<min(owners.count, tracedOwners.count) where owners[slot] != tracedOwners[slot] {  // bounded: the ring
-            tracer._withUnsafeGuaranteedRef {
-                $0.record(.slotOwner(driver: traceName, slot: slot, from: tracedOwners[slot].traceLabel, to: owners[slot].traceLabel))
+        tracedOwners.withUnsafeMutableBufferPointer { traced in
+            var slot = 0
+            while slot < min(owners.count, traced.count) {  // bounded: the ring
+                if owners[slot] != traced[slot] {
+                    let event = TraceEvent.slotOwner(driver: tracedName, slot: slot, from: traced[slot].traceLabel, to: owners[slot].traceLabel)
+                    tracer._withUnsafeGuaranteedRef { $0.record(event) }
+                    traced[slot] = owners[slot]
+                }
+                slot += 1
             }
-            tracedOwners[slot] = owners[slot]
         }
     }
 }
 
 /// A ring slot's owner as traces name it.
 protocol TracedOwner: Equatable {
-    var traceLabel: String { get }
+    var traceLabel: TraceName { get }
 }
 
 extension ReceiveStateMachine.Owner: TracedOwner {
-    var traceLabel: String {
+    var traceLabel: TraceName {
         switch self {
-        case .driver: "driver"
-        case .device: "device"
-        case .consumer: "consumer"
+        case .driver: .driver
+        case .device: .device
+        case .consumer: .consumer
         }
     }
 }
 
 extension TransmitStateMachine.Owner: TracedOwner {
-    var traceLabel: String {
+    var traceLabel: TraceName {
         switch self {
-        case .producer: "producer"
-        case .queued: "queued"
-        case .device: "device"
+        case .producer: .producer
+        case .queued: .queued
+        case .device: .device
         }
     }
 }

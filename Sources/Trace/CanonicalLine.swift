@@ -79,6 +79,20 @@ final class CanonicalLine {
         return cursor + json.count
     }
 
+    /// The same for a name.
+    @inline(__always)
+    fileprivate func string(_ name: TraceName, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let json = strings.jsonForm(of: name)
+        var cursor = start
+        if (storage + capacity) - cursor < json.count + Self.keysAndNumbers {
+            let used = cursor - storage
+            grow(to: used + json.count + Self.keysAndNumbers)
+            cursor = storage + used
+        }
+        cursor.update(from: json.baseAddress!.assumingMemoryBound(to: UInt8.self), count: json.count)
+        return cursor + json.count
+    }
+
     @inline(never)
     private func grow(to needed: Int) {
         guard needed > capacity else { return }
@@ -127,6 +141,13 @@ private struct LineWriter: CanonicalFieldWriter {
 
     @inline(__always)
     mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        let at = cursor
+        cursor = line._withUnsafeGuaranteedRef { $0.string(value, at: at) }
+    }
+
+    @inline(__always)
+    mutating func field(_ name: StaticString, name value: TraceName) {
         key(name)
         let at = cursor
         cursor = line._withUnsafeGuaranteedRef { $0.string(value, at: at) }

@@ -74,6 +74,14 @@ public final class CanonicalRecords {
         return introduce(id, at: cursor)
     }
 
+    /// The same for a name.
+    @inline(__always)
+    fileprivate func reference(_ name: TraceName, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        let (id, isNew) = strings.id(of: name)
+        guard isNew else { return RecordWriter.number(UInt64(id), at: cursor) }
+        return introduce(id, at: cursor)
+    }
+
     @inline(never)
     private func introduce(_ id: Int32, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let utf8 = strings.utf8(id)  // a new string: rare, the copy of `strings` does not matter
@@ -126,6 +134,11 @@ private struct RecordWriter: CanonicalFieldWriter {
     @inline(__always)
     mutating func field(_ key: StaticString, _ value: String) {
         // A new string may move the storage: the cursor comes back from it.
+        cursor = records.reference(value, at: cursor)
+    }
+
+    @inline(__always)
+    mutating func field(_ key: StaticString, name value: TraceName) {
         cursor = records.reference(value, at: cursor)
     }
 

@@ -35,6 +35,9 @@ struct TraceStrings {
     private var spanCapacity = 64
     private(set) var count = 0
     private var nextVictim = 0
+    /// The trace string of each `TraceName` met so far, by the name's number (0: not met yet).
+    private var byName: UnsafeMutablePointer<Int32>
+    private var byNameCapacity = 256
 
     private struct Span {
         var utf8Start: Int
@@ -48,6 +51,8 @@ struct TraceStrings {
         cache.initialize(repeating: Entry(bits: (0, 0), id: 0, string: ""), count: Self.slots)
         arena = .allocate(capacity: arenaCapacity)
         spans = .allocate(capacity: spanCapacity)
+        byName = .allocate(capacity: byNameCapacity)
+        byName.initialize(repeating: 0, count: byNameCapacity)
     }
 
     /// Frees the memory. Called once, by the owner's `deinit` (a struct has none).
@@ -56,6 +61,52 @@ struct TraceStrings {
         cache.deallocate()
         arena.deallocate()
         spans.deallocate()
+        byName.deallocate()
+    }
+
+    /// The name's number in this trace (1-based) and whether this lookup added it.
+    @inline(__always)
+    mutating func id(of name: TraceName) -> (id: Int32, isNew: Bool) {
+        let number = Int(name.number)
+        if number < byNameCapacity {
+            let id = byName[number]
+            if id != 0 { return (id, false) }
+        }
+        return miss(name)
+    }
+
+    /// `name`'s JSON form (valid until the next new string). The span is read here, not through
+    /// `json(_:)`: a non-mutating call from here copies the struct (its dictionary retained).
+    @inline(__always)
+    mutating func jsonForm(of name: TraceName) -> UnsafeRawBufferPointer {
+        let span = spans[Int(id(of: name).id) - 1]
+        return UnsafeRawBufferPointer(start: arena + span.jsonStart, count: span.jsonCount)
+    }
+
+    @inline(never)
+    private mutating func miss(_ name: TraceName) -> (id: Int32, isNew: Bool) {
+        let number = Int(name.number)
+        if number >= byNameCapacity {
+            let capacity = max(number + 1, 2 * byNameCapacity)
+            let grown = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+            grown.initialize(repeating: 0, count: capacity)
+            grown.update(from: byName, count: byNameCapacity)
+            byName.deallocate()
+            byName = grown
+            byNameCapacity = capacity
+        }
+        let bytes = name.utf8()
+        var isNew = false
+        let id: Int32
+        if let known = byContent[bytes] {
+            id = known
+        } else {
+            id = add(bytes)
+            byContent[bytes] = id
+            isNew = true
+        }
+        byName[number] = id
+        return (id, isNew)
     }
 
     /// `string`'s JSON form (valid until the next new string). Mutating, like `id(of:)`: reading

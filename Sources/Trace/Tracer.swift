@@ -21,8 +21,9 @@ public final class Tracer {
     /// `swift_unownedRetainStrong` per event (measured: a tenth of a checked run's time).
     private let reactor: Unmanaged<Reactor>
     private let sinks: [any TraceSink]
-    /// The sinks given each event (not a `stream`).
-    private let eventSinks: [any TraceSink]
+    /// The sinks given each event (not a `stream`), unretained (`sinks` owns them): calling a sink
+    /// taken out of an array of `any TraceSink` retains and releases it per event.
+    private let eventSinks: [EventSink]
     private let recordSinks: [any TraceSink]
     private let lineSinks: [any TraceSink]
     /// Some sink takes the records or the lines: encode them per event.
@@ -46,11 +47,11 @@ public final class Tracer {
     public init(reactor: Reactor, sinks: [any TraceSink] = []) {
         self.reactor = .passUnretained(reactor)
         self.sinks = sinks
-        eventSinks = sinks.filter { $0.stream == nil }
+        eventSinks = sinks.filter { $0.stream == nil }.map(EventSink.init)
         recordSinks = sinks.filter { $0.stream == .records }
         lineSinks = sinks.filter { $0.stream == .jsonLines }
         encodesRecords = !recordSinks.isEmpty
-        encodesLines = !lineSinks.isEmpty || eventSinks.contains { $0.needsCanonicalLine }
+        encodesLines = !lineSinks.isEmpty || eventSinks.contains { $0.sink.needsCanonicalLine }
         for sink in sinks { sink.attached(to: self) }
     }
 
@@ -93,7 +94,15 @@ public final class Tracer {
         if !eventSinks.isEmpty {
             isWriting = true
             let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
-            for sink in eventSinks { sink.write(event, at: nanoseconds, line: bytes) }
+            // Through the array's buffer and unretained: `for sink in eventSinks` over `any
+            // TraceSink`s retains and releases each sink per event (the protocol checker of `play`).
+            eventSinks.withUnsafeBufferPointer { sinks in
+                var k = 0
+                while k < sinks.count {  // bounded: the sinks
+                    sinks[k].sink.write(event, at: nanoseconds, line: bytes)
+                    k += 1
+                }
+            }
             isWriting = false
         }
         // After the event sinks: `line.bytes` is theirs until then.
@@ -152,6 +161,11 @@ public final class Tracer {
         if let failure { throw failure }
         return hash
     }
+}
+
+/// A sink held without a reference count (the tracer's `sinks` array holds it).
+private struct EventSink {
+    unowned(unsafe) let sink: any TraceSink
 }
 
 extension Optional where Wrapped == Tracer {

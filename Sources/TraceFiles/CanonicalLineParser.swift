@@ -122,6 +122,11 @@ private struct FieldReader {
         return text
     }
 
+    /// A string field that events carry as a `TraceName`.
+    mutating func name(_ key: String) throws(CanonicalLineParser.Failure) -> TraceName {
+        TraceName(try string(key))
+    }
+
     mutating func integer<T: FixedWidthInteger>(_ key: String, _ type: T.Type) throws(CanonicalLineParser.Failure) -> T {
         let (value, column) = try take(key)
         guard case let .integer(text) = value else { throw .init(column: column, message: "expected an integer for \"\(key)\"") }
@@ -150,47 +155,47 @@ private struct FieldReader {
     mutating func event(_ kind: String) throws(CanonicalLineParser.Failure) -> TraceEvent {
         switch kind {
         case "register":
-            return .register(device: try string("device"), register: try string("register"), offset: try integer("offset", UInt32.self),
+            return .register(device: try name("device"), register: try name("register"), offset: try integer("offset", UInt32.self),
                              value: try integer("value", UInt32.self), access: try access("access"))
         case "irq": return .interruptLine(line: try integer("line", Int.self), high: try flag("level"))
         case "uio-read":
-            return .uioRead(device: try string("device"), count: try integer("count", Int32.self), previous: try integer("previous", Int32.self))
-        case "uio-enable": return .uioEnable(device: try string("device"), enabled: try flag("enabled"))
-        case "uio-irq": return .uioInterrupt(device: try string("device"), count: try integer("count", Int32.self))
-        case "uio-storm": return .uioStorm(device: try string("device"), events: try integer("events", Int.self))
+            return .uioRead(device: try name("device"), count: try integer("count", Int32.self), previous: try integer("previous", Int32.self))
+        case "uio-enable": return .uioEnable(device: try name("device"), enabled: try flag("enabled"))
+        case "uio-irq": return .uioInterrupt(device: try name("device"), count: try integer("count", Int32.self))
+        case "uio-storm": return .uioStorm(device: try name("device"), events: try integer("events", Int.self))
         case "dma-start":
-            return .dmaStart(channel: try string("channel"), address: try integer("address", UInt64.self), bytes: try integer("bytes", Int.self))
+            return .dmaStart(channel: try name("channel"), address: try integer("address", UInt64.self), bytes: try integer("bytes", Int.self))
         case "descriptor-fetch":
-            return .descriptorFetch(channel: try string("channel"), address: try integer("address", UInt64.self), next: try integer("nxtdesc", UInt32.self),
+            return .descriptorFetch(channel: try name("channel"), address: try integer("address", UInt64.self), next: try integer("nxtdesc", UInt32.self),
                                     buffer: try integer("buffer-address", UInt32.self), control: try integer("control", UInt32.self),
                                     status: try integer("status", UInt32.self))
-        case "dma-done": return .dmaDone(channel: try string("channel"), bytes: try integer("bytes", Int.self))
-        case "dma-error": return .dmaError(channel: try string("channel"), status: try integer("dmasr", UInt32.self))
+        case "dma-done": return .dmaDone(channel: try name("channel"), bytes: try integer("bytes", Int.self))
+        case "dma-error": return .dmaError(channel: try name("channel"), status: try integer("dmasr", UInt32.self))
         case "dma-status":
-            return .channelStatus(channel: try string("channel"), control: try integer("dmacr", UInt32.self), status: try integer("dmasr", UInt32.self))
+            return .channelStatus(channel: try name("channel"), control: try integer("dmacr", UInt32.self), status: try integer("dmasr", UInt32.self))
         case "driver-state":
-            return .driverState(driver: try string("driver"), from: try string("from"), to: try string("to"), code: try integer("code", Int.self))
+            return .driverState(driver: try name("driver"), from: try name("from"), to: try name("to"), code: try integer("code", Int.self))
         case "slot-owner":
-            return .slotOwner(driver: try string("driver"), slot: try integer("slot", Int.self), from: try string("from"), to: try string("to"))
-        case "buffer-owner": return .bufferOwner(buffer: try string("buffer"), from: try string("from"), to: try string("to"))
+            return .slotOwner(driver: try name("driver"), slot: try integer("slot", Int.self), from: try name("from"), to: try name("to"))
+        case "buffer-owner": return .bufferOwner(buffer: try name("buffer"), from: try name("from"), to: try name("to"))
         case "buffer":
-            return .bufferLifetime(buffer: try string("buffer"), address: try integer("address", UInt64.self), bytes: try integer("bytes", UInt64.self),
+            return .bufferLifetime(buffer: try name("buffer"), address: try integer("address", UInt64.self), bytes: try integer("bytes", UInt64.self),
                                    live: try flag("live"))
         case "buffer-sync":
-            let buffer = try string("buffer")
+            let buffer = try name("buffer")
             let column = fields.first { $0.key == "to" }?.column ?? 1
             let to = try string("to")
             guard to == "device" || to == "cpu" else { throw .init(column: column, message: "expected device or cpu for \"to\", found \(to)") }
             return .bufferSync(buffer: buffer, toDevice: to == "device", offset: try integer("offset", UInt64.self), bytes: try integer("bytes", UInt64.self))
         case "cpu-access":
-            return .cpuAccess(buffer: try string("buffer"), offset: try integer("offset", UInt64.self), bytes: try integer("bytes", UInt64.self),
+            return .cpuAccess(buffer: try name("buffer"), offset: try integer("offset", UInt64.self), bytes: try integer("bytes", UInt64.self),
                               access: try access("access"))
         case "byte-order":
-            return .byteOrder(device: try string("device"), offset: try integer("offset", UInt32.self), access: try access("access"),
+            return .byteOrder(device: try name("device"), offset: try integer("offset", UInt32.self), access: try access("access"),
                               assumed: try string("assumed"), deviceValue: try integer("device-value", UInt32.self),
                               cpuValue: try integer("cpu-value", UInt32.self))
-        case "lost-irqs": return .lostInterrupts(driver: try string("driver"), count: try integer("count", Int.self))
-        case "fault": return .fault(channel: try string("channel"), fault: try string("fault"))
+        case "lost-irqs": return .lostInterrupts(driver: try name("driver"), count: try integer("count", Int.self))
+        case "fault": return .fault(channel: try name("channel"), fault: try string("fault"))
         case "finding": return .finding(kind: try string("kind"), severity: try string("severity"), detail: try string("detail"))
         case "protocol-finding":
             return .protocolFinding(rule: try string("rule"), device: try string("device"), register: try string("register"),

@@ -48,26 +48,30 @@ public final class PerfettoSink: TraceSink {
             instant(on: "\(device) (uio)", "interrupt \(count)", at: ns, args: "\"count\":\(count)")
         case let .uioStorm(device, events):
             instant(on: "\(device) (uio)", "storm", at: ns, args: "\"events\":\(events)")
-        case let .dmaStart(channel, address, bytes):
+        case let .dmaStart(name, address, bytes):
+            let channel = name.string
             endTransfer(channel, "transfer (aborted)", at: ns, args: "")
             transfers[channel] = (ns, address, bytes)
             _ = tid(channel)
-        case let .dmaDone(channel, bytes):
+        case let .dmaDone(name, bytes):
+            let channel = name.string
             if !endTransfer(channel, "transfer", at: ns, args: ",\"received\":\(bytes)") {
                 instant(on: channel, "done \(bytes)", at: ns, args: "")
             }
-        case let .dmaError(channel, status):
+        case let .dmaError(name, status):
+            let channel = name.string
             if !endTransfer(channel, "transfer error", at: ns, args: ",\"dmasr\":\(json(hex(status)))") {
                 instant(on: channel, "error", at: ns, args: "\"dmasr\":\(json(hex(status)))")
             }
         case .channelStatus:
             break  // the waveform's business (VCD); the spans already show the transfers
-        case let .driverState(driver, from, to, _):
-            let open = driverStates[driver] ?? (from, 0)
+        case let .driverState(name, from, to, _):
+            let driver = name.string
+            let open = driverStates[driver] ?? (from.string, 0)
             if ns > open.start { span(on: driver, open.name, from: open.start, to: ns, args: "") }
-            driverStates[driver] = (to, ns)
+            driverStates[driver] = (to.string, ns)
         case let .slotOwner(driver, slot, from, to):
-            instant(on: driver, "slot \(slot): \(from) → \(to)", at: ns, args: "")
+            instant(on: driver.string, "slot \(slot): \(from) → \(to)", at: ns, args: "")
         case let .bufferOwner(buffer, from, to):
             instant(on: "dma buffers", "\(buffer): \(from) → \(to)", at: ns, args: "")
         case let .bufferLifetime(buffer, address, bytes, live):
@@ -81,11 +85,11 @@ public final class PerfettoSink: TraceSink {
             instant(on: "\(device) registers", "byte order: \(access.rawValue) assumed \(assumed)", at: ns,
                     args: "\"offset\":\(offset),\"device\":\(json(hex(deviceValue))),\"cpu\":\(json(hex(cpuValue)))")
         case let .lostInterrupts(driver, count):
-            instant(on: driver, "\(count) lost interrupt(s)", at: ns, args: "")
+            instant(on: driver.string, "\(count) lost interrupt(s)", at: ns, args: "")
         case let .fault(channel, fault):
-            instant(on: channel, "fault: \(fault)", at: ns, args: "")
+            instant(on: channel.string, "fault: \(fault)", at: ns, args: "")
         case let .descriptorFetch(channel, address, next, buffer, control, status):
-            instant(on: channel, "descriptor \(hex(address))", at: ns,
+            instant(on: channel.string, "descriptor \(hex(address))", at: ns,
                     args: "\"nxtdesc\":\(json(hex(next))),\"buffer\":\(json(hex(buffer))),\"control\":\(json(hex(control))),\"status\":\(json(hex(status)))")
         case let .finding(kind, severity, detail):
             instant(on: "findings", kind, at: ns, args: "\"severity\":\(json(severity)),\"detail\":\(json(detail))")

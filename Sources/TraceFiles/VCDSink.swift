@@ -50,8 +50,8 @@ public final class VCDSink: TraceSink {
             case let .interruptLine(line, high): declare(.interruptLine(line, initialHigh: !high))
             case let .dmaStart(channel, _, _), let .dmaDone(channel, _), let .dmaError(channel, _),
                  let .channelStatus(channel, _, _):
-                declare(.channel(channel))
-            case let .driverState(driver, _, _, _): declare(.driver(driver))
+                declare(.channel(channel.string))
+            case let .driverState(driver, _, _, _): declare(.driver(driver.string))
             default: break
             }
             writeHeader()

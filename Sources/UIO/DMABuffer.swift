@@ -16,12 +16,18 @@ public final class DMABuffer {
     public enum Owner: String, Sendable {
         case cpu
         case device
+
+        /// The owner as trace events name it (`rawValue`, numbered in advance).
+        @inline(__always)
+        var traceName: TraceName { self == .cpu ? .cpu : .device }
     }
 
     /// The N of `udmabufN`, in allocation order.
     public let index: Int
     /// The u-dma-buf device name: `udmabufN` unless the board declares another (`udmabuf-rx`).
     public let name: String
+    /// `name` as trace events carry it (made once: an event copies it without reference counting).
+    public let traceName: TraceName
     /// The DMA (bus) address: the board has no IOMMU, so it is the physical address.
     public let physicalAddress: PhysicalAddress
     public let size: UInt64
@@ -48,6 +54,7 @@ public final class DMABuffer {
          cacheCopy: Bool = true, memory: UnsafeMutableRawPointer, findings: DMAFindings, reactor: Reactor) {
         self.index = index
         self.name = name ?? "udmabuf\(index)"
+        traceName = TraceName(self.name)
         self.cacheCopy = !coherent && cacheCopy
         self.physicalAddress = physicalAddress
         self.size = size
@@ -119,8 +126,8 @@ public final class DMABuffer {
     /// The sync with its range (what the protocol checker needs), then the owner change if there is one.
     @inline(never)
     private func traceSync(_ next: Owner, _ offset: UInt64, _ length: UInt64) {
-        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferSync(buffer: name, toDevice: next == .device, offset: offset, bytes: length)) }
-        if owner != next { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferOwner(buffer: name, from: owner.rawValue, to: next.rawValue)) } }
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferSync(buffer: traceName, toDevice: next == .device, offset: offset, bytes: length)) }
+        if owner != next { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferOwner(buffer: traceName, from: owner.traceName, to: next.traceName)) } }
     }
 
     // MARK: CPU access
@@ -154,7 +161,7 @@ public final class DMABuffer {
 
     @inline(never)
     private func traceCPUAccess(offset: UInt64, bytes: Int, _ access: TraceEvent.RegisterAccess) {
-        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.cpuAccess(buffer: name, offset: offset, bytes: UInt64(bytes), access: access)) }
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.cpuAccess(buffer: traceName, offset: offset, bytes: UInt64(bytes), access: access)) }
     }
 
     @inline(never)

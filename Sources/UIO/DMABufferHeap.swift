@@ -116,7 +116,7 @@ public final class DMABufferHeap {
     }
 
     private func traceLifetime(_ buffer: DMABuffer, live: Bool) {
-        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferLifetime(buffer: buffer.name, address: buffer.physicalAddress.rawValue, bytes: buffer.size, live: live)) }
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.bufferLifetime(buffer: buffer.traceName, address: buffer.physicalAddress.rawValue, bytes: buffer.size, live: live)) }
     }
 
     private func align(_ value: UInt64, _ alignment: UInt64) -> UInt64 { (value + alignment - 1) & ~(alignment - 1) }

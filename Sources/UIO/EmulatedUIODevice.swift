@@ -29,6 +29,8 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     /// The N of `/dev/uioN`.
     public let index: Int
     public let name: String
+    /// `name` as trace events carry it (made once: an event copies it without reference counting).
+    public let traceName: TraceName
     /// What `uio_pdrv_genirq` reports for devices probed from the device tree.
     public let version = "devicetree"
     /// The interrupt line, or nil for a device without one (its read, write and poll fail with EIO).
@@ -99,6 +101,7 @@ public final class EmulatedUIODevice: InterruptSubscriber {
     ) {
         self.index = index
         name = spec.name
+        traceName = TraceName(spec.name)
         interruptLine = spec.interrupt?.line
         maps = spec.maps.enumerated().map { UIOMap(index: $0.offset, spec: $0.element) }
         cpuEndianness = board.profile.cpu.endianness
@@ -241,12 +244,12 @@ public final class EmulatedUIODevice: InterruptSubscriber {
             stormHeld = true
             storms += 1
             if firstStormAt == nil { firstStormAt = reactor.now }
-            tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioStorm(device: name, events: eventsWithoutRegisterWrite)) }
+            tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioStorm(device: traceName, events: eventsWithoutRegisterWrite)) }
         }
     }
 
     @inline(never)
-    private func traceInterrupt() { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioInterrupt(device: name, count: Int32(bitPattern: eventCount))) } }
+    private func traceInterrupt() { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioInterrupt(device: traceName, count: Int32(bitPattern: eventCount))) } }
 
     /// Whether the line is being held disabled because of a storm.
     public var isHeldForStorm: Bool { stormHeld }

@@ -116,11 +116,11 @@ public final class UIOFile {
 
     @inline(never)
     private func traceRead(previous: UInt32) {
-        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioRead(device: device.name, count: Int32(bitPattern: lastSeenCount), previous: Int32(bitPattern: previous))) }
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioRead(device: device.traceName, count: Int32(bitPattern: lastSeenCount), previous: Int32(bitPattern: previous))) }
     }
 
     @inline(never)
-    private func traceEnable(_ enabled: Bool) { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioEnable(device: device.name, enabled: enabled)) } }
+    private func traceEnable(_ enabled: Bool) { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioEnable(device: device.traceName, enabled: enabled)) } }
 
     // MARK: close
 

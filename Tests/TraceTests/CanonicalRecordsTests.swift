@@ -43,8 +43,8 @@ struct CanonicalRecordsTests {
         #expect(composed == decomposed, "Swift equates them")
         let built = String(repeating: "x", count: 40)
         let bytes = encode([
-            (0, .fault(channel: built, fault: composed)),
-            (0, .fault(channel: String(repeating: "x", count: 40), fault: decomposed)),
+            (0, .fault(channel: TraceName(built), fault: composed)),
+            (0, .fault(channel: TraceName(String(repeating: "x", count: 40)), fault: decomposed)),
         ])
         // Second record: kind 19, +0, string 1 (the copy), then a new string: the decomposed bytes.
         let second = Array(bytes.suffix(2 + 1 + 2 + decomposed.utf8.count))

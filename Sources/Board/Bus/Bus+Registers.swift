@@ -76,7 +76,7 @@ extension Bus {
     private func record(_ violation: EndiannessViolation, in window: DeviceWindow, offset: UInt32) {
         endiannessViolationCount += 1
         if endiannessViolations.count < violationLogLimit { endiannessViolations.append(violation) }
-        tracer?.record(.byteOrder(device: window.name, offset: offset, access: violation.direction == .read ? .read : .write,
+        tracer?.record(.byteOrder(device: TraceName(window.name), offset: offset, access: violation.direction == .read ? .read : .write,
                                   assumed: violation.assumed.rawValue, deviceValue: violation.deviceValue, cpuValue: violation.cpuValue))
     }
 }

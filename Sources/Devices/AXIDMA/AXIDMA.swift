@@ -43,13 +43,18 @@ public final class AXIDMA: RegisterWindow {
             s2mm?.attachTracer(tracer, name: "\(name).s2mm")
             if tracer != nil && tracedRegisterNames.isEmpty {
                 let words = Int((registerMap.registers.map(\.offset).max() ?? 0) / 4) + 1
-                tracedRegisterNames = (0..<words).map { registerMap.register(at: UInt32($0 * 4))?.name ?? "(reserved)" }
+                tracedRegisterNames = (0..<words).map { TraceName(registerMap.register(at: UInt32($0 * 4))?.name ?? "(reserved)") }
+                tracedDeviceName = TraceName(name)
+                tracedReservedName = TraceName("(reserved)")
             }
         }
     }
     /// Register names by offset / 4, from the register table, made when a tracer is attached: a
-    /// traced access looks its name up here instead of searching the table.
-    @exclusivity(unchecked) private var tracedRegisterNames: [String] = []
+    /// traced access looks its name up here instead of searching the table. Names, not `String`s:
+    /// an event copies them without reference counting.
+    @exclusivity(unchecked) private var tracedRegisterNames: [TraceName] = []
+    @exclusivity(unchecked) private var tracedDeviceName = TraceName.device
+    @exclusivity(unchecked) private var tracedReservedName = TraceName.device
 
     /// Builds the core for `spec` (an `axi-dma` device of `board`'s profile). The caller attaches it
     /// to the bus window (`DeviceSet` does). `board` and `reactor` must outlive it.
@@ -129,8 +134,10 @@ public final class AXIDMA: RegisterWindow {
     @inline(never)
     private func traceAccess(_ offset: UInt32, _ value: UInt32, _ access: TraceEvent.RegisterAccess) {
         let index = Int(offset >> 2)
-        let register = offset & 3 == 0 && index < tracedRegisterNames.count ? tracedRegisterNames[index] : "(reserved)"
-        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.register(device: name, register: register, offset: offset, value: value, access: access)) }
+        let register = offset & 3 == 0 && index < tracedRegisterNames.count ? tracedRegisterNames[index] : tracedReservedName
+        tracer.unretained?._withUnsafeGuaranteedRef {
+            $0.record(.register(device: tracedDeviceName, register: register, offset: offset, value: value, access: access))
+        }
     }
 
     /// The channel (present in this core, unretained) and register at `offset`.

@@ -7,7 +7,7 @@ import Trace
 extension DMAChannel {
     func attachTracer(_ tracer: Tracer?, name: String) {
         self.tracer = tracer
-        traceName = name
+        traceName = TraceName(name)
         tracedRegisters = nil
         tracer?.declare(.channel(name))
         tracer?.declare(.interruptLine(route.line, initialHigh: activeLow))
@@ -46,8 +46,8 @@ extension DMAChannel {
         func word(_ w: DescriptorWord) -> UInt32 {
             UInt32(littleEndian: descriptorBytes.loadUnaligned(fromByteOffset: Int(w.rawValue), as: UInt32.self))
         }
-        tracer?.record(.descriptorFetch(channel: traceName, address: address.rawValue, next: word(.NXTDESC), buffer: word(.BUFFER_ADDRESS),
-                                        control: word(.CONTROL), status: word(.STATUS)))
+        tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.descriptorFetch(channel: traceName, address: address.rawValue, next: word(.NXTDESC), buffer: word(.BUFFER_ADDRESS),
+                                        control: word(.CONTROL), status: word(.STATUS))) }
     }
 
     @inline(never)

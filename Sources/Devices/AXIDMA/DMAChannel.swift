@@ -146,7 +146,7 @@ public final class DMAChannel: ReactorTarget {
     @exclusivity(unchecked) public internal(set) var counters = ChannelCounters()
     /// Tracing (DMAChannel+Trace.swift): nil is off; set through `AXIDMA.tracer`.
     @exclusivity(unchecked) var tracer: Tracer?
-    @exclusivity(unchecked) var traceName = ""
+    @exclusivity(unchecked) var traceName = TraceName.device
     @exclusivity(unchecked) var tracedRegisters: (control: UInt32, status: UInt32)? = nil
 
     // Stream endpoint state (see DMAChannel+Stream.swift).
