@@ -15,8 +15,16 @@ import Reactor
 /// - and what every run checks anyway: every byte accounted for, the invariants (`problems`).
 ///
 /// A `free-buffer` fault (or step of the scenario's) makes the driver's next transfer into that
-/// buffer a DMA outside the live buffers by definition: a run with one does not count
-/// `dma-outside-buffers`, `DMA-FREED-BUFFER` or `DMA-OUTSIDE-BUFFERS`. Nor is a violation or a
+/// buffer a DMA outside the live buffers by definition, and the driver's next read of it (a
+/// buffer the engine filled before the free, delivered after it) a CPU access to a freed buffer:
+/// a run with one does not count `dma-outside-buffers`, `cpu-access-after-free`,
+/// `DMA-FREED-BUFFER` or `DMA-OUTSIDE-BUFFERS`. The driver cannot tell (dma_sync returns nothing,
+/// as in Linux): the fault is a bug outside it, a use after free by whoever freed the buffer. The
+/// scatter-gather driver meets the second often: its ring queues up to `ring` descriptors ahead
+/// and coalescing defers the reap, so a buffer is often freed filled and not yet reaped (found by
+/// `uioemu explore` on `sg-steady-stream`, where the heap called it `cpu-access-while-device-owned`;
+/// the heap now names it for what it is). Every other rule still holds in such a run: a missing
+/// sync on a live buffer is still `cpu-access-while-device-owned` and `CPU-READ-NO-SYNC`. Nor is a violation or a
 /// finding counted that the scenario itself plants and expects (`findings: { CPU-READ-NO-SYNC: 1 }`).
 /// The scenario's own steps may fail to act once faults are added (no buffer armed for a
 /// `cpu-read-buffer`): like its expectations, they are its own claims, not the driver's.
@@ -35,7 +43,7 @@ public enum ExploreOracle {
             // A location of its own per expectation: a failure names the expectation it broke.
             result.append(.init(metric: metric, comparison: comparison, location: SourceLocation(file: spec.file, line: 100_000 + line, column: 1)))
         }
-        for kind in UIOFindingNames.all where !(freed && kind == "dma-outside-buffers") && !planted.contains(.violations(kind)) {
+        for kind in UIOFindingNames.all where !(freed && (kind == "dma-outside-buffers" || kind == "cpu-access-after-free")) && !planted.contains(.violations(kind)) {
             expect(.violations(kind), .number(.equal, 0))
         }
         expect(.storms, .number(.equal, 0))
