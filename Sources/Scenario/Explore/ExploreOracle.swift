@@ -9,7 +9,7 @@ import Reactor
 /// - no protocol-checker finding of any rule;
 /// - no mismatched byte beyond one per `corrupt-byte` fault (each flips one byte);
 /// - the driver ends running, and completed a transfer after the last step (it came back from the
-///   faults), or ends `failed` with its reason (the documented end of `max-retries` errors in a
+///   faults; not asked when the scenario's own timeline leaves the source paused), or ends `failed` with its reason (the documented end of `max-retries` errors in a
 ///   row: then neither of these two counts); an attached program ends on its own before the run's
 ///   board-time bound (its exit status is checked as in every attached run);
 /// - and what every run checks anyway: every byte accounted for, the invariants (`problems`).
@@ -57,9 +57,26 @@ public enum ExploreOracle {
         } else {
             expect(.mismatchedBytes, .number(.atMost, Int64(corrupted)))
             expect(.driverState, .text("running"))
-            expect(.afterLastStep(.completions), .number(.atLeast, 1))
+            // A scenario whose own timeline leaves the source paused (`sg-coalesce-delay`: bursts,
+            // then silence) has no packet left to complete after a later fault: asking for one
+            // would fail every run of it whatever the driver does (found by explore, 216 of 300
+            // runs `no-progress`). Such a run is held to the rest: running at the end, every byte.
+            if !leavesSourcePaused(spec) { expect(.afterLastStep(.completions), .number(.atLeast, 1)) }
         }
         return result
+    }
+
+    /// Whether the scenario's own last source step pauses the source (explore's own pauses each
+    /// come with their resume).
+    static func leavesSourcePaused(_ spec: ScenarioSpec) -> Bool {
+        for step in spec.timeline.reversed() {  // bounded: the scenario's steps
+            switch step.action {
+            case .workload(.pauseSource): return true
+            case .workload(.resumeSource): return false
+            default: continue
+            }
+        }
+        return false
     }
 
     /// The failure kinds of a finished run of `spec` (which holds the oracle's expectations): for a
