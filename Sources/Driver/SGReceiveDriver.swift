@@ -71,6 +71,10 @@ open class SGReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource,
 
     public var configuration: DriverConfiguration { io.configuration }
     public var state: DriverState { machine.state }
+    /// Descriptors in the chain when the driver stopped (a restart), abandoned, completed or not.
+    /// Kept in the shell, as `ReceiveDriver.abandonedAtStop` is: the state machine's stored
+    /// properties are on the per-completion path.
+    @exclusivity(unchecked) public private(set) var abandonedAtStop = 0
     public var completions: Int { machine.metrics.completions }
     public var metrics: DriverMetrics { io.metrics(machine.metrics) }
     public func reapCompletion() -> Completion? { machine.reapCompletion() }
@@ -100,8 +104,10 @@ open class SGReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource,
         return .success(())
     }
 
-    /// Halts the engine and stops watching; the ring stays allocated.
+    /// Halts the engine and stops watching; the ring stays allocated. The descriptors in the chain
+    /// are abandoned (`SGReceiveStateMachine.stop`) and counted here.
     public func stop() {
+        abandonedAtStop += machine.owners.lazy.filter { $0 == .device }.count
         perform(machine.stop())
         wakeups.close(io.reactor)
     }

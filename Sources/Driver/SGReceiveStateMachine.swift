@@ -218,13 +218,24 @@ public struct SGReceiveStateMachine: Sendable {
         return actions
     }
 
-    /// Stop: halt the engine; the ring stays allocated (reused if started again).
+    /// Stop: halt the engine; the ring stays allocated (reused if started again). Every descriptor
+    /// still in the chain is abandoned, in ring order, each signalled with no bytes: the engine may
+    /// have completed some of them unreaped (coalescing holds the interrupt back for up to
+    /// `threshold` packets, and an interrupt may be lost or masked) and `start` rewrites their STATUS
+    /// to 0, so their bytes never reach the consumer; the shell counts them
+    /// (`SGReceiveDriver.abandonedAtStop`) as the reason for that gap in the stream. Found by
+    /// `uioemu explore` (`restart-driver`), as in the direct-mode driver.
     public mutating func stop() -> Actions {
         var actions = Actions()
         core.stop(&actions)
         reaping = false
         pendingError = nil
         failingSlot = nil
+        var slot = head
+        for _ in 0..<ringSize {  // bounded: the ring
+            if owners[slot] == .device { signal(slot, byteCount: 0) }
+            slot = successor(slot)
+        }
         halted()
         return actions
     }

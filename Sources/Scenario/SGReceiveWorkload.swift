@@ -32,7 +32,7 @@ public final class SGReceiveWorkload: EmulatedDriverWorkload {
         driver = Driver(reactor: emulated.reactor, registers: mapped.mapping, interrupts: file, buffers: emulated.uio.heap,
                         consumer: consumer, configuration: emulated.driverConfiguration(configuration.driver, for: mapped))
         consumer.release = { [unowned driver] slot in driver.release(slot: slot) }
-        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors }
+        consumer.driverErrors = { [unowned driver] in driver.metrics.totalErrors + driver.abandonedAtStop }
         self.configuration = configuration
     }
 

@@ -484,5 +484,5 @@ struct Reader {
 /// that saw other bytes than memory holds: the stale data of a missing sync).
 enum UIOFindingNames {
     static let all = ["cpu-access-while-device-owned", "dma-while-cpu-owned", "dma-outside-buffers", "allocation-after-start",
-                      "stale-reads"]
+                      "cpu-access-after-free", "stale-reads"]
 }

@@ -33,7 +33,7 @@ public final class DMABuffer {
     public let size: UInt64
     public let isCoherent: Bool
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) public private(set) var owner: Owner = .cpu
+    @exclusivity(unchecked) public internal(set) var owner: Owner = .cpu
     @exclusivity(unchecked) public internal(set) var isLive = true
     /// Records ownership moves and findings when set (the heap sets it on all its buffers).
     @exclusivity(unchecked) public internal(set) var tracer: Tracer?
@@ -166,9 +166,14 @@ public final class DMABuffer {
 
     @inline(never)
     private func reportCPUAccess() {
-        let finding = DMAFinding(kind: .cpuAccessWhileDeviceOwned, severity: isCoherent ? .warning : .violation,
-                                 time: reactor.now, address: physicalAddress, length: size, buffer: name,
-                                 detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu")
+        // A freed buffer keeps the owner it had (its syncs are refused): a touch through a stale
+        // handle is a use after free, a bug on any board, not a missing sync.
+        let finding = isLive
+            ? DMAFinding(kind: .cpuAccessWhileDeviceOwned, severity: isCoherent ? .warning : .violation,
+                         time: reactor.now, address: physicalAddress, length: size, buffer: name,
+                         detail: "the CPU touched the buffer between sync-for-device and sync-for-cpu")
+            : DMAFinding(kind: .cpuAccessAfterFree, severity: .violation, time: reactor.now, address: physicalAddress,
+                         length: size, buffer: name, detail: "the CPU touched the buffer after it was freed")
         findings.record(finding)
         tracer.unretained?._withUnsafeGuaranteedRef { $0.record(finding.traceEvent) }
     }

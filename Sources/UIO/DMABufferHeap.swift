@@ -110,6 +110,9 @@ public final class DMABufferHeap {
         guard let i = liveBuffers.firstIndex(where: { $0 === buffer }) else { return .notFromThisHeap(buffer: buffer.name) }
         liveBuffers.remove(at: i)
         buffer.isLive = false
+        // Nobody's now: marked as the device's (its syncs are refused from here on), so any CPU
+        // touch through a handle kept past the free is reported, as `cpu-access-after-free`.
+        buffer.owner = .device
         lastHit = 0
         traceLifetime(buffer, live: false)
         return nil

@@ -15,6 +15,10 @@ public struct DMAFinding: Sendable, Hashable, CustomStringConvertible {
         case dmaOutsideBuffers = "dma-outside-buffers"
         /// A buffer allocated after the driver declared itself started (allocate once at start).
         case allocationAfterStart = "allocation-after-start"
+        /// The CPU read or wrote a buffer after it was freed (through a handle kept past the free:
+        /// use after free). Its syncs are refused, so without this kind it would read as
+        /// `cpu-access-while-device-owned`, which it is not.
+        case cpuAccessAfterFree = "cpu-access-after-free"
     }
 
     public enum Severity: String, Sendable, Codable {

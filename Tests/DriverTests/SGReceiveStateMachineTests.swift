@@ -107,6 +107,25 @@ struct SGReceiveStateMachineTests {
         #expect(m.state == .failed(.slaveError, attempts: 2))
     }
 
+    @Test("found by explore: stop abandons every descriptor still in the chain, in ring order, each signalled with no bytes; the consumer's buffer stays its own; a start rebuilds the chain from head with new transfers")
+    func stopAbandonsTheChain() {
+        var m = M(ringSize: 4, bufferBytes: 4096, coalescing: .init(threshold: 4))
+        _ = m.start(eventCount: 0)
+        _ = m.interrupt(eventCount: 1, status: Dly, currentSlot: nil)
+        _ = reap(&m, [0: Cmplt | SOFEOF | 4096], release: false)
+        #expect(m.reapCompletion()?.transfer == 1)
+        // Slots 1-3 in the chain (say 1 and 2 completed unreaped: the threshold holds IOC back).
+        #expect(m.stop().array == [.writeControl(0)])
+        let abandoned = [m.reapCompletion(), m.reapCompletion(), m.reapCompletion()]
+        #expect(abandoned.map { $0?.slot } == [1, 2, 3] && abandoned.allSatisfy { $0?.byteCount == 0 }, "\(abandoned)")
+        #expect(m.reapCompletion() == nil)
+        #expect(m.owners == [.consumer, .driver, .driver, .driver] && m.inChain == 0)
+        #expect(m.start(eventCount: 1).array == [.resetCore, .writeChain, .writeCurrent(slot: 1), .writeControl(m.runControl),
+                                                 .writeTail(slot: 3), .enableInterrupt])
+        #expect(m.owners == [.consumer, .device, .device, .device] && m.completions[1].transfer == 5)
+        #expect(m.metrics.completions == 1 && m.metrics.completionMisuses == 0)
+    }
+
     @Test("cyclic mode sets DMACR bit 4, writes TAILDESC only to start, and a buffer back rejoins the loop without a TAILDESC write")
     func cyclic() {
         var m = M(ringSize: 3, bufferBytes: 64, cyclic: true)

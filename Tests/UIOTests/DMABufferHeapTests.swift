@@ -57,6 +57,22 @@ struct DMABufferHeapTests {
         #expect(heap.allocationsAfterStart == 1)
         #expect(heap.findings.count(.allocationAfterStart, .violation) == 1)
     }
+
+    @Test("a CPU touch of a freed buffer is cpu-access-after-free (a violation), whoever owned it at the free; never cpu-access-while-device-owned")
+    func accessAfterFree() throws {
+        let rig = Rig()
+        let heap = rig.uio.heap
+        let cpuOwned = try heap.allocate(size: 4096).get()
+        let deviceOwned = try heap.allocate(size: 4096).get()
+        #expect(deviceOwned.syncForDevice() == nil)
+        _ = cpuOwned.withCPUBytes(count: 4) { $0.count }
+        #expect(heap.findings.count(.cpuAccessAfterFree, .violation) == 0, "live and the CPU's: no finding")
+        #expect(heap.free(cpuOwned) == nil && heap.free(deviceOwned) == nil)
+        _ = cpuOwned.withCPUBytes(count: 4) { $0.count }
+        deviceOwned.withMutableCPUBytes(count: 4) { $0.storeBytes(of: 1, as: UInt8.self) }
+        #expect(heap.findings.count(.cpuAccessAfterFree, .violation) == 2)
+        #expect(heap.findings.count(.cpuAccessWhileDeviceOwned, .violation) + heap.findings.count(.cpuAccessWhileDeviceOwned, .warning) == 0)
+    }
 }
 
 @Suite("Buffer ownership (Linux DMA API) and the guard")

@@ -8,7 +8,8 @@ import Reactor
 /// stalled transfer, so the run would only show that), the built-in driver's own steps
 /// (consumer, restart, buffers) for an attached program, and `corrupt-byte` for one (it checks its
 /// bytes itself and exits 1 on a corrupted one, which is what it should do). A scatter-gather run
-/// also gets the descriptor faults (a stale descriptor not in cyclic mode, where Cmplt is ignored).
+/// also gets the descriptor faults (a stale descriptor not in cyclic mode, where Cmplt is ignored;
+/// nor a consumer stall there, which the engine overruns by design).
 public struct ExploreCatalogue: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case slaveError = "slave-error", decodeError = "decode-error", internalError = "internal-error", stall
@@ -53,7 +54,11 @@ public struct ExploreCatalogue: Sendable {
         kinds += [.delayInterrupt, .spuriousInterrupt]
         if edge { kinds.append(.lostInterrupt) }
         if channel == .s2mm { kinds += [.pauseSource, .setRate] }
-        if spec.mode == .receive || spec.mode == .sgReceive { kinds += [.consumerStall, .restartDriver, .freeBuffer] }
+        // Not on a cyclic ring: the engine ignores Cmplt there (PG021 cyclic BD mode) and overwrites a
+        // buffer a stalled consumer holds a lap later, the documented limit of cyclic capture (README,
+        // "Scatter-gather mode"), so a stall would only show that.
+        if spec.mode == .receive || (spec.mode == .sgReceive && !w.driver.cyclic) { kinds.append(.consumerStall) }
+        if spec.mode == .receive || spec.mode == .sgReceive { kinds += [.restartDriver, .freeBuffer] }
         // The descriptor faults; a stale descriptor needs Cmplt to be looked at, which cyclic mode does not.
         if spec.mode == .sgReceive { kinds += w.driver.cyclic ? [.descriptorSlaveError, .descriptorDecodeError] : [.descriptorSlaveError, .descriptorDecodeError, .staleDescriptor] }
         if spec.mode == .transmit { kinds.append(.restartDriver) }

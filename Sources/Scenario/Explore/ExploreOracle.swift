@@ -9,14 +9,22 @@ import Reactor
 /// - no protocol-checker finding of any rule;
 /// - no mismatched byte beyond one per `corrupt-byte` fault (each flips one byte);
 /// - the driver ends running, and completed a transfer after the last step (it came back from the
-///   faults), or ends `failed` with its reason (the documented end of `max-retries` errors in a
+///   faults; not asked when the scenario's own timeline leaves the source paused), or ends `failed` with its reason (the documented end of `max-retries` errors in a
 ///   row: then neither of these two counts); an attached program ends on its own before the run's
 ///   board-time bound (its exit status is checked as in every attached run);
 /// - and what every run checks anyway: every byte accounted for, the invariants (`problems`).
 ///
 /// A `free-buffer` fault (or step of the scenario's) makes the driver's next transfer into that
-/// buffer a DMA outside the live buffers by definition: a run with one does not count
-/// `dma-outside-buffers`, `DMA-FREED-BUFFER` or `DMA-OUTSIDE-BUFFERS`. Nor is a violation or a
+/// buffer a DMA outside the live buffers by definition, and the driver's next read of it (a
+/// buffer the engine filled before the free, delivered after it) a CPU access to a freed buffer:
+/// a run with one does not count `dma-outside-buffers`, `cpu-access-after-free`,
+/// `DMA-FREED-BUFFER` or `DMA-OUTSIDE-BUFFERS`. The driver cannot tell (dma_sync returns nothing,
+/// as in Linux): the fault is a bug outside it, a use after free by whoever freed the buffer. The
+/// scatter-gather driver meets the second often: its ring queues up to `ring` descriptors ahead
+/// and coalescing defers the reap, so a buffer is often freed filled and not yet reaped (found by
+/// `uioemu explore` on `sg-steady-stream`, where the heap called it `cpu-access-while-device-owned`;
+/// the heap now names it for what it is). Every other rule still holds in such a run: a missing
+/// sync on a live buffer is still `cpu-access-while-device-owned` and `CPU-READ-NO-SYNC`. Nor is a violation or a
 /// finding counted that the scenario itself plants and expects (`findings: { CPU-READ-NO-SYNC: 1 }`).
 /// The scenario's own steps may fail to act once faults are added (no buffer armed for a
 /// `cpu-read-buffer`): like its expectations, they are its own claims, not the driver's.
@@ -35,7 +43,7 @@ public enum ExploreOracle {
             // A location of its own per expectation: a failure names the expectation it broke.
             result.append(.init(metric: metric, comparison: comparison, location: SourceLocation(file: spec.file, line: 100_000 + line, column: 1)))
         }
-        for kind in UIOFindingNames.all where !(freed && kind == "dma-outside-buffers") && !planted.contains(.violations(kind)) {
+        for kind in UIOFindingNames.all where !(freed && (kind == "dma-outside-buffers" || kind == "cpu-access-after-free")) && !planted.contains(.violations(kind)) {
             expect(.violations(kind), .number(.equal, 0))
         }
         expect(.storms, .number(.equal, 0))
@@ -49,9 +57,26 @@ public enum ExploreOracle {
         } else {
             expect(.mismatchedBytes, .number(.atMost, Int64(corrupted)))
             expect(.driverState, .text("running"))
-            expect(.afterLastStep(.completions), .number(.atLeast, 1))
+            // A scenario whose own timeline leaves the source paused (`sg-coalesce-delay`: bursts,
+            // then silence) has no packet left to complete after a later fault: asking for one
+            // would fail every run of it whatever the driver does (found by explore, 216 of 300
+            // runs `no-progress`). Such a run is held to the rest: running at the end, every byte.
+            if !leavesSourcePaused(spec) { expect(.afterLastStep(.completions), .number(.atLeast, 1)) }
         }
         return result
+    }
+
+    /// Whether the scenario's own last source step pauses the source (explore's own pauses each
+    /// come with their resume).
+    static func leavesSourcePaused(_ spec: ScenarioSpec) -> Bool {
+        for step in spec.timeline.reversed() {  // bounded: the scenario's steps
+            switch step.action {
+            case .workload(.pauseSource): return true
+            case .workload(.resumeSource): return false
+            default: continue
+            }
+        }
+        return false
     }
 
     /// The failure kinds of a finished run of `spec` (which holds the oracle's expectations): for a
