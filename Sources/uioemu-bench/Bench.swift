@@ -173,9 +173,7 @@ struct Floors: ParsableCommand {
         if let gate { print(gate.summary) }
         if let json {
             let report = Report(rows: rows, syscalls: syscalls, callgrind: gate, scale: scale, repeats: repeats)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            try report.json().write(to: URL(fileURLWithPath: json))
             print("wrote \(json)")
         }
     }

@@ -60,6 +60,16 @@ struct Report: Codable {
     let callgrind: CallgrindGate?
     let scale: Double
     let repeats: Int
+
+    /// bench/results.json. A row whose run failed carries an infinite figure (a FAIL whatever it
+    /// measured): JSON has no number for it, so it is written as the string "inf" rather than
+    /// ending the bench with an encoding error.
+    func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
 }
 
 /// Counts system calls of two virtual-time runs (1,000 and 1,000,000 timers) with `strace -c -f`:

@@ -15,6 +15,15 @@ struct BenchVerdictTests {
         #expect(floor.invariantsHeld == nil && floor.verdict.hasPrefix("PASS"), "a reactor floor has no run invariants")
     }
 
+    @Test("results.json is written when a row's run failed with an infinite figure: the figure reads \"inf\", the row FAIL")
+    func infiniteFigureIsWritten() throws {
+        let failed = Row(id: "att-rt-pace", name: "real-time attach", c: nil, swift: .infinity, target: .valueAtMost(0))
+        #expect(failed.verdict.hasPrefix("FAIL"))
+        let data = try Report(rows: [failed], syscalls: nil, callgrind: nil, scale: 1, repeats: 1).json()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"swift\" : \"inf\""), "\(text)")
+    }
+
     /// A callgrind file in its compressed form: names defined once as `(n) name`, then `(n)`.
     static let profile = """
         version: 1

@@ -139,6 +139,9 @@ int main(int argc, char **argv)
         if (i > 1000000) die("the reset did not complete", "");
     reg_write(MM2S_DMACR, DMACR_RS | DMACR_IRQS);
     reg_write(S2MM_DMACR, DMACR_RS | DMACR_IRQS);
+    /* PG021: a channel runs once its DMASR.Halted reads 0; LENGTH written before starts nothing. */
+    for (int i = 0; (reg_read(MM2S_DMASR) | reg_read(S2MM_DMASR)) & 1u; i++)
+        if (i > 1000000) die("the channels did not start", "(DMASR.Halted stayed set after RS)");
     unsigned long mismatches = 0, errors = 0;
     for (unsigned long n = 0; n < count; n++) {
         for (unsigned long i = 0; i < bytes / 4; i++) tx_words[i] = htole32((uint32_t)(n * (bytes / 4) + i));

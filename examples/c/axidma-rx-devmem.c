@@ -42,6 +42,12 @@ static void reset_channel(void)
             exit(2);
         }
     reg_write(S2MM_DMACR, DMACR_RS); /* no interrupt: the status is polled */
+    /* PG021: the channel runs once DMASR.Halted (bit 0) reads 0; LENGTH written before starts nothing. */
+    for (int i = 0; reg_read(S2MM_DMASR) & 1u; i++)
+        if (i > 1000000) {
+            fprintf(stderr, "axidma-rx-devmem: the channel did not start (DMASR.Halted stayed set after RS)\n");
+            exit(2);
+        }
 }
 
 static uint8_t counter_byte(uint64_t n) { return (uint8_t)((uint32_t)(n >> 2) >> (8 * (n & 3))); }

@@ -33,6 +33,7 @@
 #define DMACR_RESET (1u << 2)
 #define DMACR_IOC_IRQ_EN (1u << 12)
 #define DMACR_ERR_IRQ_EN (1u << 14)
+#define DMASR_HALTED (1u << 0)
 #define DMASR_ERRORS (0x7u << 4) /* DMAIntErr, DMASlvErr, DMADecErr */
 #define DMASR_IOC_IRQ (1u << 12)
 #define DMASR_ERR_IRQ (1u << 14)
@@ -107,6 +108,10 @@ static void reset_channel(void)
     for (int i = 0; reg_read(S2MM_DMACR) & DMACR_RESET; i++)
         if (i > 1000000) die("the reset did not complete", "(DMACR.Reset stayed set)");
     reg_write(S2MM_DMACR, DMACR_RS | DMACR_IOC_IRQ_EN | DMACR_ERR_IRQ_EN);
+    /* PG021: the channel runs once DMASR.Halted reads 0; a LENGTH written before that starts
+       nothing (Linux xilinx_dma_start polls it the same way). */
+    for (int i = 0; reg_read(S2MM_DMASR) & DMASR_HALTED; i++)
+        if (i > 1000000) die("the channel did not start", "(DMASR.Halted stayed set after RS)");
 }
 
 /* The emulator's `counter` stream: little-endian 32-bit words 0, 1, 2, ...; byte n of the stream
