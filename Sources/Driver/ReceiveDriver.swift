@@ -284,14 +284,23 @@ open class ReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource, B
 
     // MARK: actions
 
+    /// The machine as it is now, to the recorder: each owner read at its call, so that no array is
+    /// held (and retained) across the tracer's calls.
+    @inline(never)
+    private func recordTransitions() {
+        recorder.record(state: machine.state, lostInterrupts: machine.metrics.lostInterrupts)
+        var slot = 0
+        while slot < machine.owners.count {  // bounded: the ring
+            recorder.record(slot: slot, owner: machine.owners[slot])
+            slot += 1
+        }
+    }
+
     /// Performs `actions` in order; one that leaves the core to catch up (`CoreWait`) parks the
     /// rest until it has. While the driver waits, new actions queue behind the parked ones.
     @inline(__always)
     private func perform(_ actions: ReceiveStateMachine.Actions) {
-        if recorder.isTracing {
-            // The owners through their buffer: passing the array itself retains and releases it.
-            machine.owners.withUnsafeBufferPointer { recorder.record(state: machine.state, owners: $0, lostInterrupts: machine.metrics.lostInterrupts) }
-        }
+        if recorder.isTracing { recordTransitions() }
         guard !wait.isWaiting && !mistakes.enableFirst else {
             performAside(actions)
             return

@@ -171,12 +171,21 @@ open class SGReceiveDriver<Registers: RegisterPort, Interrupts: InterruptSource,
 
     // MARK: actions
 
+    /// The machine as it is now, to the recorder: each owner read at its call, so that no array is
+    /// held (and retained) across the tracer's calls.
+    @inline(never)
+    private func recordTransitions() {
+        recorder.record(state: machine.state, lostInterrupts: machine.metrics.lostInterrupts)
+        var slot = 0
+        while slot < machine.owners.count {  // bounded: the ring
+            recorder.record(slot: slot, owner: machine.owners[slot])
+            slot += 1
+        }
+    }
+
     @inline(__always)
     private func perform(_ actions: Machine.Actions) {
-        if recorder.isTracing {
-            // The owners through their buffer: passing the array itself retains and releases it.
-            machine.owners.withUnsafeBufferPointer { recorder.record(state: machine.state, owners: $0, lostInterrupts: machine.metrics.lostInterrupts) }
-        }
+        if recorder.isTracing { recordTransitions() }
         guard !wait.isWaiting else {
             wait.enqueue(actions)
             return

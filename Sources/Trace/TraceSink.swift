@@ -40,6 +40,10 @@ public protocol TraceSink: AnyObject {
     /// protocol checker's findings) records them through it; `Tracer.record` called from inside
     /// `write` is recorded right after the event being written, in order.
     func attached(to tracer: Tracer)
+    /// `write(_:at:line:)` on the sink at `sink` (an unretained `Self`), called through the sink's
+    /// type: the tracer's per-event call, which retains nothing (a call through `any TraceSink`
+    /// retains and releases the sink). Only the default implementation is meant.
+    static func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer, to sink: UnsafeRawPointer)
 }
 
 extension TraceSink {
@@ -48,6 +52,10 @@ extension TraceSink {
     public var stream: CanonicalForm? { nil }
     public func write(stream bytes: UnsafeRawBufferPointer) {}
     public func attached(to tracer: Tracer) {}
+    @inline(__always)
+    public static func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer, to sink: UnsafeRawPointer) {
+        Unmanaged<Self>.fromOpaque(sink)._withUnsafeGuaranteedRef { $0.write(event, at: nanoseconds, line: line) }
+    }
 }
 
 /// Why a trace file could not be written (or, for `uioemu diff`, read).

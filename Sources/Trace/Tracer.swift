@@ -51,7 +51,7 @@ public final class Tracer {
         recordSinks = sinks.filter { $0.stream == .records }
         lineSinks = sinks.filter { $0.stream == .jsonLines }
         encodesRecords = !recordSinks.isEmpty
-        encodesLines = !lineSinks.isEmpty || eventSinks.contains { $0.sink.needsCanonicalLine }
+        encodesLines = !lineSinks.isEmpty || sinks.contains { $0.stream == nil && $0.needsCanonicalLine }
         for sink in sinks { sink.attached(to: self) }
     }
 
@@ -94,12 +94,12 @@ public final class Tracer {
         if !eventSinks.isEmpty {
             isWriting = true
             let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
-            // Through the array's buffer and unretained: `for sink in eventSinks` over `any
-            // TraceSink`s retains and releases each sink per event (the protocol checker of `play`).
+            // Through the array's buffer and the sinks' types: a call through `any TraceSink`
+            // retains and releases the sink per event (the protocol checker of `play`).
             eventSinks.withUnsafeBufferPointer { sinks in
                 var k = 0
                 while k < sinks.count {  // bounded: the sinks
-                    sinks[k].sink.write(event, at: nanoseconds, line: bytes)
+                    sinks[k].write(event, at: nanoseconds, line: bytes)
                     k += 1
                 }
             }
@@ -163,9 +163,22 @@ public final class Tracer {
     }
 }
 
-/// A sink held without a reference count (the tracer's `sinks` array holds it).
+/// A sink of events held without a reference count (the tracer's `sinks` array holds it), called
+/// through its type (`TraceSink.write(_:at:line:to:)`): both fields are plain values, so a call
+/// retains nothing. (`unowned(unsafe) let sink: any TraceSink` still retained the sink per call.)
 private struct EventSink {
-    unowned(unsafe) let sink: any TraceSink
+    let object: UnsafeRawPointer
+    let type: any TraceSink.Type
+
+    init(_ sink: any TraceSink) {
+        object = UnsafeRawPointer(Unmanaged.passUnretained(sink as AnyObject).toOpaque())
+        type = Swift.type(of: sink)
+    }
+
+    @inline(__always)
+    func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
+        type.write(event, at: nanoseconds, line: line, to: object)
+    }
 }
 
 extension Optional where Wrapped == Tracer {
