@@ -1,3 +1,4 @@
+import Synchronization
 import Yams
 
 /// A YAML file read with Yams, where every value remembers its file, line and column, and every
@@ -8,6 +9,8 @@ public struct YAMLDocument {
     /// Nil when the file is empty or not valid YAML (a syntax error is then in the diagnostics).
     public let root: YAMLValue?
 
+    private static let oneParseAtATime = Mutex(())
+
     public init(text: String, file: String, diagnostics: inout Diagnostics) {
         self.file = file
         if let refusal = YAMLDocument.refusal(of: text, file: file) {
@@ -17,7 +20,11 @@ public struct YAMLDocument {
         }
         let text = YAMLDocument.normalised(text)
         do {
-            root = try Yams.compose(yaml: text).map { YAMLValue($0, file: file) }
+            // One parse at a time in the process: Yams resolves plain scalars' tags with regular
+            // expressions shared by every parse (`Resolver.default`), and two tests reading boards
+            // at once crashed in `Node.Scalar.resolveTag` (corelibs Foundation, Linux). Tags are
+            // resolved while the values are made, so both happen under the lock.
+            root = try Self.oneParseAtATime.withLock { _ in try Yams.compose(yaml: text).map { YAMLValue($0, file: file) } }
         } catch let error as YamlError {
             root = nil
             let (message, mark) = YAMLDocument.describe(error, text: text)
