@@ -57,7 +57,11 @@ open class TransmitDriver<Registers: RegisterPort, Interrupts: InterruptSource, 
     /// producer.
     public func start() -> Result<Void, DriverSetupError> {
         switch io.open(ring: &buffers, wakeups: &wakeups, target: self) {
-        case let .success(eventCount): perform(machine.start(eventCount: eventCount))
+        case let .success(eventCount):
+            // On a restart with a buffer still with the device, DMASR before the reset: whether its
+            // transfer completed unheard. Not read otherwise (a first start reads nothing more).
+            let status = machine.hasBufferWithDevice ? io.channel.read(.DMASR) : 0
+            perform(machine.start(eventCount: eventCount, status: status))
         case let .failure(error): return .failure(error)
         }
         for slot in machine.freeSlots { offer(slot) }

@@ -42,6 +42,8 @@ public struct TransmitStateMachine: Sendable {
     private var queue: [Int]
     private var queueHead = 0
     private var queueCount = 0
+    /// The buffer in flight when the driver stopped (its completion not yet signalled), for `start`.
+    private var stoppedInFlight: Int?
 
     public init(ringSize: Int, bufferBytes: Int, maxRetries: Int = 3) {
         precondition(ringSize > 0 && bufferBytes > 0 && maxRetries >= 0)
@@ -61,13 +63,38 @@ public struct TransmitStateMachine: Sendable {
 
     /// Reset and program the core, enable the interrupt; the shell then offers every free buffer
     /// to the producer.
-    public mutating func start(eventCount: Int32?) -> Actions {
+    /// On a restart, the buffer that was with the device when the driver stopped is settled first,
+    /// by `status` (DMASR read before the reset): IOC_Irq still set means its transfer completed
+    /// unheard (the driver had stopped watching): a completion, the buffer back to the producer.
+    /// Otherwise the reset ends the transfer and MM2S delivered none of it: the same bytes go
+    /// again, first, as after an error (an error's buffer waiting for its resend, or the one the
+    /// driver gave up on, goes again the same way). Then the buffers queued before the stop, in
+    /// their order. Found by `uioemu explore`: after `restart-driver` the driver waited for that
+    /// buffer for ever and never sent again.
+    public mutating func start(eventCount: Int32?, status: UInt32 = 0) -> Actions {
         var actions = Actions()
+        let withDevice = owners.firstIndex(of: .device)  // one at most: direct register mode
         core.start(eventCount: eventCount, &actions)
         core.state = .running(active: nil)
+        if let slot = withDevice {
+            if slot == stoppedInFlight && status & AXIDMAHeader.IOC_Irq != 0 {
+                if completions[slot].signal(byteCount: lengths[slot]) != nil { core.metrics.completionMisuses += 1 }
+                core.succeeded(bytes: lengths[slot])
+                owners[slot] = .producer
+                actions.append(.recycle(slot: slot))
+            } else {
+                if slot == stoppedInFlight, completions[slot].signal(byteCount: 0) != nil { core.metrics.completionMisuses += 1 }
+                send(slot, &actions)
+            }
+        }
+        stoppedInFlight = nil
+        if case .running(active: nil) = core.state, queueCount > 0 { send(dequeue(), &actions) }
         actions.append(.enableInterrupt)
         return actions
     }
+
+    /// A buffer is the device's (in flight, or waiting for its resend): `start` needs DMASR.
+    public var hasBufferWithDevice: Bool { owners.contains(.device) }
 
     /// Slots the producer may fill now (free ones), for the shell to offer after `start`.
     public var freeSlots: [Int] { (0..<ringSize).filter { owners[$0] == .producer } }
@@ -113,9 +140,11 @@ public struct TransmitStateMachine: Sendable {
         return actions
     }
 
-    /// Stop: halt the engine; buffers stay allocated.
+    /// Stop: halt the engine; buffers stay allocated. A buffer with the device stays the device's
+    /// (clearing RS lets a transfer in flight complete, PG021): `start` settles it.
     public mutating func stop() -> Actions {
         var actions = Actions()
+        if case let .running(active: slot?) = core.state { stoppedInFlight = slot }
         core.stop(&actions)
         return actions
     }
