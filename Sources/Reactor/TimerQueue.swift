@@ -15,9 +15,9 @@
 /// lower level is earlier than every timer on a higher one, and within a level a lower bucket is
 /// earlier: the earliest timer is in the lowest occupied bucket of the lowest occupied level. A
 /// level-0 bucket holds one deadline exactly, its list kept in sequence order (FIFO by arming).
-/// A bucket on a higher level holds a range of deadlines; it remembers its earliest timer, updated
-/// with one comparison when a timer is linked (the list is in sequence order, so a later arm with
-/// an equal deadline never displaces it), looked for again only when that timer is disarmed or
+/// A bucket on a higher level holds a range of deadlines. Every bucket remembers its earliest timer,
+/// updated with one comparison when a timer is linked (the list is in sequence order, so a later arm
+/// with an equal deadline never displaces it), looked for again only when that timer is disarmed or
 /// re-armed from there. When a timer is popped, `baseKey` moves up to its deadline and the rest of
 /// its bucket, if any, is spread over the lower levels (each timer moves down at most 7 times in its
 /// life). In the common case, a few timers per channel armed microseconds apart, a timer is alone in
@@ -57,8 +57,8 @@ struct TimerQueue {
 
     /// A list node: a timer's (`timerNode(slot)`) or a bucket's sentinel (`sentinel(bucket)`).
     struct Node {
-        /// A timer: its key. A sentinel of a bucket above level 0: the node of the bucket's earliest
-        /// timer, or `emptyMark` / `unknownMark` (level-0 sentinels: unused, the head is the earliest).
+        /// A timer: its key. A bucket's sentinel: the node of the bucket's earliest timer (on level 0
+        /// its head), or `emptyMark` / `unknownMark`.
         var key: UInt64
         /// Neighbours (node indices); a timer's `next` is -1 while not armed.
         var next: Int32
@@ -215,8 +215,22 @@ struct TimerQueue {
     mutating func popFirst() -> Entry {
         let r = earliestNode()
         let bucket = earliestBucket
+        let s = Int(Self.sentinel(bucket))
         let k = nodes[Int(r)].key
-        unlink(r)
+        let previous = nodes[Int(r)].previous, next = nodes[Int(r)].next
+        nodes.base[Int(previous)].next = next
+        nodes.base[Int(next)].previous = previous
+        nodes.base[Int(r)].next = -1
+        // Without branches on what is left (with many timers armed that is anyone's guess, and a
+        // mispredicted branch costs more than these few instructions): only a list of the sentinel
+        // and `r` leaves the same node on both sides. On level 0 `r` was the head and the next one
+        // is the earliest now; above, `spread` below starts the bucket afresh.
+        let emptied = previous == next
+        nodes.base[s].key = emptied ? UInt64(truncatingIfNeeded: Self.emptyMark) : UInt64(truncatingIfNeeded: next)
+        let word = bucket &>> 6
+        let left = occupied[word] & ~(UInt64(emptied ? 1 : 0) &<< UInt64(truncatingIfNeeded: bucket & 63))
+        occupied.base[word] = left
+        occupiedWords &= ~(UInt32(left == 0 ? 1 : 0) &<< UInt32(truncatingIfNeeded: word))
         count &-= 1
         earliest = -1
         // The base moves up to this deadline: no timer is earlier, and the reactor arms nothing
@@ -224,8 +238,7 @@ struct TimerQueue {
         // level then (see `spread`); usually there are none. (Left in a level-0 bucket, they have
         // this very key: they stay.)
         baseKey = k
-        let s = Int(Self.sentinel(bucket))
-        if bucket >= 256 && nodes[s].next != Int32(truncatingIfNeeded: s) { spread(bucket) }
+        if bucket >= 256 && !emptied { spread(bucket) }
         let slot = Int(r) &- Self.firstTimerNode
         return Entry(deadline: Self.deadline(k), sequence: records[slot].sequence, slot: UInt32(truncatingIfNeeded: slot))
     }
@@ -246,20 +259,15 @@ struct TimerQueue {
         let word = occupiedWords.trailingZeroBitCount
         let bucket = word &<< 6 | occupied[word].trailingZeroBitCount
         let s = Int(Self.sentinel(bucket))
-        var best: Int32
-        if bucket < 256 {
-            best = nodes[s].next
-        } else {
-            best = Int32(truncatingIfNeeded: nodes[s].key)
-            if best < Int32(Self.firstTimerNode) { best = scanForEarliest(s) }
-        }
+        var best = Int32(truncatingIfNeeded: nodes[s].key)
+        if best < Int32(Self.firstTimerNode) { best = scanForEarliest(s) }
         earliest = best
         earliestBucket = bucket
         return best
     }
 
-    /// The earliest of a higher-level bucket's list by deadline, the first of equals (the list is in
-    /// sequence order); remembered in the sentinel.
+    /// The earliest of a bucket's list by deadline, the first of equals (the list is in sequence
+    /// order); remembered in the sentinel.
     @inline(never)
     private mutating func scanForEarliest(_ s: Int) -> Int32 {
         var best = nodes[s].next
@@ -288,9 +296,11 @@ struct TimerQueue {
         nodes.base[Int(tail)].next = r
         nodes.base[Int(s)].previous = r
         // The bucket's earliest: an empty bucket's mark has the highest key, the unknown mark the
-        // lowest (see `emptyMark`). Meaningless on level 0, where the head is the earliest.
-        let earliestInBucket = Int(truncatingIfNeeded: nodes[Int(s)].key & 0xFFFF_FFFF)
-        if key < nodes[earliestInBucket].key { nodes.base[Int(s)].key = UInt64(truncatingIfNeeded: r) }
+        // lowest (see `emptyMark`); on level 0 (one deadline) it stays the head. A select, not a
+        // branch: with many timers armed whether it changes is anyone's guess.
+        let mark = nodes[Int(s)].key
+        let earlier = key < nodes[Int(truncatingIfNeeded: mark & 0xFFFF_FFFF)].key
+        nodes.base[Int(s)].key = earlier ? UInt64(truncatingIfNeeded: r) : mark
         occupied.base[bucket &>> 6] |= 1 &<< UInt64(truncatingIfNeeded: bucket & 63)
         occupiedWords |= 1 &<< UInt32(truncatingIfNeeded: bucket &>> 6)
     }
@@ -309,14 +319,19 @@ struct TimerQueue {
         }
     }
 
-    /// Unlinks an armed timer that is not being popped: if it was its bucket's earliest, the bucket
-    /// forgets it (its bucket is the one its key has relative to the base: a timer's bucket only
-    /// changes in `spread` and `rebase`, which move it).
+    /// Unlinks an armed timer that is not being popped: if it was its bucket's earliest, on level 0
+    /// the next in line takes over (one deadline: the new head), above the bucket forgets it (its
+    /// bucket is the one its key has relative to the base: a timer's bucket only changes in
+    /// `spread` and `rebase`, which move it). Not forgetting on level 0 matters: lock-stepped
+    /// channels put many timers on one deadline, and a disarmed head would cost a look through all.
     @inline(__always)
     private mutating func unlinkArmed(_ r: Int32) {
-        let s = Int(Self.sentinel(bucket(of: nodes[Int(r)].key)))
+        let bucket = bucket(of: nodes[Int(r)].key)
+        let s = Int(Self.sentinel(bucket))
         unlink(r)
-        if nodes[s].key == UInt64(truncatingIfNeeded: r) { nodes.base[s].key = UInt64(truncatingIfNeeded: Self.unknownMark) }
+        if nodes[s].key == UInt64(truncatingIfNeeded: r) {
+            nodes.base[s].key = bucket < 256 ? UInt64(truncatingIfNeeded: nodes[s].next) : UInt64(truncatingIfNeeded: Self.unknownMark)
+        }
     }
 
     @inline(__always)
