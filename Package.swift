@@ -89,7 +89,7 @@ let package = Package(
             ]
         ),
         // Raw libevent and memcpy floors in C, measured in the same process as the Swift figures.
-        .target(name: "CBenchFloors", dependencies: ["CLibevent"], linkerSettings: [.linkedLibrary("event_core")]),
+        .target(name: "CBenchFloors", dependencies: ["CLibevent", "CStreamKernels"], linkerSettings: [.linkedLibrary("event_core")]),
         .executableTarget(
             name: "uioemu-bench",
             dependencies: [

@@ -183,12 +183,12 @@ struct Floors: ParsableCommand {
 struct VirtualTimers: ParsableCommand {
     enum Case: String, ExpressibleByArgument {
         case timer, doorbell, post, e2e, e2eControl = "e2e-ctl", e2e64k = "e2e-64k", fleet, e2eTrace = "e2e-trace", e2eTraceFile = "e2e-trace-file"
-        case timerWheel = "timer-wheel", timerHeap = "timer-heap"
+        case timerWheel = "timer-wheel", timerHeap = "timer-heap", ringFloor = "ring-floor"
     }
     static let configuration = CommandConfiguration(commandName: "virtual-timers", abstract: "Run N virtual-time dispatches.")
     @Argument var count: Int
     @Option(name: .customLong("case")) var which: Case = .timer
-    @Option(help: "fleet: independent channels in one reactor; timer-wheel, timer-heap: timers armed.") var channels = 64
+    @Option(help: "fleet, ring-floor: independent channels in one reactor; timer-wheel, timer-heap: timers armed.") var channels = 64
     @Flag(name: .customLong("control-only"), help: "fleet: data: none.") var controlOnly = false
 
     func validate() throws {
@@ -222,6 +222,12 @@ struct VirtualTimers: ParsableCommand {
             // The timer structure alone (ScaleRows' timers-N rows), --channels timers armed.
             let r = TimerStructures.measure(which == .timerWheel ? .wheel : .heap, depth: channels, steps: count)
             print(String(format: "%@, %d armed: %.1f ns per pop + re-arm, checksum %llx", which.rawValue, channels, r.nanosecondsPerStep, r.checksum))
+        case .ringFloor:
+            // The fleet's data traffic alone in C (the scale-mem-N rows): --channels rings of 8 × 4 KiB,
+            // N buffers written and verified in all.
+            let ns = floor_ring_stream_ns(Int32(channels), 8, 4096, max(count / channels, 1))
+            guard ns >= 0 else { throw BenchError("ring-floor: setup or a check failed") }
+            print(String(format: "%d channel(s): %.1f ns per 4 KiB buffer written and verified", channels, ns))
         }
     }
 }

@@ -19,6 +19,13 @@ double floor_zero_timer_ns(long iterations);
 /// memcpy of `bytes` between two page-aligned buffers. One operation = one copy.
 double floor_memcpy_ns(size_t bytes, long iterations);
 
+/// The fleet's data traffic with nothing else: `channels` rings of `ring` buffers of `bytes` each
+/// (allocated together, as the DMA pool holds them); each round fills the next buffer of every
+/// channel with a counter pattern and then checks each of them (the emulator's own kernels,
+/// CStreamKernels), the order in which the `scale-*` fleet's lock-stepped channels write and
+/// verify. One operation = one buffer written and verified; -1 if setup or a check failed.
+double floor_ring_stream_ns(int channels, int ring, size_t bytes, long rounds);
+
 /// Wake-up latency of a libevent eventfd read watch: a timer every `interval_us` writes the eventfd
 /// with the time, the watch reads it and records now - then. Percentiles in ns of `samples` wake-ups.
 int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p99, double *p999);
