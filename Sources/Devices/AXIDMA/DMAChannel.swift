@@ -395,6 +395,7 @@ public final class DMAChannel: ReactorTarget {
 
     /// Schedules the completion of a transfer of `bytes`: setup + bytes / (data width × clock), or
     /// slower if the MM2S sink consumes more slowly.
+    @inline(__always)
     func beginMoving(_ bytes: Int) {
         if tracer != nil { traceStart(bytes) }
         if faults.stall {
@@ -432,6 +433,7 @@ public final class DMAChannel: ReactorTarget {
         }
     }
 
+    @inline(__always)
     private func complete() {
         guard case .moving(let bytes) = state else { return }
         state = .idle
@@ -467,6 +469,7 @@ public final class DMAChannel: ReactorTarget {
 
     /// Writes the packet (at most LENGTH bytes of it) to memory and LENGTH back. Returns the DMASR
     /// error bit, or 0.
+    @inline(__always)
     private func finishS2MM(_ packetBytes: Int) -> UInt32 {
         let programmed = Int(length)
         let received = min(packetBytes, programmed)
