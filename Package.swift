@@ -3,6 +3,17 @@
 // Layers follow ../shared/DESIGN.md: one target (and one folder) per layer.
 import PackageDescription
 
+/// Cross-module optimisation for the layers a completion passes through (Board, Devices, UIO,
+/// Driver). By default it hands on to other modules the bodies of generic functions and of
+/// non-generic ones below an inline cost of 20 (`cmo-function-size-limit`): the AXI DMA core's
+/// register decode, the UIO mapping's accessor and the receive state machine's inputs are larger,
+/// so every register access from the driver was a chain of calls (mapping, core, channel) and each
+/// machine input a call returning its action list. With the limit raised, the specialised driver
+/// shell (`EmulatedReceiveDriver`, in Scenario) inlines the register access down to the channel's
+/// register, and a machine input into the shell that performs its actions: the layers stay
+/// separate modules with their import rules, and are merged at compile time (issue 17, target 3).
+let layerCrossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-Xllvm", "-cmo-function-size-limit=3000"])]
+
 let package = Package(
     name: "uioemu",
     products: [
@@ -33,17 +44,17 @@ let package = Package(
         // The sinks, used at the edge (Scenario, the CLI, the benchmark, tests): the JSON-lines,
         // Perfetto and VCD files and the SHA-256 of the canonical lines.
         .target(name: "TraceFiles", dependencies: ["Trace", "Reactor", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
+        .target(name: "Board", dependencies: ["Trace", .product(name: "Yams", package: "Yams")], swiftSettings: layerCrossModule),
         // The stream patterns' byte loops, with AVX2 and AVX-512 variants picked at load time on x86-64.
         .target(name: "CStreamKernels"),
-        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"], swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]),
+        .target(name: "Devices", dependencies: ["Board", "Reactor", "Trace", "CStreamKernels"], swiftSettings: layerCrossModule),
         // The protocols a driver talks through (registers, interrupt source, DMA buffers): what the
         // platforms implement, without the driver itself.
         .target(name: "DriverPorts", dependencies: ["Reactor", .product(name: "SystemPackage", package: "swift-system")]),
         .target(
             name: "UIO",
             dependencies: ["Board", "Reactor", "Devices", "DriverPorts", "Trace", .product(name: "SystemPackage", package: "swift-system")],
-            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+            swiftSettings: layerCrossModule
         ),
         .target(
             name: "Driver",
@@ -57,7 +68,7 @@ let package = Package(
             // The generic driver shells are specialised in the modules that instantiate them (a
             // concrete subclass per platform, see `ReceiveDriver`): that needs their bodies, which
             // cross-module optimisation makes available. Root package only (`unsafeFlags`).
-            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+            swiftSettings: layerCrossModule
         ),
         .target(
             name: "LinuxUIO",

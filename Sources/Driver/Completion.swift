@@ -52,6 +52,7 @@ public struct CompletionQueue: Sendable {
 
     public var capacity: Int { ring.count }
 
+    @inline(__always)
     mutating func append(_ completion: Completion) {
         if count == ring.count {
             head = wrapped(head + 1)

@@ -94,6 +94,9 @@ public struct ReceiveStateMachine: Sendable {
     }
 
     /// An interrupt: the UIO count just read, then DMASR and S2MM_LENGTH as read from the device.
+    /// Inlined into the shell's interrupt handler: the action list is then built in the handler's
+    /// frame instead of returned through memory (once per completion).
+    @inline(__always)
     public mutating func interrupt(eventCount: Int32, status: UInt32, receivedLength: UInt32) -> Actions {
         var actions = Actions()
         switch core.interrupt(eventCount: eventCount, status: status, &actions) {
@@ -134,6 +137,8 @@ public struct ReceiveStateMachine: Sendable {
     }
 
     /// The consumer returns a buffer. Returning one it does not hold is counted and refused.
+    /// Inlined into the shell (its consumer's answer, once per completion).
+    @inline(__always)
     public mutating func release(slot: Int) -> Actions {
         var actions = Actions()
         guard slot >= 0 && slot < ringSize && owners[slot] == .consumer else {
@@ -217,6 +222,7 @@ public struct ReceiveStateMachine: Sendable {
         for slot in 0..<ringSize where owners[slot] == .device { owners[slot] = .driver }
     }
 
+    @inline(__always)
     private mutating func signal(_ slot: Int, byteCount: Int) {
         if completions[slot].signal(byteCount: byteCount) != nil {
             core.metrics.completionMisuses += 1
@@ -225,6 +231,7 @@ public struct ReceiveStateMachine: Sendable {
         reaped.append(completions[slot])
     }
 
+    @inline(__always)
     private mutating func arm(_ slot: Int, _ actions: inout Actions) {
         owners[slot] = .device
         completions[slot] = Completion(transfer: core.nextTransfer(), slot: slot)
@@ -232,6 +239,7 @@ public struct ReceiveStateMachine: Sendable {
     }
 
     /// The first buffer the driver owns after `slot`, in ring order.
+    @inline(__always)
     private func nextFree(after slot: Int) -> Int? {
         var candidate = slot
         for _ in 0..<ringSize {

@@ -7,7 +7,7 @@ import SystemPackage
 // backed by the UIO device model, its mappings and the DMA buffer heap.
 
 extension EmulatedRegisterMapping: RegisterPort {
-    @inline(__always)
+    @inlinable @inline(__always)
     public func read32(_ offset: UInt32, _ order: RegisterByteOrder) -> UInt32 {
         switch read32(at: UInt64(offset), assuming: order == .little ? .little : .big) {
         case let .success(value): return value
@@ -15,7 +15,7 @@ extension EmulatedRegisterMapping: RegisterPort {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func write32(_ offset: UInt32, _ value: UInt32, _ order: RegisterByteOrder) {
         write32(value, at: UInt64(offset), assuming: order == .little ? .little : .big)
     }

@@ -277,7 +277,8 @@ private final class DeliveryTarget: ReactorTarget {
 }
 
 /// Counts register writes to one device window, across all UIO nodes that map it.
+@usableFromInline
 final class RegisterActivity {
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access (DESIGN.md, per-completion hot path).
-    @exclusivity(unchecked) var writes: UInt64 = 0
+    @usableFromInline @exclusivity(unchecked) var writes: UInt64 = 0
 }

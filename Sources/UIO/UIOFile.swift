@@ -63,29 +63,39 @@ public final class UIOFile {
     }
 
     /// The 4-byte read as a value: the total interrupt count, as the kernel's s32.
+    @inline(__always)
     public func readEventCount() -> Result<Int32, Errno> { readEventCount(bufferSize: 4) }
 
     /// The read of `bufferSize` bytes as a value, with the kernel's checks in their order (EIO,
     /// EINVAL, EAGAIN): the total interrupt count as the kernel's s32.
+    /// Inlined into the driver (its interrupt handler reads once per completion); waiting for a
+    /// count is out of line.
+    @inline(__always)
     public func readEventCount(bufferSize: Int) -> Result<Int32, Errno> {
         guard !isClosed else { return .failure(.badFileDescriptor) }
         guard device.interruptLine != nil else { return .failure(.ioError) }
         guard bufferSize == 4 else { return .failure(.invalidArgument) }
-        if device.eventCount == lastSeenCount {
-            if isNonBlocking { return .failure(.resourceTemporarilyUnavailable) }
-            // A blocking read lets emulated time pass until the next interrupt. From inside a reactor
-            // callback that can never happen (the one thread would wait for itself): the driver must
-            // read when the file is readable. With nothing left that could interrupt, the read would
-            // sleep forever on the board: EDEADLK says so instead of hanging.
-            guard !device.reactor.isDispatching,
-                  device.reactor.run(until: { self.device.eventCount != self.lastSeenCount })
-            else { return .failure(.deadlock) }
-        }
+        if device.eventCount == lastSeenCount, let failure = waitForEvent() { return .failure(failure) }
         let previous = lastSeenCount
         lastSeenCount = device.eventCount
         _ = doorbell.drain()
         if tracer != nil { traceRead(previous: previous) }
         return .success(Int32(bitPattern: lastSeenCount))
+    }
+
+    /// The count has not moved since this file last read it: EAGAIN on a non-blocking file, else
+    /// wait for it (nil once it moved).
+    @inline(never)
+    func waitForEvent() -> Errno? {
+        if isNonBlocking { return .resourceTemporarilyUnavailable }
+        // A blocking read lets emulated time pass until the next interrupt. From inside a reactor
+        // callback that can never happen (the one thread would wait for itself): the driver must
+        // read when the file is readable. With nothing left that could interrupt, the read would
+        // sleep forever on the board: EDEADLK says so instead of hanging.
+        guard !device.reactor.isDispatching,
+              device.reactor.run(until: { self.device.eventCount != self.lastSeenCount })
+        else { return .deadlock }
+        return nil
     }
 
     // MARK: write
@@ -103,6 +113,8 @@ public final class UIOFile {
     }
 
     /// The 4-byte write as a call: enable (1) or disable (0) the interrupt.
+    /// Inlined into the driver, which re-enables once per completion.
+    @inline(__always)
     @discardableResult
     public func setInterruptEnabled(_ enabled: Bool) -> Result<Void, Errno> {
         guard !isClosed else { return .failure(.badFileDescriptor) }
@@ -115,12 +127,12 @@ public final class UIOFile {
     // MARK: tracing (out of line: without a tracer each site is one branch)
 
     @inline(never)
-    private func traceRead(previous: UInt32) {
+    func traceRead(previous: UInt32) {
         tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioRead(device: device.traceName, count: Int32(bitPattern: lastSeenCount), previous: Int32(bitPattern: previous))) }
     }
 
     @inline(never)
-    private func traceEnable(_ enabled: Bool) { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioEnable(device: device.traceName, enabled: enabled)) } }
+    func traceEnable(_ enabled: Bool) { tracer.unretained?._withUnsafeGuaranteedRef { $0.record(.uioEnable(device: device.traceName, enabled: enabled)) } }
 
     // MARK: close
 

@@ -49,6 +49,14 @@ extension DeviceWindow {
         return model._withUnsafeGuaranteedRef { $0.read32(offset: offset) }
     }
 
+    /// Whether the model attached now is the object at `model` (an identity test, no retain): a
+    /// caller that holds a model of a concrete class checks it is still this window's before
+    /// calling it directly (the UIO mapping's AXI DMA path).
+    @inlinable @inline(__always)
+    public func holdsModel(_ model: UnsafeMutableRawPointer) -> Bool {
+        modelRef?.toOpaque() == model
+    }
+
     /// The common register write (see `readInWindowOrder`); false when the caller must go through
     /// `Bus.writeRegister`, having written nothing.
     @inlinable @inline(__always)

@@ -225,6 +225,7 @@ public final class InterruptController {
     /// Runs on every interrupt: each subscriber of the line, in subscription order, called through
     /// the unretained table (`subscribers` keeps them alive; `rebuildListeners` refuses to change
     /// the table meanwhile).
+    @inline(__always)
     private func notify(_ n: Int) {
         notifyDepth &+= 1
         let first = lines[n].firstListener

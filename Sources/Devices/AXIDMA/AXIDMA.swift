@@ -25,7 +25,7 @@ public final class AXIDMA: RegisterWindow {
     /// an access is an array index, not a search. Offsets past its end, and nil entries, are
     /// reserved. The channel is unretained (`mm2s`/`s2mm` own it): a call through a reference taken
     /// out of an Optional or an array would cost a retain/release per access.
-    private let decodeTable: [(channel: Unmanaged<DMAChannel>, register: ChannelRegister)?]
+    let decodeTable: [(channel: Unmanaged<DMAChannel>, register: ChannelRegister)?]
 
     /// Reads and writes of offsets with no register in this core (reserved in its mode, or an MSB
     /// register of a 32-bit core): they read 0 and are ignored, never a trap.
@@ -97,7 +97,17 @@ public final class AXIDMA: RegisterWindow {
 
     // MARK: register access
 
-    override public func read32(offset: UInt32) -> UInt32 {
+    override public func read32(offset: UInt32) -> UInt32 { readRegister(offset: offset) }
+
+    override public func write32(offset: UInt32, value: UInt32) { writeRegister(offset: offset, value: value) }
+
+    /// `read32(offset:)` without the virtual call: the UIO mapping calls it directly on the core
+    /// behind its window, so the decode and the channel's register read inline into the driver's
+    /// specialised shell (DESIGN.md, per-completion hot path). The helpers it calls are internal,
+    /// not private, for the same reason: cross-module optimisation cannot hand on a body that names
+    /// a private function.
+    @inline(__always)
+    public func readRegister(offset: UInt32) -> UInt32 {
         guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
             if tracer != nil { traceAccess(offset, 0, .read) }
@@ -108,7 +118,9 @@ public final class AXIDMA: RegisterWindow {
         return value
     }
 
-    override public func write32(offset: UInt32, value: UInt32) {
+    /// `write32(offset:value:)` without the virtual call (see `readRegister`).
+    @inline(__always)
+    public func writeRegister(offset: UInt32, value: UInt32) {
         if tracer != nil { traceAccess(offset, value, .write) }
         guard let (channel, register) = decode(offset) else {
             reservedAccesses += 1
@@ -132,7 +144,7 @@ public final class AXIDMA: RegisterWindow {
     /// Out of line, so a run without a tracer pays only the nil check; the name comes from the
     /// register table (no string is built).
     @inline(never)
-    private func traceAccess(_ offset: UInt32, _ value: UInt32, _ access: TraceEvent.RegisterAccess) {
+    func traceAccess(_ offset: UInt32, _ value: UInt32, _ access: TraceEvent.RegisterAccess) {
         let index = Int(offset >> 2)
         let register = offset & 3 == 0 && index < tracedRegisterNames.count ? tracedRegisterNames[index] : tracedReservedName
         tracer.unretained?._withUnsafeGuaranteedRef {
@@ -142,7 +154,7 @@ public final class AXIDMA: RegisterWindow {
 
     /// The channel (present in this core, unretained) and register at `offset`.
     @inline(__always)
-    private func decode(_ offset: UInt32) -> (Unmanaged<DMAChannel>, ChannelRegister)? {
+    func decode(_ offset: UInt32) -> (Unmanaged<DMAChannel>, ChannelRegister)? {
         let index = Int(offset >> 2)
         guard offset & 3 == 0, index < decodeTable.count, let entry = decodeTable[index] else { return nil }
         return (entry.channel, entry.register)
@@ -160,6 +172,7 @@ public final class AXIDMA: RegisterWindow {
 
     /// What writing DMACR.Reset does: the reset of `reset()`, with DMACR.Reset reading 1 in both
     /// channels for the profile's `reset-cycles` (the core ignores writes meanwhile).
+    @inline(never)
     func softReset() {
         softResets += 1
         mm2s?.reset(inProgressFor: resetNanoseconds)

@@ -68,6 +68,7 @@ extension DMAChannel {
 
     /// Writes `count` bytes of the packet in flight, from `packetOffset` bytes into it, to memory at
     /// `start`. Returns the DMASR error bit, or 0. The caller accounts for the bytes.
+    @inline(__always)
     func writeFromStream(_ start: PhysicalAddress, _ count: Int, packetOffset: Int) -> (error: UInt32, lostBytes: Int) {
         let skew = misalignment(start)
         if skew != 0 { counters.unalignedTransfers += 1 }
@@ -127,6 +128,7 @@ extension DMAChannel {
     /// The error that stops `count` bytes at `start` from moving: an injected fault, a refusal by
     /// the access policy (DMADecErr), or a bus fault (no slave: DMADecErr; a slave that cannot take
     /// a burst, such as a register window or an unmodelled window: DMASlvErr).
+    @inline(__always)
     func movementError(_ start: PhysicalAddress, _ count: Int) -> UInt32? {
         if faults.transferError != 0 { return takeTransferError() }
         let access = DMAAccess(deviceIndex: deviceIndex, direction: direction, address: start, byteCount: UInt64(count))

@@ -78,7 +78,9 @@ struct ScatterGatherState {
 extension DMAChannel {
     // MARK: registers
 
-    /// CURDESC/TAILDESC (and MSB) writes.
+    /// CURDESC/TAILDESC (and MSB) writes. Out of line: the register write path inlines into the
+    /// driver (`AXIDMA.writeRegister`), and the scatter-gather registers are not on it.
+    @inline(never)
     func writeDescriptorPointer(_ register: ChannelRegister, _ value: UInt32) {
         switch register {
         case .CURDESC, .CURDESC_MSB:

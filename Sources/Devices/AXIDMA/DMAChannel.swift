@@ -279,7 +279,10 @@ public final class DMAChannel: ReactorTarget {
         updateInterrupt()
     }
 
-    private func writeControl(_ value: UInt32) {
+    /// Out of line: a DMACR write is not per completion, and the register write path inlines into
+    /// the driver (`AXIDMA.writeRegister`), where it would only add size.
+    @inline(never)
+    func writeControl(_ value: UInt32) {
         let wasRunning = dmacr & DMACR.RS != 0
         var control = controlSemantics.applyWrite(value & ~DMACR.Reset, to: dmacr)
         // PG021: an error clears RS and halts the channel; only a reset lets it run again.
@@ -296,6 +299,8 @@ public final class DMAChannel: ReactorTarget {
         followRunStop()
     }
 
+    /// Out of line (see `writeControl`): the start of a transfer, its FIFO and timer work.
+    @inline(never)
     func writeLength(_ value: UInt32) {
         // PG021: LENGTH must not be written while a transfer is in progress; the model ignores it.
         guard !isBusy else {
@@ -390,6 +395,7 @@ public final class DMAChannel: ReactorTarget {
 
     /// Schedules the completion of a transfer of `bytes`: setup + bytes / (data width × clock), or
     /// slower if the MM2S sink consumes more slowly.
+    @inline(__always)
     func beginMoving(_ bytes: Int) {
         if tracer != nil { traceStart(bytes) }
         if faults.stall {
@@ -427,6 +433,7 @@ public final class DMAChannel: ReactorTarget {
         }
     }
 
+    @inline(__always)
     private func complete() {
         guard case .moving(let bytes) = state else { return }
         state = .idle
@@ -462,6 +469,7 @@ public final class DMAChannel: ReactorTarget {
 
     /// Writes the packet (at most LENGTH bytes of it) to memory and LENGTH back. Returns the DMASR
     /// error bit, or 0.
+    @inline(__always)
     private func finishS2MM(_ packetBytes: Int) -> UInt32 {
         let programmed = Int(length)
         let received = min(packetBytes, programmed)
