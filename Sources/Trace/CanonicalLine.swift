@@ -40,12 +40,14 @@ final class CanonicalLine {
     }
 
     /// The line just encoded, with its newline (valid until the next `encode` or `clear`).
+    @inline(__always)
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage + lineStart, count: count - lineStart) }
 
     /// Every line since the last `clear()`.
     var block: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
 
     /// Whether the block should be handed on (and cleared) before the next event.
+    @inline(__always)
     var isFull: Bool { count >= Self.blockBytes }
 
     func clear() {

@@ -51,11 +51,13 @@ public final class CanonicalRecords {
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
 
     /// Whether the block should be handed on (and cleared) before the next event.
+    @inline(__always)
     public var isFull: Bool { count >= Self.blockBytes }
 
     public func clear() { count = 0 }
 
-    /// Appends `event`'s record.
+    /// Appends `event`'s record. Inlined into `Tracer.record`, its one caller per event.
+    @inline(__always)
     public func encode(_ event: TraceEvent, at nanoseconds: Int64) {
         var w = RecordWriter(records: self, cursor: storage + count)
         w.byte(event.kindNumber)
@@ -70,7 +72,7 @@ public final class CanonicalRecords {
     @inline(__always)
     fileprivate func reference(_ string: String, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let (id, isNew) = strings.id(of: string)
-        guard isNew else { return RecordWriter.number(UInt64(id), at: cursor) }
+        guard isNew else { return RecordWriter.number(UInt64(truncatingIfNeeded: id), at: cursor) }  // ids are ≥ 1
         return introduce(id, at: cursor)
     }
 
@@ -78,7 +80,7 @@ public final class CanonicalRecords {
     @inline(__always)
     fileprivate func reference(_ name: TraceName, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let (id, isNew) = strings.id(of: name)
-        guard isNew else { return RecordWriter.number(UInt64(id), at: cursor) }
+        guard isNew else { return RecordWriter.number(UInt64(truncatingIfNeeded: id), at: cursor) }  // ids are ≥ 1
         return introduce(id, at: cursor)
     }
 
