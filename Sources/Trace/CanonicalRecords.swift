@@ -119,9 +119,19 @@ private struct RecordWriter: CanonicalFieldWriter {
     @inline(__always)
     mutating func number(_ value: UInt64) { cursor = Self.number(value, at: cursor) }
 
-    /// Unsigned LEB128.
+    /// Unsigned LEB128. One and two bytes (names, offsets, small values; lengths, DMASR) without
+    /// the loop: most of a completion's numbers.
     @inline(__always)
     static func number(_ value: UInt64, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        if value < 0x80 {
+            start.pointee = UInt8(truncatingIfNeeded: value)
+            return start + 1
+        }
+        if value < 0x4000 {
+            let pair = UInt16(truncatingIfNeeded: value & 0x7F | 0x80 | (value >> 7) << 8)
+            UnsafeMutableRawPointer(start).storeBytes(of: pair.littleEndian, as: UInt16.self)
+            return start + 2
+        }
         var cursor = start
         var rest = value
         while rest >= 0x80 {  // bounded: 10 bytes for 64 bits
