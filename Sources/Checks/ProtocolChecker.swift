@@ -96,6 +96,8 @@ public final class ProtocolChecker: TraceSink {
         TraceEventKinds.all.subtracting([.interruptLine, .driverState, .slotOwner, .bufferOwner, .fault, .finding, .protocolFinding])
     }
 
+    /// Inlined into the tracer's call (`TraceSink.write(_:at:line:to:)`): one call per event, not two.
+    @inline(__always)
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
         guard !isFinished else { return }
         now = nanoseconds
