@@ -35,9 +35,10 @@ final class BufferState {
 extension ProtocolChecker {
     func bufferChanged(_ name: TraceName, address: UInt64, bytes: UInt64, live: Bool) {
         hasBuffers = true
-        // The unretained caches may name a buffer dropped below.
+        // The unretained lists may name a buffer dropped below: remade after.
         lastBuffer = nil
-        lastNamedBuffer = nil
+        liveBuffers = []
+        buffersByName = []
         if live {
             buffers[name] = BufferState(name: name, address: address, size: bytes)
             freed.removeAll { $0.traceName == name }
@@ -46,6 +47,12 @@ extension ProtocolChecker {
             freed.append(buffer)
             if freed.count > Self.freedLimit { freed.removeFirst() }
         }
+        let byAddress = buffers.values.sorted { ($0.address, $0.name) < ($1.address, $1.name) }
+        liveBuffers = byAddress.map { .passUnretained($0) }
+        lastBufferIndex = 0
+        var byName = [Unmanaged<BufferState>?](repeating: nil, count: Int(buffers.keys.map(\.number).max() ?? 0) + 1)
+        for buffer in byAddress { byName[Int(buffer.traceName.number)] = .passUnretained(buffer) }  // bounded: the live buffers
+        buffersByName = byName
     }
 
     func bufferSynced(_ name: TraceName, toDevice: Bool, offset: UInt64, bytes: UInt64) {
@@ -129,9 +136,23 @@ extension ProtocolChecker {
     /// The live buffer holding all of `[address, address + bytes)`: the last one found, or a
     /// search; unretained.
     private func liveBuffer(holding address: UInt64, _ bytes: UInt64) -> Unmanaged<BufferState>? {
-        if let last = lastBuffer, last._withUnsafeGuaranteedRef({ $0.isLive && $0.holds(address, bytes) }) { return last }
-        lastBuffer = buffers.values.first { $0.holds(address, bytes) }.map { .passUnretained($0) }
-        return lastBuffer
+        if let last = lastBuffer, last._withUnsafeGuaranteedRef({ $0.holds(address, bytes) }) { return last }
+        // From the one after the last found, in address order (the ring's next buffer comes first).
+        let count = liveBuffers.count
+        var index = lastBufferIndex
+        var k = 0
+        while k < count {  // bounded: the live buffers
+            index = index + 1 < count ? index + 1 : 0
+            let candidate = liveBuffers[index]
+            if candidate._withUnsafeGuaranteedRef({ $0.holds(address, bytes) }) {
+                lastBuffer = candidate
+                lastBufferIndex = index
+                return candidate
+            }
+            k += 1
+        }
+        lastBuffer = nil
+        return nil
     }
 
     private func distance(_ buffer: BufferState, _ address: UInt64) -> UInt64 {

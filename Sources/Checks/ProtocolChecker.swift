@@ -37,11 +37,14 @@ public final class ProtocolChecker: TraceSink {
     let channels: [String: ChannelState]
     let nodes: [String: NodeState]
     @exclusivity(unchecked) var buffers: [TraceName: BufferState] = [:]
-    /// The buffer the last DMA address fell in (a ring is walked in order), and the one the last
-    /// buffer event named. Unretained (`buffers` and `freed` own them): both are cleared whenever a
-    /// buffer comes or goes, so they never outlive their buffer.
+    /// The live buffers by address (then name), and the one the last DMA address fell in (a ring is
+    /// walked in order: the next search starts after it). Unretained (`buffers` owns them): remade
+    /// whenever a buffer comes or goes, so they never outlive their buffer.
+    @exclusivity(unchecked) var liveBuffers: [Unmanaged<BufferState>] = []
     @exclusivity(unchecked) var lastBuffer: Unmanaged<BufferState>?
-    @exclusivity(unchecked) var lastNamedBuffer: Unmanaged<BufferState>?
+    @exclusivity(unchecked) var lastBufferIndex = 0
+    /// The live buffer of each name, by the name's number (an array index, no hash), unretained.
+    @exclusivity(unchecked) var buffersByName: [Unmanaged<BufferState>?] = []
     /// Each AXI DMA's register decode, by device name (the end-of-run and byte-order rules).
     let decoders: [String: RegisterDecoder]
     /// The per-event lookups: the state of the device, channel or UIO node an event names, by the
@@ -88,6 +91,13 @@ public final class ProtocolChecker: TraceSink {
 
     public func declare(_ track: TraceTrack) {}
 
+    /// The kinds `write` looks at: the tracer does not call it for the others (the `break` below).
+    public var eventKinds: TraceEventKinds {
+        TraceEventKinds.all.subtracting([.interruptLine, .driverState, .slotOwner, .bufferOwner, .fault, .finding, .protocolFinding])
+    }
+
+    /// Inlined into the tracer's call (`TraceSink.write(_:at:line:to:)`): one call per event, not two.
+    @inline(__always)
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
         guard !isFinished else { return }
         now = nanoseconds
@@ -122,7 +132,7 @@ public final class ProtocolChecker: TraceSink {
         case let .byteOrder(device, offset, access, assumed, deviceValue, cpuValue):
             byteOrderMismatch(device, offset: offset, access: access, assumed: assumed, deviceValue: deviceValue, cpuValue: cpuValue)
         case .interruptLine, .driverState, .slotOwner, .bufferOwner, .fault, .finding, .protocolFinding:
-            break
+            break  // not in `eventKinds`: not given to the checker
         }
     }
 
@@ -146,11 +156,11 @@ public final class ProtocolChecker: TraceSink {
         tracer?._withUnsafeGuaranteedRef { $0.record(.protocolFinding(rule: rule.id, device: device, register: register, values: values)) }
     }
 
-    /// The live buffer named `name` (the last one asked for, or a lookup), unretained.
+    /// The live buffer named `name`, unretained.
+    @inline(__always)
     func buffer(_ name: TraceName) -> Unmanaged<BufferState>? {
-        if let last = lastNamedBuffer, last._withUnsafeGuaranteedRef({ $0.isLive && $0.traceName == name }) { return last }
-        lastNamedBuffer = buffers[name].map { .passUnretained($0) }
-        return lastNamedBuffer
+        let index = Int(name.number)
+        return index < buffersByName.count ? buffersByName[index] : nil
     }
 }
 

@@ -51,11 +51,13 @@ public final class CanonicalRecords {
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
 
     /// Whether the block should be handed on (and cleared) before the next event.
+    @inline(__always)
     public var isFull: Bool { count >= Self.blockBytes }
 
     public func clear() { count = 0 }
 
-    /// Appends `event`'s record.
+    /// Appends `event`'s record. Inlined into `Tracer.record`, its one caller per event.
+    @inline(__always)
     public func encode(_ event: TraceEvent, at nanoseconds: Int64) {
         var w = RecordWriter(records: self, cursor: storage + count)
         w.byte(event.kindNumber)
@@ -70,7 +72,7 @@ public final class CanonicalRecords {
     @inline(__always)
     fileprivate func reference(_ string: String, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let (id, isNew) = strings.id(of: string)
-        guard isNew else { return RecordWriter.number(UInt64(id), at: cursor) }
+        guard isNew else { return RecordWriter.number(UInt64(truncatingIfNeeded: id), at: cursor) }  // ids are ≥ 1
         return introduce(id, at: cursor)
     }
 
@@ -78,7 +80,7 @@ public final class CanonicalRecords {
     @inline(__always)
     fileprivate func reference(_ name: TraceName, at cursor: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         let (id, isNew) = strings.id(of: name)
-        guard isNew else { return RecordWriter.number(UInt64(id), at: cursor) }
+        guard isNew else { return RecordWriter.number(UInt64(truncatingIfNeeded: id), at: cursor) }  // ids are ≥ 1
         return introduce(id, at: cursor)
     }
 
@@ -117,9 +119,19 @@ private struct RecordWriter: CanonicalFieldWriter {
     @inline(__always)
     mutating func number(_ value: UInt64) { cursor = Self.number(value, at: cursor) }
 
-    /// Unsigned LEB128.
+    /// Unsigned LEB128. One and two bytes (names, offsets, small values; lengths, DMASR) without
+    /// the loop: most of a completion's numbers.
     @inline(__always)
     static func number(_ value: UInt64, at start: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        if value < 0x80 {
+            start.pointee = UInt8(truncatingIfNeeded: value)
+            return start + 1
+        }
+        if value < 0x4000 {
+            let pair = UInt16(truncatingIfNeeded: value & 0x7F | 0x80 | (value >> 7) << 8)
+            UnsafeMutableRawPointer(start).storeBytes(of: pair.littleEndian, as: UInt16.self)
+            return start + 2
+        }
         var cursor = start
         var rest = value
         while rest >= 0x80 {  // bounded: 10 bytes for 64 bits

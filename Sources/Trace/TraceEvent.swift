@@ -77,6 +77,7 @@ public enum TraceEvent: Sendable, Hashable {
     public var kind: String { kindName.description }
 
     /// The `ev` value, without building a string.
+    @inline(__always)
     var kindName: StaticString {
         switch self {
         case .register: "register"

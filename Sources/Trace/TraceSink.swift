@@ -30,6 +30,11 @@ public protocol TraceSink: AnyObject {
     /// Whether `write` reads `line`. A sink that looks only at the typed event (the protocol
     /// checker) says false; a tracer whose sinks all say false encodes no line at all.
     var needsCanonicalLine: Bool { get }
+    /// The kinds of event `write(_:at:line:)` is given (the default: all). A sink that looks at only
+    /// some (the protocol checker ignores interrupt lines, driver states, slot and buffer owners) says
+    /// so, and the tracer skips the call for the others: a call per event costs the call and the
+    /// sink's own switch on the event.
+    var eventKinds: TraceEventKinds { get }
     /// The canonical form this sink takes as a stream through `write(stream:)`, instead of each
     /// event through `write(_:at:line:)`; nil (the default) for a sink of events.
     var stream: CanonicalForm? { get }
@@ -50,12 +55,53 @@ extension TraceSink {
     public var digest: String? { nil }
     public var needsCanonicalLine: Bool { true }
     public var stream: CanonicalForm? { nil }
+    public var eventKinds: TraceEventKinds { .all }
     public func write(stream bytes: UnsafeRawBufferPointer) {}
     public func attached(to tracer: Tracer) {}
     @inline(__always)
     public static func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer, to sink: UnsafeRawPointer) {
         Unmanaged<Self>.fromOpaque(sink)._withUnsafeGuaranteedRef { $0.write(event, at: nanoseconds, line: line) }
     }
+}
+
+/// A set of `TraceEvent` kinds, one bit per kind (bit `kindNumber`, the kind's number in the binary
+/// records): what a sink of events is given.
+public struct TraceEventKinds: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    private init(number: UInt8) { rawValue = 1 << number }
+
+    /// Every kind (and any added later).
+    public static let all = TraceEventKinds(rawValue: ~0)
+
+    /// The kind of `event`.
+    @inline(__always)
+    public init(of event: TraceEvent) { self.init(number: event.kindNumber) }
+
+    public static let register = Self(number: 1)
+    public static let interruptLine = Self(number: 2)
+    public static let uioRead = Self(number: 3)
+    public static let uioEnable = Self(number: 4)
+    public static let uioInterrupt = Self(number: 5)
+    public static let uioStorm = Self(number: 6)
+    public static let dmaStart = Self(number: 7)
+    public static let dmaDone = Self(number: 8)
+    public static let dmaError = Self(number: 9)
+    public static let channelStatus = Self(number: 10)
+    public static let driverState = Self(number: 11)
+    public static let slotOwner = Self(number: 12)
+    public static let bufferOwner = Self(number: 13)
+    public static let bufferLifetime = Self(number: 14)
+    public static let bufferSync = Self(number: 15)
+    public static let cpuAccess = Self(number: 16)
+    public static let byteOrder = Self(number: 17)
+    public static let lostInterrupts = Self(number: 18)
+    public static let fault = Self(number: 19)
+    public static let finding = Self(number: 20)
+    public static let protocolFinding = Self(number: 21)
+    public static let descriptorFetch = Self(number: 22)
 }
 
 /// Why a trace file could not be written (or, for `uioemu diff`, read).

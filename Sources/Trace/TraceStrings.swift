@@ -30,6 +30,7 @@ struct TraceStrings {
     /// retains nothing.
     private var arena: UnsafeMutablePointer<UInt8>
     private var arenaCapacity = 4096
+    static let arenaSlack = 8
     private var arenaCount = 0
     private var spans: UnsafeMutablePointer<Span>
     private var spanCapacity = 64
@@ -50,6 +51,7 @@ struct TraceStrings {
         cache = .allocate(capacity: Self.slots)
         cache.initialize(repeating: Entry(bits: (0, 0), id: 0, string: ""), count: Self.slots)
         arena = .allocate(capacity: arenaCapacity)
+        arena.initialize(repeating: 0, count: arenaCapacity)  // the slack is read (and ignored)
         spans = .allocate(capacity: spanCapacity)
         byName = .allocate(capacity: byNameCapacity)
         byName.initialize(repeating: 0, count: byNameCapacity)
@@ -134,12 +136,16 @@ struct TraceStrings {
     private mutating func add(_ bytes: [UInt8]) -> Int32 {
         let json = Self.jsonForm(bytes)
         let needed = arenaCount + bytes.count + json.count
-        if needed > arenaCapacity {
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(needed, 2 * arenaCapacity))
+        // `arenaSlack` bytes stay readable after the last form: `CanonicalLine` copies a form a
+        // word at a time.
+        if needed + Self.arenaSlack > arenaCapacity {
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(needed + Self.arenaSlack, 2 * arenaCapacity))
+            let capacity = max(needed + Self.arenaSlack, 2 * arenaCapacity)
             grown.update(from: arena, count: arenaCount)
+            (grown + arenaCount).initialize(repeating: 0, count: capacity - arenaCount)
             arena.deallocate()
             arena = grown
-            arenaCapacity = max(needed, 2 * arenaCapacity)
+            arenaCapacity = capacity
         }
         if count == spanCapacity {
             let grown = UnsafeMutablePointer<Span>.allocate(capacity: 2 * spanCapacity)

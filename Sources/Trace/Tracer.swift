@@ -22,8 +22,11 @@ public final class Tracer {
     private let reactor: Unmanaged<Reactor>
     private let sinks: [any TraceSink]
     /// The sinks given each event (not a `stream`), unretained (`sinks` owns them): calling a sink
-    /// taken out of an array of `any TraceSink` retains and releases it per event.
-    private let eventSinks: [EventSink]
+    /// taken out of an array of `any TraceSink` retains and releases it per event. Raw memory, read
+    /// in a plain loop: the closure of `Array.withUnsafeBufferPointer` captures the event, and once
+    /// not inlined it copies the event (and retains its strings) per event.
+    private let eventSinks: UnsafeMutablePointer<EventSink>
+    private let eventSinkCount: Int
     private let recordSinks: [any TraceSink]
     private let lineSinks: [any TraceSink]
     /// Some sink takes the records or the lines: encode them per event.
@@ -47,7 +50,10 @@ public final class Tracer {
     public init(reactor: Reactor, sinks: [any TraceSink] = []) {
         self.reactor = .passUnretained(reactor)
         self.sinks = sinks
-        eventSinks = sinks.filter { $0.stream == nil }.map(EventSink.init)
+        let eventSinks = sinks.filter { $0.stream == nil }.map(EventSink.init)
+        self.eventSinks = .allocate(capacity: max(eventSinks.count, 1))
+        self.eventSinks.initialize(from: eventSinks, count: eventSinks.count)
+        eventSinkCount = eventSinks.count
         recordSinks = sinks.filter { $0.stream == .records }
         lineSinks = sinks.filter { $0.stream == .jsonLines }
         encodesRecords = !recordSinks.isEmpty
@@ -57,7 +63,11 @@ public final class Tracer {
 
     /// A tracer dropped without `finish()` still hands its last block to its sinks (a file's own
     /// `deinit` then closes it).
-    deinit { if !isFinished { flush() } }
+    deinit {
+        if !isFinished { flush() }
+        eventSinks.deinitialize(count: eventSinkCount)
+        eventSinks.deallocate()
+    }
 
     /// Names a track before the first event (a VCD needs every signal up front). Repeats are ignored.
     public func declare(_ track: TraceTrack) {
@@ -67,14 +77,28 @@ public final class Tracer {
 
     /// The only entry point for events. Called by a sink from inside `write` (a checker's finding),
     /// the event is recorded right after the one being written.
+    ///
+    /// The whole per-event path (stamp, records, line, event sinks) is inlined into this one
+    /// function: each call between its parts cost a frame and reloading the event's payload
+    /// (measured: about 40 instructions an event).
     public func record(_ event: TraceEvent) {
-        guard !isFinished else { return }
-        guard !isWriting else {
-            if deferred.count < Self.deferredLimit { deferred.append(event) }
+        if _slowPath(isFinished || isWriting) {
+            recordWhileBusy(event)
             return
         }
         write(event)
-        guard !deferred.isEmpty else { return }
+        if _slowPath(!deferred.isEmpty) { writeDeferred() }
+    }
+
+    /// A finished tracer ignores the event; one inside a sink's `write` keeps it for `writeDeferred`.
+    @inline(never)
+    private func recordWhileBusy(_ event: TraceEvent) {
+        guard !isFinished else { return }
+        if deferred.count < Self.deferredLimit { deferred.append(event) }
+    }
+
+    @inline(never)
+    private func writeDeferred() {
         var next = 0
         while next < deferred.count {  // bounded: `deferredLimit` appends at most
             write(deferred[next])
@@ -83,6 +107,7 @@ public final class Tracer {
         deferred.removeAll(keepingCapacity: true)
     }
 
+    @inline(__always)
     private func write(_ event: TraceEvent) {
         let nanoseconds = reactor._withUnsafeGuaranteedRef { $0.now.nanosecondsSinceStart }
         eventCount += 1
@@ -91,17 +116,16 @@ public final class Tracer {
             if records.isFull { flushRecords() }
         }
         if encodesLines { line.encode(event, at: nanoseconds) }
-        if !eventSinks.isEmpty {
+        if eventSinkCount > 0 {
             isWriting = true
             let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
-            // Through the array's buffer and the sinks' types: a call through `any TraceSink`
-            // retains and releases the sink per event (the protocol checker of `play`).
-            eventSinks.withUnsafeBufferPointer { sinks in
-                var k = 0
-                while k < sinks.count {  // bounded: the sinks
-                    sinks[k].write(event, at: nanoseconds, line: bytes)
-                    k += 1
-                }
+            let kind = TraceEventKinds(of: event).rawValue
+            // Through the sinks' types: a call through `any TraceSink` retains and releases the
+            // sink per event (the protocol checker of `play`).
+            var k = 0
+            while k < eventSinkCount {  // bounded: the sinks
+                if eventSinks[k].kinds & kind != 0 { eventSinks[k].write(event, at: nanoseconds, line: bytes) }
+                k += 1
             }
             isWriting = false
         }
@@ -169,10 +193,13 @@ public final class Tracer {
 private struct EventSink {
     let object: UnsafeRawPointer
     let type: any TraceSink.Type
+    /// `eventKinds`, read once: the kinds the sink is given.
+    let kinds: UInt32
 
     init(_ sink: any TraceSink) {
         object = UnsafeRawPointer(Unmanaged.passUnretained(sink as AnyObject).toOpaque())
         type = Swift.type(of: sink)
+        kinds = sink.eventKinds.rawValue
     }
 
     @inline(__always)
