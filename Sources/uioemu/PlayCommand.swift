@@ -79,7 +79,12 @@ struct PlayCommand: ParsableCommand {
             if let signal = signals.takeStopSignal() {
                 notPlayed(specs.dropFirst(index).map(\.spec), into: &cases)
                 verdicts.append(.interrupted(signal: signal))
-                if !json { print("INTERRUPTED by \(Verdict.signalName(signal)) between scenarios (exit \(128 + signal)): \(index) of \(specs.count) played") }
+                if json {
+                    // The scenario it kept from starting, so that the JSON lines say why the play ended.
+                    print(try encodeJSONLine(PlayResult(notStarted: original, seed: seed ?? original.seed, signal: signal, played: index, of: specs.count)))
+                } else {
+                    print("INTERRUPTED by \(Verdict.signalName(signal)) between scenarios (exit \(128 + signal)): \(index) of \(specs.count) played")
+                }
                 break
             }
             var spec = original

@@ -68,6 +68,21 @@ struct PlayResult: Encodable {
         let fix: String
     }
 
+    /// A scenario a stop signal kept from starting (it came before it or between two): interrupted,
+    /// at board time 0, with nothing done. Printed so that `--json` says why the play ended.
+    init(notStarted spec: ScenarioSpec, seed: UInt64, signal: Int32, played: Int, of total: Int) {
+        scenario = spec.name
+        file = spec.file
+        self.seed = seed
+        result = .interrupted(signal: signal)
+        self.signal = Verdict.signalName(signal)
+        (completions, bytesDelivered, bytesDropped, lostIrqs, spuriousIrqs, recoveries, violations) = (0, 0, 0, 0, 0, 0, 0)
+        traceHash = nil
+        (wallSeconds, virtualSeconds, boardTimeNanoseconds) = (0, 0, 0)
+        (faults, findings, findingDetails) = ([], [:], [])
+        failures = ["not started: \(Verdict.signalName(signal)) came before it (\(played) of \(total) scenarios played)"]
+    }
+
     init(_ o: ScenarioRunner.Outcome, wall: Double) {
         scenario = o.scenario
         file = o.file
