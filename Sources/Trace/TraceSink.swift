@@ -49,6 +49,9 @@ public protocol TraceSink: AnyObject {
     /// type: the tracer's per-event call, which retains nothing (a call through `any TraceSink`
     /// retains and releases the sink). Only the default implementation is meant.
     static func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer, to sink: UnsafeRawPointer)
+    /// `write(stream:)` on the sink at `sink` (an unretained `Self`), called through the sink's type,
+    /// for the same reason: the tracer's per-block call. Only the default implementation is meant.
+    static func write(stream bytes: UnsafeRawBufferPointer, to sink: UnsafeRawPointer)
 }
 
 extension TraceSink {
@@ -61,6 +64,9 @@ extension TraceSink {
     @inline(__always)
     public static func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer, to sink: UnsafeRawPointer) {
         Unmanaged<Self>.fromOpaque(sink)._withUnsafeGuaranteedRef { $0.write(event, at: nanoseconds, line: line) }
+    }
+    public static func write(stream bytes: UnsafeRawBufferPointer, to sink: UnsafeRawPointer) {
+        Unmanaged<Self>.fromOpaque(sink)._withUnsafeGuaranteedRef { $0.write(stream: bytes) }
     }
 }
 

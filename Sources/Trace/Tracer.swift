@@ -27,8 +27,10 @@ public final class Tracer {
     /// not inlined it copies the event (and retains its strings) per event.
     private let eventSinks: UnsafeMutablePointer<EventSink>
     private let eventSinkCount: Int
-    private let recordSinks: [any TraceSink]
-    private let lineSinks: [any TraceSink]
+    /// The sinks of the two streams, the same way: a block handed through an array of `any
+    /// TraceSink` retained each sink and the array (the gate counted them against `e2e-trace-file`).
+    private let recordSinks: StreamSinks
+    private let lineSinks: StreamSinks
     /// Some sink takes the records or the lines: encode them per event.
     private let encodesRecords: Bool
     private let encodesLines: Bool
@@ -54,10 +56,10 @@ public final class Tracer {
         self.eventSinks = .allocate(capacity: max(eventSinks.count, 1))
         self.eventSinks.initialize(from: eventSinks, count: eventSinks.count)
         eventSinkCount = eventSinks.count
-        recordSinks = sinks.filter { $0.stream == .records }
-        lineSinks = sinks.filter { $0.stream == .jsonLines }
-        encodesRecords = !recordSinks.isEmpty
-        encodesLines = !lineSinks.isEmpty || sinks.contains { $0.stream == nil && $0.needsCanonicalLine }
+        recordSinks = StreamSinks(sinks.filter { $0.stream == .records })
+        lineSinks = StreamSinks(sinks.filter { $0.stream == .jsonLines })
+        encodesRecords = recordSinks.count > 0
+        encodesLines = lineSinks.count > 0 || sinks.contains { $0.stream == nil && $0.needsCanonicalLine }
         for sink in sinks { sink.attached(to: self) }
     }
 
@@ -67,6 +69,8 @@ public final class Tracer {
         if !isFinished { flush() }
         eventSinks.deinitialize(count: eventSinkCount)
         eventSinks.deallocate()
+        recordSinks.deallocate()
+        lineSinks.deallocate()
     }
 
     /// Names a track before the first event (a VCD needs every signal up front). Repeats are ignored.
@@ -135,26 +139,14 @@ public final class Tracer {
 
     @inline(never)
     private func flushRecords() {
-        Self.write(records.bytes, to: recordSinks)
+        recordSinks.write(records.bytes)
         records.clear()
     }
 
     @inline(never)
     private func flushLines() {
-        Self.write(line.block, to: lineSinks)
+        lineSinks.write(line.block)
         line.clear()
-    }
-
-    /// Through the array's buffer, not `for sink in sinks`: an unoptimised build iterates through
-    /// the generic `Collection` subscript, whose coroutine frame is a malloc per block.
-    private static func write(_ bytes: UnsafeRawBufferPointer, to sinks: [any TraceSink]) {
-        sinks.withUnsafeBufferPointer { sinks in
-            var k = 0
-            while k < sinks.count {  // bounded: the sinks
-                sinks[k].write(stream: bytes)
-                k += 1
-            }
-        }
     }
 
     /// Hands the blocks encoded so far to the stream sinks (the hash, the JSON-lines file).
@@ -205,6 +197,40 @@ private struct EventSink {
     @inline(__always)
     func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {
         type.write(event, at: nanoseconds, line: line, to: object)
+    }
+}
+
+/// The sinks of one stream, held without reference counts in raw memory (the tracer's `sinks`
+/// array owns them) and called through their types (`TraceSink.write(stream:to:)`).
+private struct StreamSinks {
+    private let objects: UnsafeMutablePointer<UnsafeRawPointer>
+    private let types: UnsafeMutablePointer<any TraceSink.Type>
+    let count: Int
+
+    init(_ sinks: [any TraceSink]) {
+        count = sinks.count
+        objects = .allocate(capacity: max(count, 1))
+        types = .allocate(capacity: max(count, 1))
+        for (k, sink) in sinks.enumerated() {  // bounded: the sinks
+            (objects + k).initialize(to: UnsafeRawPointer(Unmanaged.passUnretained(sink as AnyObject).toOpaque()))
+            (types + k).initialize(to: Swift.type(of: sink))
+        }
+    }
+
+    func deallocate() {
+        objects.deinitialize(count: count)
+        types.deinitialize(count: count)
+        objects.deallocate()
+        types.deallocate()
+    }
+
+    /// The next block of the stream, to every sink in order.
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        var k = 0
+        while k < count {  // bounded: the sinks
+            types[k].write(stream: bytes, to: objects[k])
+            k += 1
+        }
     }
 }
 

@@ -12,7 +12,7 @@ public final class JSONLinesSink: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { file.write(bytes) }
+    public func write(stream bytes: UnsafeRawBufferPointer) { file.writeBlock(bytes) }
 
     public func close() throws(TraceError) { try file.close() }
 }
