@@ -5,6 +5,8 @@
 #include <sys/types.h>
 #include <sys/time.h>
 #include <sys/eventfd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,30 @@ double floor_ring_stream_ns(int channels, int ring, size_t bytes, long rounds) {
     // Every buffer must have verified: a floor that skipped its checks would not be one.
     if (difference != 0) return -1;
     return (t1 - t0) / ((double)rounds * (double)channels);
+}
+
+// ---- a file written through the page cache -----------------------------------------------------
+
+double floor_file_write_ns(const char *path, size_t bytes, size_t block) {
+    if (block == 0) return -1;
+    char *buffer = malloc(block);
+    if (buffer == NULL) return -1;
+    for (size_t i = 0; i < block; i++) buffer[i] = (i % 96 == 95) ? '\n' : (char)('a' + i % 26);  // bounded: block
+    double t0 = now_ns();
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) { free(buffer); return -1; }
+    size_t done = 0;
+    while (done < bytes) {  // bounded: each turn writes at least a byte or fails
+        size_t want = bytes - done < block ? bytes - done : block;
+        ssize_t n = write(fd, buffer, want);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { close(fd); free(buffer); return -1; }
+        done += (size_t)n;
+    }
+    int closed = close(fd);
+    double t1 = now_ns();
+    free(buffer);
+    return closed == 0 ? t1 - t0 : -1;
 }
 
 // ---- eventfd wake-up latency -------------------------------------------------------------------

@@ -26,6 +26,12 @@ double floor_memcpy_ns(size_t bytes, long iterations);
 /// verify. One operation = one buffer written and verified; -1 if setup or a check failed.
 double floor_ring_stream_ns(int channels, int ring, size_t bytes, long rounds);
 
+/// Writing a file through the page cache with nothing else: `bytes` bytes of JSON-like text into a
+/// new file at `path` (created, truncated) in blocks of `block` bytes with write(2), as the trace's
+/// JSON-lines file is written, then closed (not synced: the emulator does not sync either). Wall ns
+/// for the whole file; -1 if a call failed.
+double floor_file_write_ns(const char *path, size_t bytes, size_t block);
+
 /// Wake-up latency of a libevent eventfd read watch: a timer every `interval_us` writes the eventfd
 /// with the time, the watch reads it and records now - then. Percentiles in ns of `samples` wake-ups.
 int floor_eventfd_latency(long samples, long interval_us, double *p50, double *p99, double *p999);
