@@ -165,9 +165,8 @@ extension TracedRows {
     /// stream's, and gives the same trace hash), each as a process: wall time per completion, with
     /// the start-up taken off (the fastest of `runs` processes of 1,000 completions from the fastest
     /// of `runs` large ones; the variants take turns), with the user and system CPU time behind
-    /// those two; and the `file-write` floor: what
-    /// the kernel alone takes to write the same file, so that `play-file` can be read as the
-    /// emulator's part and the page cache's.
+    /// those two; and the `file-write` floor, what the kernel alone takes to write the same file, so
+    /// that `play-file` reads as the emulator's part and the page cache's.
     static func playRows(runs: Int, n: (Int) -> Int) throws -> [Row] {
         let large = n(1_000_000), small = min(1_000, large / 2)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uioemu-bench-play-\(getpid())")
