@@ -139,8 +139,8 @@ struct TraceStrings {
         // `arenaSlack` bytes stay readable after the last form: `CanonicalLine` copies a form a
         // word at a time.
         if needed + Self.arenaSlack > arenaCapacity {
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(needed + Self.arenaSlack, 2 * arenaCapacity))
             let capacity = max(needed + Self.arenaSlack, 2 * arenaCapacity)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
             grown.update(from: arena, count: arenaCount)
             (grown + arenaCount).initialize(repeating: 0, count: capacity - arenaCount)
             arena.deallocate()
