@@ -8,7 +8,7 @@
 ///
 /// Lines are appended to one reusable block (the JSON-lines file is written a block at a time);
 /// `bytes` is the line just encoded, for a sink that reads each event's line.
-final class CanonicalLine {
+public final class CanonicalLine {
     /// Raw memory rather than `[UInt8]`: appending byte by byte to an array checks its uniqueness
     /// each time. Reused for every event, so recording allocates nothing once the block and the
     /// strings are there.
@@ -24,7 +24,7 @@ final class CanonicalLine {
     private let decimals = DecimalTables()
 
     /// A block is handed on once it holds this many bytes.
-    static let blockBytes = 256 << 10
+    public static let blockBytes = 256 << 10
     /// Room for a line's keys and numbers (never 256 bytes together); strings make their own.
     static let keysAndNumbers = 256
 

@@ -1,10 +1,15 @@
 import Trace
 
-/// The canonical trace as a file: the JSON lines, written a block at a time.
+/// The canonical trace as a file: the JSON lines, written a block at a time by a thread of the
+/// sink's own (`StreamWorker`: the write(2) calls cost more than the emulation that makes the lines).
 public final class JSONLinesSink: TraceSink {
     private let file: TraceFile
+    private let worker: StreamWorker
 
-    public init(path: String) throws(TraceError) { file = try TraceFile(path: path) }
+    public init(path: String) throws(TraceError) {
+        file = try TraceFile(path: path)
+        worker = StreamWorker(consumer: file, blockBytes: CanonicalLine.blockBytes)
+    }
 
     public var stream: CanonicalForm? { .jsonLines }
 
@@ -12,7 +17,12 @@ public final class JSONLinesSink: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { file.writeBlock(bytes) }
+    public func write(stream bytes: UnsafeRawBufferPointer) { worker.submit(bytes) }
 
-    public func close() throws(TraceError) { try file.close() }
+    /// Waits for the blocks given so far to be written, then closes the file (reporting the first
+    /// write error).
+    public func close() throws(TraceError) {
+        worker.finish()
+        try file.close()
+    }
 }

@@ -66,3 +66,8 @@ final class TraceFile {
         if failure != 0 { throw .writeFailed(path: path, errno: failure) }
     }
 }
+
+/// A JSON-lines sink's blocks are written by its `StreamWorker`.
+extension TraceFile: StreamBlockConsumer {
+    func consume(_ bytes: UnsafeRawBufferPointer) { writeBlock(bytes) }
+}
