@@ -81,7 +81,9 @@ struct TraceStrings {
     /// `json(_:)`: a non-mutating call from here copies the struct (its dictionary retained).
     @inline(__always)
     mutating func jsonForm(of name: TraceName) -> UnsafeRawBufferPointer {
-        let span = spans[Int(id(of: name).id) - 1]
+        // The id first: a new name may move `spans`, and `spans[...]` reads its base before its index.
+        let id = id(of: name).id
+        let span = spans[Int(id) - 1]
         return UnsafeRawBufferPointer(start: arena + span.jsonStart, count: span.jsonCount)
     }
 
@@ -115,7 +117,8 @@ struct TraceStrings {
     /// through a non-mutating method of a class's stored struct would copy the struct.
     @inline(__always)
     mutating func jsonForm(of string: String) -> UnsafeRawBufferPointer {
-        let span = spans[Int(id(of: string).id) - 1]
+        let id = id(of: string).id  // first, as above
+        let span = spans[Int(id) - 1]
         return UnsafeRawBufferPointer(start: arena + span.jsonStart, count: span.jsonCount)
     }
 

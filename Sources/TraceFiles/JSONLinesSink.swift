@@ -1,14 +1,15 @@
 import Trace
 
 /// The canonical trace as a file: the JSON lines, written a block at a time by a thread of the
-/// sink's own (`StreamWorker`: the write(2) calls cost more than the emulation that makes the lines).
+/// sink's own (a `BlockHandoff`: the write(2) calls cost the kernel more than the emulation that
+/// makes the lines, and so run beside it).
 public final class JSONLinesSink: TraceSink {
     private let file: TraceFile
-    private let worker: StreamWorker
+    private let writer: BlockHandoff
 
     public init(path: String) throws(TraceError) {
         file = try TraceFile(path: path)
-        worker = StreamWorker(consumer: file, blockBytes: CanonicalLine.blockBytes)
+        writer = BlockHandoff(consumer: file, slotBytes: 2 * CanonicalLine.blockBytes)
     }
 
     public var stream: CanonicalForm? { .jsonLines }
@@ -17,12 +18,18 @@ public final class JSONLinesSink: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { worker.submit(bytes) }
+    /// Copies the block into the writer's next slot (the tracer reuses its own) and goes on.
+    public func write(stream bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let slot = writer.nextSlot(minimumBytes: bytes.count)
+        slot.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
+        writer.submit(byteCount: bytes.count)
+    }
 
     /// Waits for the blocks given so far to be written, then closes the file (reporting the first
     /// write error).
     public func close() throws(TraceError) {
-        worker.finish()
+        writer.finish()
         try file.close()
     }
 }

@@ -28,6 +28,9 @@ public final class PerfettoSink: TraceSink {
         emit("{\"ph\":\"M\",\"pid\":\(Self.pid),\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"uioemu board\"}}")
     }
 
+    /// Reads the typed event only: no canonical line is made for this sink.
+    public var needsCanonicalLine: Bool { false }
+
     public func declare(_ track: TraceTrack) { _ = tid(track.name) }
 
     public func write(_ event: TraceEvent, at ns: Int64, line: UnsafeRawBufferPointer) {

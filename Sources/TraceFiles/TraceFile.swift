@@ -67,7 +67,7 @@ final class TraceFile {
     }
 }
 
-/// A JSON-lines sink's blocks are written by its `StreamWorker`.
-extension TraceFile: StreamBlockConsumer {
-    func consume(_ bytes: UnsafeRawBufferPointer) { writeBlock(bytes) }
+/// A JSON-lines sink's blocks are written on its writer's thread.
+extension TraceFile: BlockConsumer {
+    func consume(_ block: UnsafeMutableRawBufferPointer) { writeBlock(UnsafeRawBufferPointer(block)) }
 }

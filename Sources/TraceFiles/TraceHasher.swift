@@ -5,13 +5,11 @@ import Trace
 /// binary form documented in `Trace/CanonicalRecords.swift` and README "Traces"), fed in large
 /// blocks. Same scenario + seed ⇒ same records ⇒ same hash, in debug and release builds;
 /// `uioemu trace hash FILE` recomputes it from a `--trace` file (`TraceHasher.hash(ofJSONLines:)`).
-/// A sink like the files, so the models' targets never link Crypto. The blocks are hashed on a
-/// thread of the sink's own (`StreamWorker`), the same bytes in the same order.
+/// A sink like the files, so the models' targets never link Crypto.
 public final class TraceHasher: TraceSink {
-    private let running = RunningHash()
-    private let worker: StreamWorker
+    private var hasher = SHA256()
 
-    public init() { worker = StreamWorker(consumer: running, blockBytes: CanonicalRecords.blockBytes) }
+    public init() {}
 
     public var stream: CanonicalForm? { .records }
 
@@ -19,17 +17,13 @@ public final class TraceHasher: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { worker.submit(bytes) }
+    public func write(stream bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
 
-    /// Ends the hashing thread; the digest stays readable.
-    public func close() throws(TraceError) { worker.finish() }
+    public func close() throws(TraceError) {}
 
     /// The SHA-256 of every record so far, in lowercase hex (the running state is kept; reading it
-    /// does not end the hash). Waits for the blocks given so far to be hashed.
-    public var digest: String? {
-        worker.drain()
-        return Self.hex(running.hasher.finalize())
-    }
+    /// does not end the hash).
+    public var digest: String? { Self.hex(hasher.finalize()) }
 
     static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
@@ -40,11 +34,4 @@ public final class TraceHasher: TraceSink {
         }
         return String(decoding: text, as: UTF8.self)
     }
-}
-
-/// The running SHA-256, fed by the hasher's worker thread (read only after `StreamWorker.drain()`).
-private final class RunningHash: StreamBlockConsumer {
-    var hasher = SHA256()
-
-    func consume(_ bytes: UnsafeRawBufferPointer) { hasher.update(bufferPointer: bytes) }
 }

@@ -34,6 +34,9 @@ public final class VCDSink: TraceSink {
 
     public init(path: String) throws(TraceError) { file = try TraceFile(path: path) }
 
+    /// Reads the typed event only: no canonical line is made for this sink.
+    public var needsCanonicalLine: Bool { false }
+
     public func declare(_ track: TraceTrack) {
         guard !headerWritten else { return }
         switch track {

@@ -12,6 +12,17 @@ import TraceFiles
         #expect(text == #"{"t":1250,"ev":"register","device":"axi-dma0","register":"S2MM_DMASR","offset":52,"value":4098,"access":"read"}"# + "\n")
     }
 
+    @Test func `every line names its own strings past the string table's first growth (more than 64 distinct names and texts)`() throws {
+        let line = CanonicalLine()
+        for k in 0..<300 {  // bounded: the test's events
+            let channel = TraceName("grown-table-channel-\(k)")
+            line.encode(.fault(channel: channel, fault: "fault text number \(k), long enough to live on the heap"), at: Int64(k))
+            let object = try JSONSerialization.jsonObject(with: Data(line.bytes)) as? [String: Any]
+            #expect(object?["channel"] as? String == "grown-table-channel-\(k)", "event \(k)")
+            #expect(object?["fault"] as? String == "fault text number \(k), long enough to live on the heap", "event \(k)")
+        }
+    }
+
     @Test func `strings are escaped as JSON requires`() throws {
         let line = CanonicalLine()
         line.encode(.finding(kind: "k", severity: "violation", detail: "a \"quoted\" \\ back\nslash\u{1}"), at: 0)
