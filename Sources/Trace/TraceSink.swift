@@ -108,11 +108,6 @@ public struct TraceEventKinds: OptionSet, Sendable, Hashable {
     public static let finding = Self(number: 20)
     public static let protocolFinding = Self(number: 21)
     public static let descriptorFetch = Self(number: 22)
-
-    /// The kinds whose events carry a `String` (free text: a fault's name, a finding's words, the
-    /// byte order assumed); every other kind holds plain values only, and the tracer copies it as
-    /// bytes. A kind given a `String` later must be added here (a test checks every kind).
-    public static let carryingText: TraceEventKinds = [.byteOrder, .fault, .finding, .protocolFinding]
 }
 
 /// Why a trace file could not be written (or, for `uioemu diff`, read).

@@ -1,17 +1,9 @@
 import Reactor
 
-/// Records trace events: stamps each with the reactor's time, gives it to the sinks that look at
-/// events (the checker, the Perfetto and VCD files), and has it encoded in the canonical forms the
-/// stream sinks take (the binary records that are hashed, the JSON lines of the `--trace` file) into
-/// reusable blocks handed on when full.
-///
-/// The encoding runs on a thread of the tracer's own (`BlockHandoff`, `StreamEncoding`): the
-/// reactor's thread only copies each stamped event into a block of a few hundred completions' worth,
-/// and the encoding thread encodes the blocks in order and hands the bytes to the stream sinks (so
-/// the hash and the file's writes run there too). Same events in the same order, so the same bytes
-/// and the same hash as encoding in place, which the tracer still does when a sink of events reads
-/// each event's line (that line must exist before the sink is called). `hash` and `finish()` wait
-/// for the encoding thread to catch up.
+/// Records trace events: stamps each with the reactor's time, encodes it in the canonical forms its
+/// sinks take (the binary records that are hashed, the JSON lines of the `--trace` file) into
+/// reusable blocks handed on when full, and gives each event to the sinks that look at events (the
+/// checker, the Perfetto and VCD files).
 ///
 /// Instrumented objects hold an optional reference (`@exclusivity(unchecked) var tracer: Tracer?`)
 /// and call `record(_:)` only when it is set, from an out-of-line function, through
@@ -35,20 +27,15 @@ public final class Tracer {
     /// not inlined it copies the event (and retains its strings) per event.
     private let eventSinks: UnsafeMutablePointer<EventSink>
     private let eventSinkCount: Int
-    /// The encoders of the canonical forms and the sinks of their streams.
-    private let encoding: StreamEncoding
+    /// The sinks of the two streams, the same way: a block handed through an array of `any
+    /// TraceSink` retained each sink and the array (the gate counted them against `e2e-trace-file`).
+    private let recordSinks: StreamSinks
+    private let lineSinks: StreamSinks
     /// Some sink takes the records or the lines: encode them per event.
     private let encodesRecords: Bool
     private let encodesLines: Bool
-    /// The streams are encoded on a thread of their own (`handoff`): each event is only copied into
-    /// a block of stamped events here. False when no sink takes a stream, or when a sink of events
-    /// reads each event's line (it must be encoded before that sink is called).
-    private let encodesOffThread: Bool
-    private let handoff: BlockHandoff?
-    /// The block being filled (a slot of `handoff`), its events so far and its room.
-    @exclusivity(unchecked) private var pending: UnsafeMutablePointer<StampedEvent>
-    @exclusivity(unchecked) private var pendingCount = 0
-    @exclusivity(unchecked) private var pendingCapacity = 0
+    private let records = CanonicalRecords()
+    private let line = CanonicalLine()
     // Stored `var`s are `@exclusivity(unchecked)`: single reactor thread, no overlapping access.
     @exclusivity(unchecked) private var declared: Set<TraceTrack> = []
     /// Events recorded by a sink while it was handed another (a checker's findings): recorded next.
@@ -69,37 +56,21 @@ public final class Tracer {
         self.eventSinks = .allocate(capacity: max(eventSinks.count, 1))
         self.eventSinks.initialize(from: eventSinks, count: eventSinks.count)
         eventSinkCount = eventSinks.count
-        let linesReadByEvents = sinks.contains { $0.stream == nil && $0.needsCanonicalLine }
-        encoding = StreamEncoding(recordSinks: StreamSinks(sinks.filter { $0.stream == .records }),
-                                  lineSinks: StreamSinks(sinks.filter { $0.stream == .jsonLines }), linesReadByEvents: linesReadByEvents)
-        encodesRecords = encoding.encodesRecords
-        encodesLines = encoding.encodesLines
-        encodesOffThread = (encodesRecords || encodesLines) && !linesReadByEvents
-        if encodesOffThread {
-            let handoff = BlockHandoff(consumer: encoding, slotBytes: Self.blockEvents * MemoryLayout<StampedEvent>.stride)
-            self.handoff = handoff
-            let slot = handoff.nextSlot()
-            pending = slot.baseAddress!.bindMemory(to: StampedEvent.self, capacity: Self.blockEvents)
-            pendingCapacity = Self.blockEvents
-        } else {
-            handoff = nil
-            pending = .allocate(capacity: 1)  // never written: `pendingCapacity` is 0
-        }
+        recordSinks = StreamSinks(sinks.filter { $0.stream == .records })
+        lineSinks = StreamSinks(sinks.filter { $0.stream == .jsonLines })
+        encodesRecords = recordSinks.count > 0
+        encodesLines = lineSinks.count > 0 || sinks.contains { $0.stream == nil && $0.needsCanonicalLine }
         for sink in sinks { sink.attached(to: self) }
     }
-
-    /// Events in a block handed to the encoding thread: a few hundred completions, so the handoff's
-    /// wake-up is a few nanoseconds a completion.
-    static let blockEvents = 8192
 
     /// A tracer dropped without `finish()` still hands its last block to its sinks (a file's own
     /// `deinit` then closes it).
     deinit {
         if !isFinished { flush() }
-        handoff?.finish()
-        if handoff == nil { pending.deallocate() }
         eventSinks.deinitialize(count: eventSinkCount)
         eventSinks.deallocate()
+        recordSinks.deallocate()
+        lineSinks.deallocate()
     }
 
     /// Names a track before the first event (a VCD needs every signal up front). Repeats are ignored.
@@ -144,29 +115,15 @@ public final class Tracer {
     private func write(_ event: TraceEvent) {
         let nanoseconds = reactor._withUnsafeGuaranteedRef { $0.now.nanosecondsSinceStart }
         eventCount += 1
-        let kind = TraceEventKinds(of: event).rawValue
-        if encodesOffThread {
-            let slot = pending + pendingCount
-            if _fastPath(kind & TraceEventKinds.carryingText.rawValue == 0) {
-                // No reference in the event: its bytes are a copy (a Swift copy of the enum goes
-                // through its outlined copy, a switch on the case: measured at about 60 instructions
-                // an event).
-                UnsafeMutableRawPointer(slot).storeBytes(of: nanoseconds, as: Int64.self)
-                withUnsafePointer(to: event) {
-                    (UnsafeMutableRawPointer(slot) + StampedEvent.eventOffset).copyMemory(from: $0, byteCount: MemoryLayout<TraceEvent>.size)
-                }
-            } else {
-                slot.initialize(to: StampedEvent(nanoseconds: nanoseconds, event: event))  // retains the text
-            }
-            pendingCount += 1
-            if _slowPath(pendingCount == pendingCapacity) { handOff() }
-        } else {
-            if encodesRecords { encoding.encodeRecord(event, at: nanoseconds) }
-            if encodesLines { encoding.line.encode(event, at: nanoseconds) }
+        if encodesRecords {
+            records.encode(event, at: nanoseconds)
+            if records.isFull { flushRecords() }
         }
+        if encodesLines { line.encode(event, at: nanoseconds) }
         if eventSinkCount > 0 {
             isWriting = true
-            let bytes = encodesLines && !encodesOffThread ? encoding.line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
+            let bytes = encodesLines ? line.bytes : UnsafeRawBufferPointer(start: nil, count: 0)
+            let kind = TraceEventKinds(of: event).rawValue
             // Through the sinks' types: a call through `any TraceSink` retains and releases the
             // sink per event (the protocol checker of `play`).
             var k = 0
@@ -177,27 +134,25 @@ public final class Tracer {
             isWriting = false
         }
         // After the event sinks: `line.bytes` is theirs until then.
-        if encodesLines && !encodesOffThread && encoding.line.isFull { encoding.flushLines() }
+        if encodesLines && line.isFull { flushLines() }
     }
 
-    /// Queues the full block of events for the encoding thread and takes the next slot.
     @inline(never)
-    private func handOff() {
-        guard let handoff else { return }
-        handoff.submit(byteCount: pendingCount * MemoryLayout<StampedEvent>.stride)
-        pending = handoff.nextSlot().baseAddress!.bindMemory(to: StampedEvent.self, capacity: pendingCapacity)
-        pendingCount = 0
+    private func flushRecords() {
+        recordSinks.write(records.bytes)
+        records.clear()
     }
 
-    /// Hands everything recorded so far to the stream sinks (the hash, the JSON-lines file): the
-    /// events not yet encoded, then the blocks encoded so far, once the encoding thread is done.
+    @inline(never)
+    private func flushLines() {
+        lineSinks.write(line.block)
+        line.clear()
+    }
+
+    /// Hands the blocks encoded so far to the stream sinks (the hash, the JSON-lines file).
     private func flush() {
-        if let handoff {
-            if pendingCount > 0 { handOff() }
-            handoff.drain()
-        }
-        // The encoding thread is idle (drained): its encoders and the sinks may be used from here.
-        encoding.flush()
+        if encodesRecords && records.count > 0 { flushRecords() }
+        if encodesLines && line.count > 0 { flushLines() }
     }
 
     /// The hash of the trace so far, from the sink that keeps one (`TraceHasher`: the SHA-256 of
@@ -215,7 +170,6 @@ public final class Tracer {
         guard !isFinished else { return hash }
         flush()
         isFinished = true
-        handoff?.finish()
         var failure: TraceError? = nil
         for sink in sinks {
             do throws(TraceError) { try sink.close() } catch { failure = failure ?? error }
@@ -246,89 +200,9 @@ private struct EventSink {
     }
 }
 
-/// One event and its board time, as the tracer hands events to its encoding thread. An event of a
-/// kind in `TraceEventKinds.carryingText` is initialized as a Swift value (its strings retained) and
-/// deinitialized once encoded; any other holds no reference and is copied and dropped as bytes.
-struct StampedEvent {
-    var nanoseconds: Int64
-    var event: TraceEvent
-
-    static let eventOffset = MemoryLayout<StampedEvent>.offset(of: \.event)!
-}
-
-/// The canonical forms of a tracer's events, encoded into reusable blocks and handed to the sinks of
-/// each stream when full: on the tracer's thread (`encodeRecord`, `line`), or on the encoding thread
-/// a block of stamped events at a time (`consume`). One or the other for a tracer's whole life.
-final class StreamEncoding: BlockConsumer {
-    let records = CanonicalRecords()
-    let line = CanonicalLine()
-    /// The sinks of the two streams, unretained (a block handed through an array of `any TraceSink`
-    /// retained each sink and the array: the gate counted them against `e2e-trace-file`).
-    private let recordSinks: StreamSinks
-    private let lineSinks: StreamSinks
-    let encodesRecords: Bool
-    let encodesLines: Bool
-
-    init(recordSinks: StreamSinks, lineSinks: StreamSinks, linesReadByEvents: Bool) {
-        self.recordSinks = recordSinks
-        self.lineSinks = lineSinks
-        encodesRecords = recordSinks.count > 0
-        encodesLines = lineSinks.count > 0 || linesReadByEvents
-    }
-
-    deinit {
-        recordSinks.deallocate()
-        lineSinks.deallocate()
-    }
-
-    /// A block of stamped events (on the encoding thread), moved out of the block: a rare event's
-    /// strings are released here.
-    func consume(_ block: UnsafeMutableRawBufferPointer) {
-        let count = block.count / MemoryLayout<StampedEvent>.stride
-        let events = block.baseAddress!.assumingMemoryBound(to: StampedEvent.self)
-        var k = 0
-        while k < count {  // bounded: the block's events
-            // Read in place (borrowed): a copy of the event would go through its outlined copy.
-            if encodesRecords { encodeRecord(events[k].event, at: events[k].nanoseconds) }
-            if encodesLines {
-                line.encode(events[k].event, at: events[k].nanoseconds)
-                if line.isFull { flushLines() }
-            }
-            if _slowPath(TraceEventKinds(of: events[k].event).rawValue & TraceEventKinds.carryingText.rawValue != 0) {
-                (events + k).deinitialize(count: 1)
-            }
-            k += 1
-        }
-    }
-
-    @inline(__always)
-    func encodeRecord(_ event: TraceEvent, at nanoseconds: Int64) {
-        records.encode(event, at: nanoseconds)
-        if records.isFull { flushRecords() }
-    }
-
-    @inline(never)
-    func flushRecords() {
-        recordSinks.write(records.bytes)
-        records.clear()
-    }
-
-    @inline(never)
-    func flushLines() {
-        lineSinks.write(line.block)
-        line.clear()
-    }
-
-    /// Hands the partly filled blocks to the sinks.
-    func flush() {
-        if encodesRecords && records.count > 0 { flushRecords() }
-        if encodesLines && line.count > 0 { flushLines() }
-    }
-}
-
 /// The sinks of one stream, held without reference counts in raw memory (the tracer's `sinks`
 /// array owns them) and called through their types (`TraceSink.write(stream:to:)`).
-struct StreamSinks {
+private struct StreamSinks {
     private let objects: UnsafeMutablePointer<UnsafeRawPointer>
     private let types: UnsafeMutablePointer<any TraceSink.Type>
     let count: Int

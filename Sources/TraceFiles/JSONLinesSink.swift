@@ -18,13 +18,7 @@ public final class JSONLinesSink: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    /// Copies the block into the writer's next slot (the tracer reuses its own) and goes on.
-    public func write(stream bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        let slot = writer.nextSlot(minimumBytes: bytes.count)
-        slot.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
-        writer.submit(byteCount: bytes.count)
-    }
+    public func write(stream bytes: UnsafeRawBufferPointer) { writer.submitCopy(of: bytes) }
 
     /// Waits for the blocks given so far to be written, then closes the file (reporting the first
     /// write error).

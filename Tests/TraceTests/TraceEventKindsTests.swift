@@ -44,16 +44,4 @@ struct TraceEventKindsTests {
         }
         #expect(Set(Self.everyKind.map { $0.0.kind }).count == Self.everyKind.count, "one event of each kind")
     }
-
-    /// Whether any associated value of the event, at any depth, is a `String`.
-    static func carriesText(_ value: Any) -> Bool {
-        if value is String { return true }
-        return Mirror(reflecting: value).children.contains { carriesText($0.value) }
-    }
-
-    @Test func `exactly the kinds whose events hold a String are the kinds carrying text (the rest are copied as bytes)`() {
-        for (event, constant) in Self.everyKind {
-            #expect(TraceEventKinds.carryingText.contains(constant) == Self.carriesText(event), "\(event.kind)")
-        }
-    }
 }

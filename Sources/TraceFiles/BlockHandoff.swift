@@ -4,10 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// What is done with each block handed off (encode it, hash it, write it), on the handoff's thread.
-public protocol BlockConsumer: AnyObject {
-    /// The block's used bytes. The consumer may leave the memory changed (the tracer's events are
-    /// moved out of it); the producer fills it anew.
+/// What is done with each block handed off (hash it, write it), on the handoff's thread.
+protocol BlockConsumer: AnyObject {
+    /// The block's used bytes.
     func consume(_ block: UnsafeMutableRawBufferPointer)
     /// `consume` on the consumer at `object` (an unretained `Self`), called through the type: a call
     /// through `any BlockConsumer` may retain and release the consumer per block. Only the default
@@ -16,14 +15,16 @@ public protocol BlockConsumer: AnyObject {
 }
 
 extension BlockConsumer {
-    public static func consume(_ block: UnsafeMutableRawBufferPointer, by object: UnsafeRawPointer) {
+    static func consume(_ block: UnsafeMutableRawBufferPointer, by object: UnsafeRawPointer) {
         Unmanaged<Self>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.consume(block) }
     }
 }
 
 /// Blocks filled on the reactor's thread and consumed, in order, on one thread of their own, so that
-/// work on finished trace data (encoding the canonical forms, hashing, writing a file) runs beside
-/// the emulation instead of inside it. The emulation itself stays on the one reactor thread.
+/// a stream sink's work on finished trace bytes (hashing the records, writing the JSON lines to the
+/// file) runs beside the emulation instead of inside it. The emulation, the tracer and its encoders
+/// stay on the one reactor thread; a stream sink copies each block it is given into the next slot
+/// (the tracer reuses its own block) and goes on.
 ///
 /// The producer asks for the next slot (`nextSlot`), fills it in place and queues it (`submit`);
 /// with every one of the `depth` slots queued, `nextSlot` waits (the reactor never runs more than
@@ -35,7 +36,7 @@ extension BlockConsumer {
 /// Nothing is allocated per block once the slots are there (a slot asked for more bytes than it has
 /// grows once), and nothing is reference counted per block (the callgrind gate watches the traced
 /// path): the consumer is called through its type, the slots are raw memory.
-public final class BlockHandoff {
+final class BlockHandoff {
     private let consumer: any BlockConsumer
     private let consumerObject: UnsafeRawPointer
     private let consumerType: any BlockConsumer.Type
@@ -59,7 +60,7 @@ public final class BlockHandoff {
     @exclusivity(unchecked) private var thread: pthread_t?
 
     /// `depth` slots of `slotBytes` bytes each, aligned for any element type.
-    public init(consumer: any BlockConsumer, slotBytes: Int, depth: Int = 4) {
+    init(consumer: any BlockConsumer, slotBytes: Int, depth: Int = 4) {
         precondition(depth >= 1 && slotBytes > 0)
         self.consumer = consumer
         consumerObject = UnsafeRawPointer(Unmanaged.passUnretained(consumer as AnyObject).toOpaque())
@@ -97,11 +98,11 @@ public final class BlockHandoff {
     }
 
     /// Whether blocks go to a thread of their own (false: `submit` consumes them in place).
-    public var isThreaded: Bool { thread != nil }
+    var isThreaded: Bool { thread != nil }
 
     /// The next slot to fill, at least `minimumBytes` long: the producer's until `submit`. Waits while
     /// every slot is queued. Ask once per block.
-    public func nextSlot(minimumBytes: Int = 0) -> UnsafeMutableRawBufferPointer {
+    func nextSlot(minimumBytes: Int = 0) -> UnsafeMutableRawBufferPointer {
         if thread != nil {
             pthread_mutex_lock(mutex)
             while queued == depth { pthread_cond_wait(emptied, mutex) }  // bounded: the thread consumes a block per turn
@@ -118,7 +119,7 @@ public final class BlockHandoff {
     }
 
     /// Queues the slot `nextSlot` gave, of which `byteCount` bytes are used.
-    public func submit(byteCount: Int) {
+    func submit(byteCount: Int) {
         counts[tail] = byteCount
         guard thread != nil else {
             consumerType.consume(UnsafeMutableRawBufferPointer(start: slots[tail], count: byteCount), by: consumerObject)
@@ -130,8 +131,16 @@ public final class BlockHandoff {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Queues a copy of `bytes` (a stream sink's block: the tracer reuses its own).
+    func submitCopy(of bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let slot = nextSlot(minimumBytes: bytes.count)
+        slot.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
+        submit(byteCount: bytes.count)
+    }
+
     /// Returns once every block queued so far is consumed.
-    public func drain() {
+    func drain() {
         guard thread != nil else { return }
         pthread_mutex_lock(mutex)
         while queued > 0 { pthread_cond_wait(emptied, mutex) }  // bounded: the thread consumes a block per turn
@@ -139,7 +148,7 @@ public final class BlockHandoff {
     }
 
     /// Drains and ends the thread; later blocks are consumed in place. Repeats do nothing.
-    public func finish() {
+    func finish() {
         guard let running = thread else { return }
         pthread_mutex_lock(mutex)
         ending = true
