@@ -37,6 +37,7 @@ extension BlockConsumer {
 /// grows once), and nothing is reference counted per block (the callgrind gate watches the traced
 /// path): the consumer is called through its type, the slots are raw memory.
 final class BlockHandoff {
+    /// Keeps the consumer alive; each block goes to it through `consumerType` and `consumerObject`.
     private let consumer: any BlockConsumer
     private let consumerObject: UnsafeRawPointer
     private let consumerType: any BlockConsumer.Type
@@ -96,9 +97,6 @@ final class BlockHandoff {
         emptied.deallocate()
         mutex.deallocate()
     }
-
-    /// Whether blocks go to a thread of their own (false: `submit` consumes them in place).
-    var isThreaded: Bool { thread != nil }
 
     /// The next slot to fill, at least `minimumBytes` long: the producer's until `submit`. Waits while
     /// every slot is queued. Ask once per block.
