@@ -6,29 +6,25 @@ import Darwin
 
 /// What is done with each block handed off (hash it, write it), on the handoff's thread.
 protocol BlockConsumer: AnyObject {
-    /// The block's used bytes.
-    func consume(_ block: UnsafeMutableRawBufferPointer)
+    func consume(_ block: UnsafeRawBufferPointer)
     /// `consume` on the consumer at `object` (an unretained `Self`), called through the type: a call
     /// through `any BlockConsumer` may retain and release the consumer per block. Only the default
     /// implementation is meant.
-    static func consume(_ block: UnsafeMutableRawBufferPointer, by object: UnsafeRawPointer)
+    static func consume(_ block: UnsafeRawBufferPointer, by object: UnsafeRawPointer)
 }
 
 extension BlockConsumer {
-    static func consume(_ block: UnsafeMutableRawBufferPointer, by object: UnsafeRawPointer) {
+    static func consume(_ block: UnsafeRawBufferPointer, by object: UnsafeRawPointer) {
         Unmanaged<Self>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.consume(block) }
     }
 }
 
-/// Blocks filled on the reactor's thread and consumed, in order, on one thread of their own, so that
+/// Blocks copied on the reactor's thread and consumed, in order, on one thread of their own, so that
 /// a stream sink's work on finished trace bytes (hashing the records, writing the JSON lines to the
 /// file) runs beside the emulation instead of inside it. The emulation, the tracer and its encoders
 /// stay on the one reactor thread; a stream sink copies each block it is given into the next slot
-/// (the tracer reuses its own block) and goes on.
-///
-/// The producer asks for the next slot (`nextSlot`), fills it in place and queues it (`submit`);
-/// with every one of the `depth` slots queued, `nextSlot` waits (the reactor never runs more than
-/// `depth` blocks ahead). `drain()` returns once every queued block is consumed: the consumer's state
+/// (`submit(copyOf:)`: the tracer reuses its own block) and goes on. With every one of the `depth`
+/// slots queued, `submit` waits (the reactor never runs more than `depth` blocks ahead). `drain()` returns once every queued block is consumed: the consumer's state
 /// may be read after it. `finish()` drains and ends the thread. One consumer thread, blocks in the
 /// order queued: what comes out is what consuming each block in place gave. If the thread cannot be
 /// made, `submit` consumes the block in place.
@@ -46,7 +42,7 @@ final class BlockHandoff {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Signalled when a block is queued or the thread should end.
     private let filled: UnsafeMutablePointer<pthread_cond_t>
-    /// Signalled when a block is consumed (a free slot for `nextSlot`, progress for `drain`).
+    /// Signalled when a block is consumed (a free slot for `submit`, progress for `drain`).
     private let emptied: UnsafeMutablePointer<pthread_cond_t>
     private let slots: UnsafeMutablePointer<UnsafeMutableRawPointer>
     private let capacities: UnsafeMutablePointer<Int>
@@ -55,12 +51,10 @@ final class BlockHandoff {
     @exclusivity(unchecked) private var head = 0
     @exclusivity(unchecked) private var queued = 0
     @exclusivity(unchecked) private var ending = false
-    /// The producer's: the slot `nextSlot` gave (the next to queue).
-    @exclusivity(unchecked) private var tail = 0
     /// The thread; nil when consuming in place (no thread could be made, or finished).
     @exclusivity(unchecked) private var thread: pthread_t?
 
-    /// `depth` slots of `slotBytes` bytes each, aligned for any element type.
+    /// `depth` slots of `slotBytes` bytes each (a larger block grows its slot once).
     init(consumer: any BlockConsumer, slotBytes: Int, depth: Int = 4) {
         precondition(depth >= 1 && slotBytes > 0)
         self.consumer = consumer
@@ -98,43 +92,30 @@ final class BlockHandoff {
         mutex.deallocate()
     }
 
-    /// The next slot to fill, at least `minimumBytes` long: the producer's until `submit`. Waits while
-    /// every slot is queued. Ask once per block.
-    func nextSlot(minimumBytes: Int = 0) -> UnsafeMutableRawBufferPointer {
-        if thread != nil {
-            pthread_mutex_lock(mutex)
-            while queued == depth { pthread_cond_wait(emptied, mutex) }  // bounded: the thread consumes a block per turn
-            tail = (head + queued) % depth
-            pthread_mutex_unlock(mutex)
-        }
-        // The slot is the producer's until queued: the thread reads only queued slots.
-        if minimumBytes > capacities[tail] {
-            slots[tail].deallocate()
-            capacities[tail] = minimumBytes + minimumBytes / 2
-            slots[tail] = .allocate(byteCount: capacities[tail], alignment: 64)
-        }
-        return UnsafeMutableRawBufferPointer(start: slots[tail], count: capacities[tail])
-    }
-
-    /// Queues the slot `nextSlot` gave, of which `byteCount` bytes are used.
-    func submit(byteCount: Int) {
-        counts[tail] = byteCount
+    /// Queues a copy of `bytes` for the consumer (consumes them in place when there is no thread).
+    /// Waits while every slot is queued.
+    func submit(copyOf bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard thread != nil else {
-            consumerType.consume(UnsafeMutableRawBufferPointer(start: slots[tail], count: byteCount), by: consumerObject)
+            consumerType.consume(bytes, by: consumerObject)
             return
         }
+        pthread_mutex_lock(mutex)
+        while queued == depth { pthread_cond_wait(emptied, mutex) }  // bounded: the thread consumes a block per turn
+        let slot = (head + queued) % depth
+        pthread_mutex_unlock(mutex)
+        // The slot is the producer's until queued: the thread reads only queued slots.
+        if bytes.count > capacities[slot] {
+            slots[slot].deallocate()
+            capacities[slot] = bytes.count + bytes.count / 2
+            slots[slot] = .allocate(byteCount: capacities[slot], alignment: 64)
+        }
+        slots[slot].copyMemory(from: base, byteCount: bytes.count)
+        counts[slot] = bytes.count
         pthread_mutex_lock(mutex)
         queued += 1
         pthread_cond_signal(filled)
         pthread_mutex_unlock(mutex)
-    }
-
-    /// Queues a copy of `bytes` (a stream sink's block: the tracer reuses its own).
-    func submitCopy(of bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        let slot = nextSlot(minimumBytes: bytes.count)
-        slot.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
-        submit(byteCount: bytes.count)
     }
 
     /// Returns once every block queued so far is consumed.
@@ -154,7 +135,6 @@ final class BlockHandoff {
         pthread_mutex_unlock(mutex)
         pthread_join(running, nil)
         thread = nil
-        tail = 0
     }
 
     /// The thread's loop: consume queued blocks in order until told to end with none left.
@@ -165,7 +145,7 @@ final class BlockHandoff {
             if queued == 0 { break }
             let slot = head
             pthread_mutex_unlock(mutex)
-            consumerType.consume(UnsafeMutableRawBufferPointer(start: slots[slot], count: counts[slot]), by: consumerObject)
+            consumerType.consume(UnsafeRawBufferPointer(start: slots[slot], count: counts[slot]), by: consumerObject)
             pthread_mutex_lock(mutex)
             head = (head + 1) % depth
             queued -= 1

@@ -18,7 +18,7 @@ public final class JSONLinesSink: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { writer.submitCopy(of: bytes) }
+    public func write(stream bytes: UnsafeRawBufferPointer) { writer.submit(copyOf: bytes) }
 
     /// Waits for the blocks given so far to be written, then closes the file (reporting the first
     /// write error).

@@ -69,5 +69,5 @@ final class TraceFile {
 
 /// A JSON-lines sink's blocks are written on its writer's thread.
 extension TraceFile: BlockConsumer {
-    func consume(_ block: UnsafeMutableRawBufferPointer) { writeBlock(UnsafeRawBufferPointer(block)) }
+    func consume(_ block: UnsafeRawBufferPointer) { writeBlock(block) }
 }

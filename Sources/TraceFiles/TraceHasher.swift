@@ -19,7 +19,7 @@ public final class TraceHasher: TraceSink {
 
     public func write(_ event: TraceEvent, at nanoseconds: Int64, line: UnsafeRawBufferPointer) {}
 
-    public func write(stream bytes: UnsafeRawBufferPointer) { hashing.submitCopy(of: bytes) }
+    public func write(stream bytes: UnsafeRawBufferPointer) { hashing.submit(copyOf: bytes) }
 
     /// Ends the hashing thread; the digest stays readable.
     public func close() throws(TraceError) { hashing.finish() }
@@ -46,5 +46,5 @@ public final class TraceHasher: TraceSink {
 private final class RunningHash: BlockConsumer {
     var hasher = SHA256()
 
-    func consume(_ block: UnsafeMutableRawBufferPointer) { hasher.update(bufferPointer: UnsafeRawBufferPointer(block)) }
+    func consume(_ block: UnsafeRawBufferPointer) { hasher.update(bufferPointer: block) }
 }
