@@ -24,10 +24,11 @@ extension BlockConsumer {
 /// file) runs beside the emulation instead of inside it. The emulation, the tracer and its encoders
 /// stay on the one reactor thread; a stream sink copies each block it is given into the next slot
 /// (`submit(copyOf:)`: the tracer reuses its own block) and goes on. With every one of the `depth`
-/// slots queued, `submit` waits (the reactor never runs more than `depth` blocks ahead). `drain()` returns once every queued block is consumed: the consumer's state
-/// may be read after it. `finish()` drains and ends the thread. One consumer thread, blocks in the
-/// order queued: what comes out is what consuming each block in place gave. If the thread cannot be
-/// made, `submit` consumes the block in place.
+/// slots queued, `submit` waits (the reactor never runs more than `depth` blocks ahead). `drain()`
+/// returns once every queued block is consumed: the consumer's state may be read after it.
+/// `finish()` drains and ends the thread. One consumer thread, blocks in the order queued: what comes
+/// out is what consuming each block in place gave. If the thread cannot be made, `submit` consumes
+/// the block in place.
 ///
 /// Nothing is allocated per block once the slots are there (a slot asked for more bytes than it has
 /// grows once), and nothing is reference counted per block (the callgrind gate watches the traced
